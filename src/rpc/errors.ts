@@ -1,0 +1,132 @@
+/**
+ * Turning failures into protocol errors. Handlers throw BridgeError (or let SDK errors escape);
+ * toResponseError() maps everything to a ResponseError whose `data` is an ErrorData, so the
+ * module can build an ErrorRecord with the service's code, message and request id.
+ */
+import { ResponseError } from "vscode-jsonrpc";
+import { BridgeErrorCodes, ErrorCategoryName, ErrorData, ErrorDetail } from "../protocol";
+
+export class BridgeError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data: ErrorData,
+  ) {
+    super(message);
+    this.name = "BridgeError";
+  }
+}
+
+/** Input the service would reject: refused before any network call. */
+export function invalidInput(errorId: string, target: string, message: string): BridgeError {
+  return new BridgeError(BridgeErrorCodes.InvalidInput, message, { category: "InvalidArgument", errorId, target });
+}
+
+/** PowerShell category for an HTTP status, as the Az modules map them. */
+export function categoryForStatus(status: number | undefined): ErrorCategoryName {
+  switch (status) {
+    case 400:
+      return "InvalidArgument";
+    case 401:
+      return "AuthenticationError";
+    case 403:
+      return "PermissionDenied";
+    case 404:
+      return "ObjectNotFound";
+    case 409:
+      return "ResourceExists";
+    case 412:
+      return "InvalidOperation";
+    case 429:
+      return "LimitsExceeded";
+    default:
+      if (status !== undefined && status >= 500) return "ResourceUnavailable";
+      return "NotSpecified";
+  }
+}
+
+interface RestErrorLike {
+  name?: string;
+  message: string;
+  code?: string;
+  statusCode?: number;
+  request?: { requestId?: string };
+  response?: { headers?: { get(name: string): string | undefined }; bodyAsText?: string | null };
+  details?: unknown;
+}
+
+function isRestError(e: unknown): e is RestErrorLike {
+  return typeof e === "object" && e !== null && (e as { name?: string }).name === "RestError";
+}
+
+/** The `{error:{code,message,details}}` envelope from a RestError, however the SDK kept it. */
+function serviceEnvelope(e: RestErrorLike): { code?: string; message?: string; details?: ErrorDetail[] } {
+  const fromBody = (body: unknown) => {
+    const err = (body as { error?: Record<string, unknown> } | undefined)?.error;
+    if (!err || typeof err !== "object") return undefined;
+    const details = Array.isArray(err.details)
+      ? (err.details as Record<string, unknown>[]).map((d) => ({
+          code: d.code as string | undefined,
+          message: d.message as string | undefined,
+          target: d.target as string | undefined,
+        }))
+      : undefined;
+    return { code: err.code as string | undefined, message: err.message as string | undefined, details };
+  };
+  let env = fromBody(e.details);
+  if (!env && e.response?.bodyAsText) {
+    try {
+      env = fromBody(JSON.parse(e.response.bodyAsText));
+    } catch {
+      /* not JSON: fall back to the RestError's own fields */
+    }
+  }
+  return env ?? { code: e.code, message: e.message };
+}
+
+/** Network-level failure codes from Node / core-rest-pipeline. */
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EAI_AGAIN", "REQUEST_SEND_ERROR"]);
+
+export function toResponseError(e: unknown): ResponseError<ErrorData> {
+  if (e instanceof ResponseError) return e as ResponseError<ErrorData>;
+  if (e instanceof BridgeError) return new ResponseError(e.code, e.message, e.data);
+
+  if (isRestError(e) && e.statusCode !== undefined) {
+    const env = serviceEnvelope(e);
+    const requestId = e.response?.headers?.get("x-ms-request-id");
+    const data: ErrorData = {
+      category: categoryForStatus(e.statusCode),
+      errorId: env.code ?? `Http${e.statusCode}`,
+      statusCode: e.statusCode,
+      serviceCode: env.code,
+      serviceMessage: env.message,
+      requestId,
+      details: env.details?.length ? env.details : undefined,
+    };
+    return new ResponseError(BridgeErrorCodes.ServiceError, env.message ?? e.message, data);
+  }
+
+  const err = e as { name?: string; message?: string; code?: string };
+  if (err?.name === "AuthenticationError" || err?.name === "CredentialUnavailableError" || err?.name === "AggregateAuthenticationError") {
+    return new ResponseError(BridgeErrorCodes.AuthenticationFailed, err.message ?? "Authentication failed.", {
+      category: "AuthenticationError",
+      errorId: err.name,
+    });
+  }
+  if (err?.name === "AbortError") {
+    return new ResponseError(BridgeErrorCodes.RequestCancelled, "The request was cancelled.", {
+      category: "OperationStopped",
+      errorId: "RequestCancelled",
+    });
+  }
+  if ((isRestError(e) && e.code && NETWORK_CODES.has(e.code)) || (err?.code && NETWORK_CODES.has(err.code))) {
+    return new ResponseError(BridgeErrorCodes.NetworkError, err.message ?? String(e), {
+      category: "ConnectionError",
+      errorId: err.code ?? "NetworkError",
+    });
+  }
+  return new ResponseError(BridgeErrorCodes.Internal, err?.message ?? String(e), {
+    category: "NotSpecified",
+    errorId: "InternalError",
+  });
+}
