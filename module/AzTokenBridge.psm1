@@ -1,0 +1,22 @@
+# AzTokenBridge: Az-compatible token cmdlets whose work is done by a packaged Node server.
+# Import does nothing but define functions (format data comes from the manifest); the server
+# starts on the first call that needs it.
+
+$script:ModuleRoot = $PSScriptRoot
+
+. $PSScriptRoot/Private/Transport.ps1
+. $PSScriptRoot/Private/Rpc.ps1
+. $PSScriptRoot/Private/Errors.ps1
+
+. $PSScriptRoot/Public/New-AzApiManagementContext.ps1
+. $PSScriptRoot/Public/Get-AzApiManagementTenantAccess.ps1
+. $PSScriptRoot/Public/New-AzApiManagementUserToken.ps1
+. $PSScriptRoot/Public/Start-AzTokenBridgeEmulator.ps1
+. $PSScriptRoot/Public/Stop-AzTokenBridgeEmulator.ps1
+
+# Remove-Module ends the server and the emulator (process exit ends them too: both exit when
+# their stdin closes).
+$ExecutionContext.SessionState.Module.OnRemove = {
+    $null = Stop-AzTokenBridgeEmulatorProcess
+    Stop-AzTokenBridgeServer
+}

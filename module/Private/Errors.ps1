@@ -1,0 +1,65 @@
+# Errors: every failure becomes an ErrorRecord with a stable id, a category and the input as its
+# target. Service errors read as the Az modules write them (Error Code / Error Message /
+# Request Id / Error Details).
+
+function Format-AzTokenBridgeServiceError {
+    # The text Az.ApiManagement puts in its exception message for a service error.
+    param($Data, [string]$Message)
+    $sb = [System.Text.StringBuilder]::new()
+    [void]$sb.AppendLine()
+    [void]$sb.AppendLine("Error Code: $(if ($Data.serviceCode) { $Data.serviceCode } else { $Data.errorId })")
+    [void]$sb.Append("Error Message: $(if ($Data.serviceMessage) { $Data.serviceMessage } else { $Message })")
+    if ($Data.requestId) { [void]$sb.AppendLine(); [void]$sb.Append("Request Id: $($Data.requestId)") }
+    if ($Data.details) {
+        [void]$sb.AppendLine()
+        [void]$sb.Append('Error Details:')
+        foreach ($d in $Data.details) { [void]$sb.AppendLine(); [void]$sb.Append("`t[Code= $($d.code), Message= $($d.message), Target= $($d.target)]") }
+    }
+    $sb.ToString()
+}
+
+function New-AzTokenBridgeErrorRecord {
+    # Builds the ErrorRecord for an exception thrown by Invoke-AzTokenBridgeRpc (or any other).
+    param([Parameter(Mandatory)][System.Exception]$Exception, $Target)
+    $rpc = $Exception.Data['AzTokenBridge.RpcError']
+    if ($null -eq $rpc) {
+        $category = if ($Exception -is [System.IO.IOException]) { 'ConnectionError' } else { 'NotSpecified' }
+        $id = if ($Exception -is [System.IO.IOException]) { 'AzTokenBridgeServerExited' } else { $Exception.GetType().Name }
+        return [System.Management.Automation.ErrorRecord]::new($Exception, $id, $category, $Target)
+    }
+    $data = $rpc.data
+    $category = [System.Management.Automation.ErrorCategory]::NotSpecified
+    if ($data -and $data.category) { [void][System.Enum]::TryParse([System.Management.Automation.ErrorCategory], [string]$data.category, [ref]$category) }
+    $errorId = if ($data -and $data.errorId) { [string]$data.errorId } else { "RpcError$($rpc.code)" }
+    $ex = switch ([int]$rpc.code) {
+        1001 { [System.ArgumentException]::new([string]$rpc.message, [string]$data.target); break }
+        1002 { [System.Security.Authentication.AuthenticationException]::new([string]$rpc.message); break }
+        1003 { [System.Exception]::new((Format-AzTokenBridgeServiceError $data ([string]$rpc.message))); break }
+        1004 { [System.Net.Http.HttpRequestException]::new([string]$rpc.message); break }
+        -32800 { [System.OperationCanceledException]::new([string]$rpc.message); break }
+        default { [System.InvalidOperationException]::new([string]$rpc.message) }
+    }
+    $ex.Data['AzTokenBridge.RpcError'] = $rpc
+    $record = [System.Management.Automation.ErrorRecord]::new($ex, $errorId, $category, $Target)
+    if ($data -and $data.recommendedAction) {
+        $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($ex.Message)
+        $record.ErrorDetails.RecommendedAction = [string]$data.recommendedAction
+    }
+    $record
+}
+
+function Write-AzTokenBridgeError {
+    # Writes a non-terminating error for one input, or rethrows a stop so it is never swallowed.
+    param(
+        [Parameter(Mandatory)][System.Management.Automation.PSCmdlet]$Cmdlet,
+        [Parameter(Mandatory)][System.Management.Automation.ErrorRecord]$ErrorRecord,
+        $Target
+    )
+    $ex = $ErrorRecord.Exception
+    if ($ex -is [System.Management.Automation.PipelineStoppedException]) { throw $ErrorRecord }
+    if ($ex -is [System.IO.FileNotFoundException] -and -not $ex.Data['AzTokenBridge.RpcError']) {
+        # No server binary: every further call would fail the same way.
+        $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($ex, 'AzTokenBridgeServerNotFound', 'ObjectNotFound', $ex.FileName))
+    }
+    $Cmdlet.WriteError((New-AzTokenBridgeErrorRecord -Exception $ex -Target $Target))
+}

@@ -1,0 +1,269 @@
+# Transport: one long-lived server process per PowerShell process, spoken to over its stdio with
+# JSON-RPC 2.0 and Content-Length framing (the framing vscode-jsonrpc uses).
+#
+# - The connection is process-wide (AppDomain data holding plain .NET objects), so every runspace
+#   of the process (ForEach-Object -Parallel, jobs) shares one server.
+# - Writes: whole frames as bytes to stdin's BaseStream, under a lock, so frames never interleave.
+# - Reads: one background runspace reads exact byte counts from stdout's BaseStream, matches each
+#   response to its request by id (TaskCompletionSource per request), and drains stderr into a
+#   short tail kept for error messages. No script block ever runs as a .NET event handler.
+# - Callers wait in short slices, so a stop (Ctrl+C, Select-Object -First) gets through; a stopped
+#   call sends $/cancelRequest.
+# - If the server dies, every call in flight fails with the exit code and stderr tail, and the next
+#   call starts a new server.
+
+$script:StateKey = 'AzTokenBridge.State.v1'
+$script:Utf8 = [System.Text.UTF8Encoding]::new($false)
+
+# The reader loop, run on its own runspace. Only .NET calls and the language: it needs no cmdlets.
+$script:ReaderScript = {
+    param($conn)
+    $stdout = $conn.Process.StandardOutput.BaseStream
+    $stderr = $conn.Process.StandardError
+    $tail = $conn.StderrTail
+    $pending = $conn.Pending
+    $ascii = [System.Text.Encoding]::ASCII
+    $buf = [byte[]]::new(65536)
+    $len = 0
+    $failure = $null
+    try {
+        $errTask = $stderr.ReadLineAsync()
+        $outTask = $stdout.ReadAsync($buf, 0, $buf.Length)
+        $tasks = [System.Threading.Tasks.Task[]]::new(2)
+        while ($true) {
+            $tasks[0] = $outTask
+            $tasks[1] = $errTask
+            if ([System.Threading.Tasks.Task]::WaitAny($tasks) -eq 1) {
+                $line = $errTask.GetAwaiter().GetResult()
+                if ($null -eq $line) {
+                    $errTask = [System.Threading.Tasks.Task]::Delay(-1)   # stderr closed: never again
+                } else {
+                    $tail.Enqueue($line)
+                    $drop = $null
+                    while ($tail.Count -gt 40) { [void]$tail.TryDequeue([ref]$drop) }
+                    $errTask = $stderr.ReadLineAsync()
+                }
+                continue
+            }
+            $n = $outTask.GetAwaiter().GetResult()
+            if ($n -le 0) { break }   # EOF: the server is gone
+            $len += $n
+            while ($true) {
+                $headerText = $ascii.GetString($buf, 0, [Math]::Min($len, 1024))
+                $headerEnd = $headerText.IndexOf("`r`n`r`n")
+                if ($headerEnd -lt 0) {
+                    if ($len -ge 1024) { throw "The server wrote something that is not a protocol frame: '$($headerText.Substring(0, 80))'" }
+                    break
+                }
+                $m = [regex]::Match($headerText.Substring(0, $headerEnd), '(?im)^content-length:\s*(\d+)\s*$')
+                if (-not $m.Success) { throw "The server sent a frame without Content-Length: '$($headerText.Substring(0, $headerEnd))'" }
+                $bodyLength = [int]$m.Groups[1].Value
+                $total = $headerEnd + 4 + $bodyLength
+                if ($len -lt $total) {
+                    if ($buf.Length -lt $total) {
+                        $bigger = [byte[]]::new([Math]::Max($total, $buf.Length * 2))
+                        [Array]::Copy($buf, $bigger, $len)
+                        $buf = $bigger
+                    }
+                    break
+                }
+                $body = [byte[]]::new($bodyLength)
+                [Array]::Copy($buf, $headerEnd + 4, $body, 0, $bodyLength)
+                [Array]::Copy($buf, $total, $buf, 0, $len - $total)
+                $len -= $total
+                $doc = [System.Text.Json.JsonDocument]::Parse([System.ReadOnlyMemory[byte]]::new($body), [System.Text.Json.JsonDocumentOptions]::new())
+                $idElement = [System.Text.Json.JsonElement]::new()
+                $tcs = $null
+                if ($doc.RootElement.TryGetProperty('id', [ref]$idElement) -and
+                    $idElement.ValueKind -eq [System.Text.Json.JsonValueKind]::Number -and
+                    $pending.TryRemove($idElement.GetInt64(), [ref]$tcs)) {
+                    [void]$tcs.TrySetResult($doc)
+                } else {
+                    $doc.Dispose()   # a notification, or the answer to a request nobody waits for any more
+                }
+            }
+            $outTask = $stdout.ReadAsync($buf, $len, $buf.Length - $len)
+        }
+    } catch {
+        $failure = $_.Exception.Message
+    } finally {
+        $exit = ''
+        try {
+            if ($conn.Process.WaitForExit(2000)) { $exit = " with exit code $($conn.Process.ExitCode)" }
+        } catch { }
+        $lines = @($tail.ToArray())
+        $message = "The AzTokenBridge server (process $($conn.Process.Id)) exited$exit."
+        if ($failure) { $message = "The connection to the AzTokenBridge server (process $($conn.Process.Id)) failed: $failure" }
+        if ($lines.Count -gt 0) { $message += " Its last output on stderr: " + ($lines -join ' | ') }
+        $conn.DeathReason = $message
+        $conn.Dead = $true
+        foreach ($key in @($pending.Keys)) {
+            $tcs = $null
+            if ($pending.TryRemove($key, [ref]$tcs)) { [void]$tcs.TrySetException([System.IO.IOException]::new($message)) }
+        }
+    }
+}
+
+function Get-AzTokenBridgeState {
+    # The process-wide state: one ConcurrentDictionary stored in AppDomain data.
+    $domain = [System.AppDomain]::CurrentDomain
+    $state = $domain.GetData($script:StateKey)
+    if ($null -eq $state) {
+        [System.Threading.Monitor]::Enter($domain)
+        try {
+            $state = $domain.GetData($script:StateKey)
+            if ($null -eq $state) {
+                $state = [System.Collections.Concurrent.ConcurrentDictionary[string, object]]::new()
+                $state['StartLock'] = [object]::new()
+                $domain.SetData($script:StateKey, $state)
+            }
+        } finally {
+            [System.Threading.Monitor]::Exit($domain)
+        }
+    }
+    $state
+}
+
+function Get-AzTokenBridgeRid {
+    $arch = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture.ToString().ToLowerInvariant()
+    $os = if ($IsWindows) { 'win' } elseif ($IsMacOS) { 'osx' } else { 'linux' }
+    "$os-$arch"
+}
+
+function Resolve-AzTokenBridgeCommand {
+    # The server's command line: $env:AZTOKENBRIDGE_SERVER (e.g. "node dist/aztokenbridge.js") when
+    # set, else the packaged binary for this platform under module/bin/<rid>/.
+    param([string[]]$Arguments = @())
+    if ($env:AZTOKENBRIDGE_SERVER) {
+        $errors = $null
+        $tokens = [System.Management.Automation.PSParser]::Tokenize($env:AZTOKENBRIDGE_SERVER, [ref]$errors)
+        $parts = [System.Collections.Generic.List[string]]::new()
+        foreach ($t in $tokens) { if ($t.Type -ne 'NewLine') { $parts.Add($t.Content) } }
+        $rest = [System.Collections.Generic.List[string]]::new()
+        for ($i = 1; $i -lt $parts.Count; $i++) { $rest.Add($parts[$i]) }
+        foreach ($a in $Arguments) { $rest.Add($a) }
+        return [pscustomobject]@{ FileName = $parts[0]; Arguments = $rest }
+    }
+    $rid = Get-AzTokenBridgeRid
+    $name = if ($IsWindows) { 'aztokenbridge.exe' } else { 'aztokenbridge' }
+    $path = [System.IO.Path]::Combine($script:ModuleRoot, 'bin', $rid, $name)
+    if (-not [System.IO.File]::Exists($path)) {
+        throw [System.IO.FileNotFoundException]::new(
+            "The AzTokenBridge server for $rid is not at '$path'. Build it with ./build.ps1 (or npm run build), or set AZTOKENBRIDGE_SERVER to a command that runs it.", $path)
+    }
+    [pscustomobject]@{ FileName = $path; Arguments = $Arguments }
+}
+
+function Start-AzTokenBridgeProcess {
+    # Starts the server (or the emulator) with all three standard streams redirected.
+    param([string[]]$Arguments = @())
+    $command = Resolve-AzTokenBridgeCommand -Arguments $Arguments
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($command.FileName)
+    foreach ($a in $command.Arguments) { $psi.ArgumentList.Add([string]$a) }
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.CreateNoWindow = $true
+    $psi.StandardOutputEncoding = $script:Utf8
+    $psi.StandardErrorEncoding = $script:Utf8
+    $location = $ExecutionContext.SessionState.Path.CurrentFileSystemLocation
+    if ($location) { $psi.WorkingDirectory = $location.ProviderPath }
+    [System.Diagnostics.Process]::Start($psi)
+}
+
+function Start-AzTokenBridgeServer {
+    $process = Start-AzTokenBridgeProcess
+    $conn = [hashtable]::Synchronized(@{
+        Process     = $process
+        Stdin       = $process.StandardInput.BaseStream
+        Pending     = [System.Collections.Concurrent.ConcurrentDictionary[long, System.Threading.Tasks.TaskCompletionSource[object]]]::new()
+        WriteLock   = [object]::new()
+        NextId      = [long]0
+        StderrTail  = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+        Dead        = $false
+        DeathReason = $null
+    })
+    $iss = [System.Management.Automation.Runspaces.InitialSessionState]::Create()
+    $runspace = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
+    $runspace.Name = 'AzTokenBridge.Reader'
+    $runspace.Open()
+    $reader = [powershell]::Create()
+    $reader.Runspace = $runspace
+    [void]$reader.AddScript($script:ReaderScript.ToString()).AddArgument($conn)
+    $conn.Reader = $reader
+    $conn.ReaderResult = $reader.BeginInvoke()
+    $conn
+}
+
+function Stop-AzTokenBridgeServerProcess {
+    # Ends a server: close stdin (it exits on EOF), then kill it if it has not gone within 2 s.
+    param($Conn)
+    if ($null -eq $Conn) { return }
+    try { $Conn.Stdin.Close() } catch { }
+    try {
+        if (-not $Conn.Process.WaitForExit(2000)) { $Conn.Process.Kill($true) }
+    } catch { }
+    try {
+        if ($Conn.Reader) {
+            [void]$Conn.ReaderResult.AsyncWaitHandle.WaitOne(2000)
+            $rs = $Conn.Reader.Runspace
+            $Conn.Reader.Dispose()
+            $rs.Dispose()
+        }
+    } catch { }
+}
+
+function Get-AzTokenBridgeConnection {
+    # The live connection, started on first use and started again if the server died.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet)
+    $state = Get-AzTokenBridgeState
+    $conn = $state['Connection']
+    if ($null -ne $conn -and -not $conn.Dead -and -not $conn.Process.HasExited) { return $conn }
+    $lock = $state['StartLock']
+    [System.Threading.Monitor]::Enter($lock)
+    try {
+        $conn = $state['Connection']
+        if ($null -ne $conn -and -not $conn.Dead -and -not $conn.Process.HasExited) { return $conn }
+        if ($null -ne $conn) {
+            if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: the server (process $($conn.Process.Id)) has exited; starting a new one.") }
+            Stop-AzTokenBridgeServerProcess $conn
+        }
+        $sw = [System.Diagnostics.Stopwatch]::StartNew()
+        $conn = Start-AzTokenBridgeServer
+        $state['Connection'] = $conn
+        if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: started the server (process $($conn.Process.Id)) in $([Math]::Round($sw.Elapsed.TotalMilliseconds, 1)) ms.") }
+        $conn
+    } finally {
+        [System.Threading.Monitor]::Exit($lock)
+    }
+}
+
+function Send-AzTokenBridgeFrame {
+    # Writes one message (UTF-8 JSON bytes) with its Content-Length header, atomically.
+    param($Conn, [byte[]]$Body)
+    $header = [System.Text.Encoding]::ASCII.GetBytes("Content-Length: $($Body.Length)`r`n`r`n")
+    $frame = [byte[]]::new($header.Length + $Body.Length)
+    [Array]::Copy($header, $frame, $header.Length)
+    [Array]::Copy($Body, 0, $frame, $header.Length, $Body.Length)
+    [System.Threading.Monitor]::Enter($Conn.WriteLock)
+    try {
+        $Conn.Stdin.Write($frame, 0, $frame.Length)
+        $Conn.Stdin.Flush()
+    } finally {
+        [System.Threading.Monitor]::Exit($Conn.WriteLock)
+    }
+}
+
+function New-AzTokenBridgeRequestId {
+    param($Conn)
+    [System.Threading.Monitor]::Enter($Conn.WriteLock)
+    try { $Conn.NextId = $Conn.NextId + 1; [long]$Conn.NextId } finally { [System.Threading.Monitor]::Exit($Conn.WriteLock) }
+}
+
+function Stop-AzTokenBridgeServer {
+    # Ends the process-wide server (module removal).
+    $state = Get-AzTokenBridgeState
+    $conn = $null
+    if ($state.TryRemove('Connection', [ref]$conn)) { Stop-AzTokenBridgeServerProcess $conn }
+}

@@ -1,0 +1,91 @@
+function New-AzApiManagementUserToken {
+    <#
+    .SYNOPSIS
+    Generates a Shared Access Token for the User.
+
+    .DESCRIPTION
+    The cmdlet New-AzApiManagementUserToken generates a Shared Access Token for a specified User.
+
+    .PARAMETER Context
+    Instance of PsApiManagementContext. This parameter is required.
+
+    .PARAMETER UserId
+    Identifier of existing user. This parameter is required.
+
+    .PARAMETER KeyType
+    User Key to use when generating the Token. This parameter is optional. Default: Primary.
+
+    .PARAMETER Expiry
+    Expiry of the Token. If not specified, the token is created to expire after 8 hours. This
+    parameter is optional. A local time is converted to UTC; a time without a kind is taken as UTC.
+
+    .EXAMPLE
+    $context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+    $gitAccess=Get-AzApiManagementTenantAccess -Context $context
+    New-AzApiManagementUserToken -Context $context -UserId $gitAccess.Id
+
+    This script get the Git user configured in ApiManagement service and generates a Shared Access
+    Token using the Primary Key valid for 8 hours.
+
+    .INPUTS
+    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext
+
+    .INPUTS
+    System.String
+
+    .INPUTS
+    System.Nullable`1[System.DateTime]
+
+    .OUTPUTS
+    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken
+    #>
+    [CmdletBinding()]
+    [OutputType('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken')]
+    param(
+        [Parameter(Mandatory, ValueFromPipeline)]
+        [ValidateNotNullOrEmpty()]
+        [PSTypeName('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext')]
+        $Context,
+
+        [Parameter(Mandatory, ValueFromPipelineByPropertyName)]
+        [ValidateNotNullOrEmpty()]
+        [string]$UserId,
+
+        [Parameter(ValueFromPipelineByPropertyName)]
+        [ValidateSet('Primary', 'Secondary')]
+        [string]$KeyType = 'Primary',
+
+        [Parameter(ValueFromPipelineByPropertyName)]
+        [Nullable[datetime]]$Expiry
+    )
+    process {
+        # As Az.ApiManagement: the expiry defaults to UtcNow + 8 h, computed now; the output echoes
+        # the caller's DateTime unchanged; on the wire a local time is converted to UTC and a time
+        # without a kind is taken as UTC (Newtonsoft's DateTimeZoneHandling.Utc).
+        $tokenExpiry = if ($null -ne $Expiry) { $Expiry } else { [datetime]::UtcNow.AddHours(8) }
+        $wireExpiry = switch ($tokenExpiry.Kind) {
+            'Local' { $tokenExpiry.ToUniversalTime() }
+            'Unspecified' { [datetime]::SpecifyKind($tokenExpiry, 'Utc') }
+            default { $tokenExpiry }
+        }
+        $keyTypeName = if ($KeyType -eq 'Secondary') { 'Secondary' } else { 'Primary' }
+        try {
+            $r = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'apim/newUserToken' -Params @{
+                resourceGroupName = $Context.ResourceGroupName
+                serviceName       = $Context.ServiceName
+                userId            = $UserId
+                keyType           = $keyTypeName
+                expiry            = $wireExpiry.ToString('o', [cultureinfo]::InvariantCulture)
+            }
+            $PSCmdlet.WriteObject([pscustomobject]@{
+                PSTypeName  = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken'
+                UserId      = $UserId
+                TokenExpiry = $tokenExpiry
+                KeyType     = $keyTypeName
+                UserToken   = [string]$r.userToken
+            })
+        } catch {
+            Write-AzTokenBridgeError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $UserId
+        }
+    }
+}

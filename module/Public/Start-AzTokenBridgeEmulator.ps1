@@ -1,0 +1,93 @@
+function Start-AzTokenBridgeEmulator {
+    <#
+    .SYNOPSIS
+    Starts the local Azure emulator and points this session at it.
+
+    .DESCRIPTION
+    Starts the emulator built into the AzTokenBridge server binary: Entra ID and Azure Resource
+    Manager (with API Management) over HTTPS on 127.0.0.1, with a certificate made at start. Then
+    sets AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_SUBSCRIPTION_ID,
+    AZURE_AUTHORITY_HOST, AZTOKENBRIDGE_ARM_ENDPOINT and NODE_EXTRA_CA_CERTS for this process, so
+    the module's cmdlets sign in to the emulator. Stop-AzTokenBridgeEmulator restores them.
+    Demo data: resource group powershelltest, API Management service powershellsdkservice.
+
+    .PARAMETER Port
+    TCP port on 127.0.0.1; 0 (the default) picks a free one.
+
+    .PARAMETER LatencyMs
+    Delay added before every response, in milliseconds.
+
+    .EXAMPLE
+    Start-AzTokenBridgeEmulator
+    $context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+    #>
+    [CmdletBinding()]
+    [OutputType('AzTokenBridge.EmulatorInfo')]
+    param(
+        [ValidateRange(0, 65535)][int]$Port = 0,
+        [ValidateRange(0, 600000)][int]$LatencyMs = 0
+    )
+    $state = Get-AzTokenBridgeState
+    $running = $state['Emulator']
+    if ($null -ne $running -and -not $running.Process.HasExited) {
+        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+            [System.InvalidOperationException]::new("The emulator is already running (process $($running.Process.Id), $($running.Info.ArmEndpoint)). Run Stop-AzTokenBridgeEmulator first."),
+            'EmulatorAlreadyRunning', 'ResourceExists', $running.Info))
+    }
+    try {
+        $process = Start-AzTokenBridgeProcess -Arguments @('emulator', '--port', "$Port", '--latency-ms', "$LatencyMs")
+    } catch {
+        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($_.Exception, 'EmulatorStartFailed', 'ObjectNotFound', $null))
+    }
+    # The emulator writes one JSON line describing itself, then serves until its stdin closes.
+    $lineTask = $process.StandardOutput.ReadLineAsync()
+    $deadline = [datetime]::UtcNow.AddSeconds(30)
+    while (-not $lineTask.AsyncWaitHandle.WaitOne(100)) {
+        if ($process.HasExited -or [datetime]::UtcNow -gt $deadline) { break }
+    }
+    $line = if ($lineTask.IsCompletedSuccessfully) { $lineTask.Result } else { $null }
+    if (-not $line) {
+        try { if (-not $process.HasExited) { $process.Kill($true) } } catch { }
+        $stderr = try { $process.StandardError.ReadToEnd().Trim() } catch { '' }
+        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+            [System.InvalidOperationException]::new("The emulator did not start. $stderr"), 'EmulatorStartFailed', 'OpenError', $null))
+    }
+    # From here on its output is not read: drain both streams so it never blocks on a full pipe.
+    $null = $process.StandardOutput.BaseStream.CopyToAsync([System.IO.Stream]::Null)
+    $null = $process.StandardError.BaseStream.CopyToAsync([System.IO.Stream]::Null)
+
+    $doc = [System.Text.Json.JsonDocument]::Parse($line, [System.Text.Json.JsonDocumentOptions]::new())
+    try { $raw = ConvertFrom-AzTokenBridgeJsonElement $doc.RootElement } finally { $doc.Dispose() }
+
+    $variables = [ordered]@{
+        AZURE_TENANT_ID            = $raw.tenantId
+        AZURE_CLIENT_ID            = $raw.clientId
+        AZURE_CLIENT_SECRET        = $raw.clientSecret
+        AZURE_SUBSCRIPTION_ID      = $raw.subscriptionId
+        AZURE_AUTHORITY_HOST       = $raw.authorityHost
+        AZTOKENBRIDGE_ARM_ENDPOINT = $raw.armEndpoint
+        NODE_EXTRA_CA_CERTS        = $raw.caFile
+    }
+    $previous = @{}
+    foreach ($name in $variables.Keys) {
+        $previous[$name] = [System.Environment]::GetEnvironmentVariable($name)
+        [System.Environment]::SetEnvironmentVariable($name, [string]$variables[$name])
+    }
+    # The info object carries no secret: the client secret is only in AZURE_CLIENT_SECRET.
+    $info = [pscustomobject]@{
+        PSTypeName      = 'AzTokenBridge.EmulatorInfo'
+        ProcessId       = $process.Id
+        ArmEndpoint     = $raw.armEndpoint
+        AuthorityHost   = $raw.authorityHost
+        TenantId        = $raw.tenantId
+        SubscriptionId  = $raw.subscriptionId
+        ClientId        = $raw.clientId
+        ResourceGroup   = $raw.resourceGroup
+        ApimServiceName = $raw.apimServiceName
+        CaFile          = $raw.caFile
+        ControlEndpoint = $raw.controlEndpoint
+    }
+    $state['Emulator'] = [hashtable]::Synchronized(@{ Process = $process; Info = $info; PreviousEnvironment = $previous })
+    $PSCmdlet.WriteVerbose("AzTokenBridge: emulator started (process $($process.Id)) at $($raw.armEndpoint); this session now signs in to it.")
+    $PSCmdlet.WriteObject($info)
+}
