@@ -1,0 +1,81 @@
+/**
+ * The emulator's TLS certificate (self-signed, for 127.0.0.1 / localhost / ::1).
+ * The same RSA key pair signs the access tokens (RS256), so the JWKS `x5c` is the TLS certificate.
+ */
+import { createHash, createPrivateKey, createPublicKey, KeyObject, X509Certificate } from "crypto";
+import { promises as fs } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { generate } from "selfsigned";
+
+export interface EmulatorCertificate {
+  certPem: string;
+  keyPem: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** base64 DER, as in a JWKS `x5c` entry. */
+  derBase64: string;
+  /** base64url SHA-1 thumbprint of the DER; used as JWT `kid` and `x5t` (Entra ID's convention). */
+  x5t: string;
+  /** RSA modulus and exponent, base64url. */
+  n: string;
+  e: string;
+}
+
+export async function createEmulatorCertificate(): Promise<EmulatorCertificate> {
+  const notBeforeDate = new Date(Date.now() - 24 * 3600 * 1000);
+  const notAfterDate = new Date(Date.now() + 365 * 24 * 3600 * 1000);
+  const pems = await generate(
+    [
+      { name: "commonName", value: "127.0.0.1" },
+      { name: "organizationName", value: "AzTokenBridge local Azure emulator" },
+    ],
+    {
+      keySize: 2048,
+      algorithm: "sha256",
+      notBeforeDate,
+      notAfterDate,
+      extensions: [
+        // A self-signed certificate that is also its own trust anchor: marked as a CA so that
+        // every TLS stack (OpenSSL via NODE_EXTRA_CA_CERTS, .NET, curl --cacert) accepts it.
+        { name: "basicConstraints", cA: true, critical: true },
+        { name: "keyUsage", digitalSignature: true, keyEncipherment: true, keyCertSign: true, critical: true },
+        { name: "extKeyUsage", serverAuth: true },
+        {
+          name: "subjectAltName",
+          altNames: [
+            { type: 2, value: "localhost" },
+            { type: 7, ip: "127.0.0.1" },
+            { type: 7, ip: "::1" },
+          ],
+        },
+      ],
+    },
+  );
+  const certPem = pems.cert;
+  const keyPem = pems.private;
+  const x509 = new X509Certificate(certPem);
+  const der = x509.raw;
+  const privateKey = createPrivateKey(keyPem);
+  const publicKey = createPublicKey(privateKey);
+  const jwk = publicKey.export({ format: "jwk" });
+  if (typeof jwk.n !== "string" || typeof jwk.e !== "string") throw new Error("certificate key is not RSA");
+  return {
+    certPem,
+    keyPem,
+    privateKey,
+    publicKey,
+    derBase64: der.toString("base64"),
+    x5t: createHash("sha1").update(der).digest("base64url"),
+    n: jwk.n,
+    e: jwk.e,
+  };
+}
+
+/** Writes the certificate PEM into a fresh temp directory; returns the file and directory. */
+export async function writeCaFile(certPem: string): Promise<{ caFile: string; dir: string }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "aztokenbridge-emulator-"));
+  const caFile = path.join(dir, "emulator-ca.pem");
+  await fs.writeFile(caFile, certPem, { encoding: "utf8", mode: 0o644 });
+  return { caFile, dir };
+}
