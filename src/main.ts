@@ -12,7 +12,8 @@ async function main(argv: string[]): Promise<void> {
     case undefined:
     case "serve":
     case "--stdio": {
-      const { startServer } = await import("./rpc/server");
+      // require (not import()) keeps the emulator and the server each loaded only when used.
+      const { startServer } = require("./rpc/server") as typeof import("./rpc/server");
       startServer();
       return;
     }
@@ -21,7 +22,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${VERSION}\n`);
       return;
     case "emulator": {
-      const { runEmulatorCli } = await import("./emulator");
+      const { runEmulatorCli } = require("./emulator") as typeof import("./emulator");
       await runEmulatorCli(rest);
       return;
     }

@@ -84,6 +84,18 @@ function serviceEnvelope(e: RestErrorLike): { code?: string; message?: string; d
   return env ?? { code: e.code, message: e.message };
 }
 
+/**
+ * @azure/identity's failures. A refusal by Entra ID (wrong secret, unknown app) reaches us as
+ * AuthenticationRequiredError wrapping MSAL's ServerError: identity maps every MSAL error it has
+ * no special case for to that class.
+ */
+const IDENTITY_ERRORS = new Set([
+  "AuthenticationError",
+  "AuthenticationRequiredError",
+  "CredentialUnavailableError",
+  "AggregateAuthenticationError",
+]);
+
 /** Network-level failure codes from Node / core-rest-pipeline. */
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EAI_AGAIN", "REQUEST_SEND_ERROR"]);
 
@@ -107,10 +119,13 @@ export function toResponseError(e: unknown): ResponseError<ErrorData> {
   }
 
   const err = e as { name?: string; message?: string; code?: string };
-  if (err?.name === "AuthenticationError" || err?.name === "CredentialUnavailableError" || err?.name === "AggregateAuthenticationError") {
+  if (err?.name !== undefined && IDENTITY_ERRORS.has(err.name)) {
+    // Entra ID's own code (AADSTS7000215, …) when the identity provider refused.
+    const aadsts = /\bAADSTS\d+\b/.exec(err.message ?? "")?.[0];
     return new ResponseError(BridgeErrorCodes.AuthenticationFailed, err.message ?? "Authentication failed.", {
       category: "AuthenticationError",
-      errorId: err.name,
+      errorId: aadsts ?? err.name,
+      serviceCode: aadsts,
     });
   }
   if (err?.name === "AbortError") {
