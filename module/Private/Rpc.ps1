@@ -44,7 +44,7 @@ function ConvertTo-AzTokenBridgeJsonBytes {
     $buffer = [System.Buffers.ArrayBufferWriter[byte]]::new(512)
     $writer = [System.Text.Json.Utf8JsonWriter]::new($buffer)
     try { Write-AzTokenBridgeJsonValue $writer $Value; $writer.Flush() } finally { $writer.Dispose() }
-    $buffer.WrittenSpan.ToArray()
+    $buffer.WrittenMemory.ToArray()
 }
 
 function ConvertFrom-AzTokenBridgeJsonElement {
@@ -102,7 +102,7 @@ function Get-AzTokenBridgeRedactedText {
         $buffer = [System.Buffers.ArrayBufferWriter[byte]]::new(512)
         $writer = [System.Text.Json.Utf8JsonWriter]::new($buffer)
         try { Write-AzTokenBridgeRedactedJson $writer $doc.RootElement; $writer.Flush() } finally { $writer.Dispose() }
-        [System.Text.Encoding]::UTF8.GetString($buffer.WrittenSpan.ToArray())
+        [System.Text.Encoding]::UTF8.GetString($buffer.WrittenMemory.ToArray())
     } finally {
         $doc.Dispose()
     }
@@ -139,18 +139,23 @@ function Invoke-AzTokenBridgeRpc {
         try {
             Send-AzTokenBridgeFrame $conn $body
             break
-        } catch [System.IO.IOException], [System.ObjectDisposedException] {
-            # The server died before it got the request: nothing was done, so start a new one and resend once.
+        } catch {
             $null = $conn.Pending.TryRemove($id, [ref]$null)
+            $cause = $_.Exception
+            if ($cause -is [System.Management.Automation.MethodInvocationException] -and $cause.InnerException) { $cause = $cause.InnerException }
+            if (-not ($cause -is [System.IO.IOException] -or $cause -is [System.ObjectDisposedException])) { throw }
+            # The server died before it got the request: nothing was done, so start a new one and resend once.
             $conn.Dead = $true
-            if ($attempt -eq 2) { throw }
+            if ($attempt -eq 2) { throw $cause }
         }
     }
     $task = $tcs.Task
     try {
         while (-not $task.AsyncWaitHandle.WaitOne(100)) {
-            if ($conn.Dead -and $conn.Pending.TryRemove($id, [ref]$null)) {
-                throw [System.IO.IOException]::new($conn.DeathReason)
+            if (($conn.Dead -or $conn.ReaderResult.IsCompleted) -and $conn.Pending.TryRemove($id, [ref]$null)) {
+                $reason = $conn.DeathReason
+                if (-not $reason) { $reason = "The AzTokenBridge reader stopped: $($conn.Reader.InvocationStateInfo.Reason)" }
+                throw [System.IO.IOException]::new($reason)
             }
         }
         $completed = $true

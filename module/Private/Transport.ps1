@@ -184,7 +184,9 @@ function Start-AzTokenBridgeServer {
         Dead        = $false
         DeathReason = $null
     })
+    # An empty session state (no cmdlets: the reader needs none), in full language mode.
     $iss = [System.Management.Automation.Runspaces.InitialSessionState]::Create()
+    $iss.LanguageMode = [System.Management.Automation.PSLanguageMode]::FullLanguage
     $runspace = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
     $runspace.Name = 'AzTokenBridge.Reader'
     $runspace.Open()
@@ -214,17 +216,22 @@ function Stop-AzTokenBridgeServerProcess {
     } catch { }
 }
 
+function Test-AzTokenBridgeConnectionAlive {
+    param($Conn)
+    $null -ne $Conn -and -not $Conn.Dead -and -not $Conn.Process.HasExited -and -not $Conn.ReaderResult.IsCompleted
+}
+
 function Get-AzTokenBridgeConnection {
     # The live connection, started on first use and started again if the server died.
     param([System.Management.Automation.PSCmdlet]$Cmdlet)
     $state = Get-AzTokenBridgeState
     $conn = $state['Connection']
-    if ($null -ne $conn -and -not $conn.Dead -and -not $conn.Process.HasExited) { return $conn }
+    if (Test-AzTokenBridgeConnectionAlive $conn) { return $conn }
     $lock = $state['StartLock']
     [System.Threading.Monitor]::Enter($lock)
     try {
         $conn = $state['Connection']
-        if ($null -ne $conn -and -not $conn.Dead -and -not $conn.Process.HasExited) { return $conn }
+        if (Test-AzTokenBridgeConnectionAlive $conn) { return $conn }
         if ($null -ne $conn) {
             if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: the server (process $($conn.Process.Id)) has exited; starting a new one.") }
             Stop-AzTokenBridgeServerProcess $conn
