@@ -18,6 +18,9 @@ $script:Utf8 = [System.Text.UTF8Encoding]::new($false)
 # The reader loop, run on its own runspace. Only .NET calls and the language: it needs no cmdlets.
 $script:ReaderScript = {
     param($conn)
+    # The runspace's pipeline thread is a foreground thread: it would keep the process alive after
+    # the session ends. The reader must never do that.
+    [System.Threading.Thread]::CurrentThread.IsBackground = $true
     $stdout = $conn.Process.StandardOutput.BaseStream
     $stderr = $conn.Process.StandardError
     $tail = $conn.StderrTail

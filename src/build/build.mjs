@@ -8,6 +8,7 @@
  *   host                                     build the PowerShell test host (test/pshost)
  *   test [jest args]                         build + host, then run every jest project
  *   demo                                     build + host, then run the README demo in PowerShell
+ *   bench [--runs N] [--warm N]              build + host, then the startup/call benchmark (test/bench)
  *
  * Steps whose inputs did not change since the last run are skipped (stamps in dist/).
  */
@@ -277,8 +278,15 @@ async function main() {
       process.exit(r.status ?? 1);
       break;
     }
+    case "bench": {
+      await build([hostRid()]);
+      buildHost();
+      const r = spawnSync(nodeFor(hostRid()), [path.join(ROOT, "test", "bench", "run.mjs"), ...args], { stdio: "inherit", cwd: ROOT });
+      process.exit(r.status ?? 1);
+      break;
+    }
     default:
-      throw new Error(`unknown command '${command}' (build, host, test, demo)`);
+      throw new Error(`unknown command '${command}' (build, host, test, demo, bench)`);
   }
 }
 
