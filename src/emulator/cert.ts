@@ -2,7 +2,7 @@
  * The emulator's TLS certificate (self-signed, for 127.0.0.1 / localhost / ::1).
  * The same RSA key pair signs the access tokens (RS256), so the JWKS `x5c` is the TLS certificate.
  */
-import { createHash, createPrivateKey, createPublicKey, KeyObject, X509Certificate } from "crypto";
+import { createHash, createPrivateKey, createPublicKey, KeyObject, randomBytes, X509Certificate } from "crypto";
 import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -29,6 +29,10 @@ export async function createEmulatorCertificate(): Promise<EmulatorCertificate> 
     [
       { name: "commonName", value: "127.0.0.1" },
       { name: "organizationName", value: "AzTokenBridge local Azure emulator" },
+      // Unique per certificate. A client that trusted an earlier emulator's certificate (the module's
+      // long-lived server adds each NODE_EXTRA_CA_CERTS file it sees) would otherwise hold two trust
+      // anchors with the same subject, and OpenSSL may pick the wrong one: "self-signed certificate".
+      { shortName: "OU", value: `emulator ${randomBytes(8).toString("hex")}` },
     ],
     {
       keySize: 2048,

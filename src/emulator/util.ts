@@ -31,11 +31,6 @@ export function newClientSecretValue(): string {
   return pick(3) + "8Q~" + pick(34);
 }
 
-export function delay(ms: number): Promise<void> {
-  if (!(ms > 0)) return Promise.resolve();
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
 
 /** `2019-05-13 21:24:25Z`: the form Entra ID uses in `timestamp` and in error descriptions. */
@@ -70,4 +65,9 @@ export function isGuid(text: string): boolean {
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Compares two ISO date api-versions (`2019-01-01` < `2021-08-01` < `2024-05-01`); previews sort by date. */
+export function apiVersionAtLeast(apiVersion: string, minimum: string): boolean {
+  return apiVersion.slice(0, 10) >= minimum.slice(0, 10);
 }

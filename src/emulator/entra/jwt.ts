@@ -2,7 +2,7 @@
  * Minimal compact JWS (RS256) signing and parsing with Node's crypto.
  */
 import { createSign, createVerify, KeyObject } from "crypto";
-import { base64url, fromBase64url, isPlainObject } from "./util";
+import { base64url, fromBase64url, isPlainObject } from "../util";
 
 export type JwtClaims = Record<string, unknown>;
 

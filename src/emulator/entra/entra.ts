@@ -10,10 +10,11 @@
  * timestamp, trace_id, correlation_id, error_uri}.
  */
 import { timingSafeEqual } from "crypto";
-import type { AppRecord, Directory, TenantRecord } from "./directory";
-import { EmulatorResponse, header, jsonResponse, RequestContext } from "./http";
+import type { AppRecord, Directory, TenantRecord } from "../directory";
+import type { FaultRecord } from "../faults";
+import { EmulatorResponse, header, jsonResponse, RequestContext } from "../http";
 import type { TokenService } from "./tokens";
-import { entraTimestamp, newGuid } from "./util";
+import { entraTimestamp, newGuid } from "../util";
 
 export const TENANT_ALIASES = ["common", "organizations", "consumers"];
 
@@ -71,7 +72,10 @@ export class EntraService {
   }
 
   async handle(ctx: RequestContext): Promise<EmulatorResponse> {
-    const [tenantSegment, ...rest] = ctx.segments;
+    const [tenantSegment = "", ...rest] = ctx.segments;
+    if (tenantSegment === "") {
+      return jsonResponse(404, { error: "not_found", error_description: `No Entra ID endpoint at '${ctx.rawPath}'.` }, this.baseHeaders(ctx, newGuid()));
+    }
     const sub = rest.join("/").toLowerCase();
     const isAlias = TENANT_ALIASES.includes(tenantSegment.toLowerCase());
     const tenant = isAlias ? undefined : this.directory.findTenant(tenantSegment);
@@ -263,6 +267,33 @@ export class EntraService {
     };
     if (aadsts) ctx.logExtras.aadsts = aadsts;
     return jsonResponse(status, body, this.tokenHeaders(ctx, traceId));
+  }
+
+  /**
+   * Entra ID's answer to an injected fault. 429 carries Retry-After (default 1 s); bodies use the
+   * Entra envelope unless the fault brings its own.
+   */
+  faultResponse(ctx: RequestContext, fault: FaultRecord): EmulatorResponse {
+    const extra: Record<string, string> = {};
+    const retryAfter = fault.retryAfterSeconds ?? (fault.status === 429 ? 1 : undefined);
+    if (retryAfter !== undefined) extra["Retry-After"] = String(retryAfter);
+    if (fault.body !== undefined) {
+      const headers = { ...this.tokenHeaders(ctx), ...extra };
+      if (typeof fault.body === "string") return { status: fault.status, headers: { ...headers, "Content-Type": "text/plain; charset=utf-8" }, body: fault.body };
+      return jsonResponse(fault.status, fault.body, headers);
+    }
+    let r: EmulatorResponse;
+    if (fault.status === 429) {
+      r = this.error(ctx, 429, "temporarily_unavailable", 90055, "TenantThrottlingError - There are too many incoming requests. This exception is thrown for blocked tenants.");
+    } else if (fault.status === 503) {
+      r = this.error(ctx, 503, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again.");
+    } else if (fault.status >= 500) {
+      r = this.error(ctx, fault.status, "server_error", 50000, "There was an error issuing a token or an issue with our sign-in service.");
+    } else {
+      r = this.error(ctx, fault.status, "invalid_request", 0, `Injected fault (HTTP ${fault.status}).`);
+    }
+    Object.assign(r.headers, extra);
+    return r;
   }
 
   missingParameter(ctx: RequestContext, name: string): EmulatorResponse {

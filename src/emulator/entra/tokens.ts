@@ -3,10 +3,10 @@
  * (what ARM receives), signed with the emulator certificate's key (`kid` = `x5t` = SHA-1 thumbprint).
  */
 import { randomBytes } from "crypto";
-import type { EmulatorCertificate } from "./cert";
-import type { AppRecord, TenantRecord } from "./directory";
+import type { EmulatorCertificate } from "../cert";
+import type { AppRecord, TenantRecord } from "../directory";
 import { decodeJwt, JwtClaims, signJwtRs256, verifyRs256 } from "./jwt";
-import { base64url } from "./util";
+import { base64url } from "../util";
 
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3599;
 

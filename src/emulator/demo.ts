@@ -1,0 +1,115 @@
+/**
+ * The demo data every emulator starts with (the README demo and the tests rely on it).
+ *
+ *   Tenant        f82175d1-9a74-4351-bdd0-7fa19a65ca08  "AzTokenBridge Demo" (aztokenbridgedemo.onmicrosoft.com)
+ *   App           22bd5aae-c71c-4cd8-b121-2e614bbac154  "aztokenbridge-demo" — client secret random per start
+ *   Subscription  4c601a82-4253-40dd-80c7-20bf261de101  "AzTokenBridge Demo Subscription"
+ *   Resource group powershelltest (westus2)
+ *   API Management powershellsdkservice (Developer, West US 2), as in the Az help example and the
+ *   azure-powershell session records:
+ *     tenant access `access`    → principal `integration`, enabled true (as in the 2024-05-01 spec example;
+ *                                 the recordings show both states, it is a PATCH-able setting)
+ *     tenant access `gitAccess` → principal `git`, enabled true (as recorded)
+ *     users: `1` (Administrator, the service owner, as every APIM instance has) and 24 developers,
+ *            25 in all; one `blocked`, one `pending`. Their ids are 24 hex digits like APIM's
+ *            generated ids and are stable across runs; all keys are random per start.
+ *
+ * `integration` and `git` are not users: they do not appear in the users collection, but
+ * `POST …/users/integration/token` (and `git`) works and is signed with the tenant access keys (apim.md §4.3).
+ */
+import { createHash } from "crypto";
+import { Directory } from "./directory";
+import { ApimServiceRecord, ApimStore, ApimUser, newApimKey, UserState } from "./apim/model";
+
+export const DEMO = {
+  tenantId: "f82175d1-9a74-4351-bdd0-7fa19a65ca08",
+  tenantName: "AzTokenBridge Demo",
+  tenantDomain: "aztokenbridgedemo.onmicrosoft.com",
+  clientId: "22bd5aae-c71c-4cd8-b121-2e614bbac154",
+  servicePrincipalId: "071cc128-db46-4563-a933-6e781bc59304",
+  appName: "aztokenbridge-demo",
+  subscriptionId: "4c601a82-4253-40dd-80c7-20bf261de101",
+  subscriptionName: "AzTokenBridge Demo Subscription",
+  resourceGroup: "powershelltest",
+  resourceGroupLocation: "westus2",
+  apimServiceName: "powershellsdkservice",
+  apimLocation: "West US 2",
+} as const;
+
+/** Developers of the demo service: [firstName, lastName, state]. */
+const DEVELOPERS: Array<[string, string, UserState?]> = [
+  ["Adele", "Vance"], ["Alex", "Wilber"], ["Allan", "Deyoung"], ["Brian", "Johnson"], ["Cameron", "White"],
+  ["Christie", "Cline"], ["Debra", "Berger"], ["Diego", "Siciliani"], ["Emily", "Braun"], ["Enrico", "Cattaneo"],
+  ["Grady", "Archie"], ["Henrietta", "Mueller", "blocked"], ["Irvin", "Sayers"], ["Isaiah", "Langer"], ["Johanna", "Lorenz"],
+  ["Joni", "Sherman"], ["Lee", "Gu"], ["Lidia", "Holloway"], ["Lynne", "Robbins", "pending"], ["Megan", "Bowen"],
+  ["Miriam", "Graham"], ["Nestor", "Wilke"], ["Patti", "Fernandez"], ["Pradeep", "Gupta"],
+];
+
+/** A stable, APIM-looking id (24 hex digits) derived from the e-mail address. */
+export function demoUserId(email: string): string {
+  return createHash("sha1").update(`aztokenbridge-demo-user:${email}`).digest("hex").slice(0, 24);
+}
+
+export interface DemoSeed {
+  clientSecret: string;
+}
+
+/** Fills an empty directory and APIM store with the demo data; returns the (random) client secret. */
+export function seedDemoData(directory: Directory, apim: ApimStore): DemoSeed {
+  directory.addTenant({ tenantId: DEMO.tenantId, displayName: DEMO.tenantName, defaultDomain: DEMO.tenantDomain });
+  const app = directory.addApp({
+    tenantId: DEMO.tenantId,
+    appId: DEMO.clientId,
+    displayName: DEMO.appName,
+    servicePrincipalId: DEMO.servicePrincipalId,
+  });
+  const subscription = directory.addSubscription({ subscriptionId: DEMO.subscriptionId, tenantId: DEMO.tenantId, displayName: DEMO.subscriptionName });
+  directory.addResourceGroup(subscription, DEMO.resourceGroup, DEMO.resourceGroupLocation);
+
+  const user = (userId: string, firstName: string, lastName: string, email: string, registrationDate: string, extra: Partial<ApimUser> = {}): ApimUser => ({
+    userId,
+    firstName,
+    lastName,
+    email,
+    state: "active",
+    registrationDate,
+    note: null,
+    identityProvider: "Basic",
+    groups: ["developers"],
+    primaryKey: newApimKey(),
+    secondaryKey: newApimKey(),
+    version: 1,
+    ...extra,
+  });
+  const users: ApimUser[] = [
+    // The service owner, as on every APIM instance (shape as recorded for GET …/users/1).
+    user("1", "Administrator", "", "admin@contoso.com", "2019-05-09T04:29:23.44Z", {
+      identityProvider: "Azure",
+      groups: ["administrators", "developers"],
+    }),
+  ];
+  DEVELOPERS.forEach(([first, last, state], i) => {
+    const email = `${first}.${last}@contoso.com`.toLowerCase();
+    const registered = new Date(Date.UTC(2019, 4, 10 + i, 9 + (i % 8), (i * 7) % 60, (i * 13) % 60, (i * 37) % 1000));
+    users.push(user(demoUserId(email), first, last, email, registered.toISOString().replace(/\.?0*Z$/, "Z"), { state: state ?? "active" }));
+  });
+
+  const service: ApimServiceRecord = {
+    name: DEMO.apimServiceName,
+    subscriptionId: DEMO.subscriptionId,
+    resourceGroup: DEMO.resourceGroup,
+    location: DEMO.apimLocation,
+    sku: { name: "Developer", capacity: 1 },
+    publisherEmail: "admin@contoso.com",
+    publisherName: "Contoso",
+    createdAtUtc: "2019-05-09T04:20:18.1234567Z",
+    users,
+    tenantAccess: {
+      access: { name: "access", principalId: "integration", enabled: true, primaryKey: newApimKey(), secondaryKey: newApimKey(), version: 1 },
+      gitAccess: { name: "gitAccess", principalId: "git", enabled: true, primaryKey: newApimKey(), secondaryKey: newApimKey(), version: 1 },
+    },
+    version: 1,
+  };
+  apim.add(service);
+  return { clientSecret: app.secrets[0].value };
+}

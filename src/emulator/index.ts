@@ -1,0 +1,217 @@
+/**
+ * The local Azure emulator: Entra ID (v2.0 token endpoint, OpenID metadata, JWKS) and Azure Resource
+ * Manager with the Microsoft.ApiManagement resource provider, over HTTPS on 127.0.0.1, with a
+ * certificate made at start. The README demo and the tests run against it.
+ *
+ *   aztokenbridge emulator [--port N] [--latency-ms N]
+ *
+ * prints exactly one JSON line (EmulatorInfo) on stdout, then serves until stdin reaches EOF or the
+ * process gets SIGINT/SIGTERM. In-process: `startEmulator({ port: 0 })`.
+ *
+ * Layout:
+ *   server.ts         HTTPS server, routing by first path segment, latency, faults, request log
+ *   control.ts        the /_emulator control API (request log, faults, latency, APIM keys, test tokens)
+ *   demo.ts           the demo tenant, app, subscription, resource group and APIM service
+ *   directory.ts      tenants, apps (client secrets), subscriptions, resource groups
+ *   entra/            Entra ID endpoints, JWT signing, token issuing
+ *   arm/              ARM front door: bearer-token checks, ARM headers and errors, provider dispatch
+ *   apim/             Microsoft.ApiManagement: service, users, user tokens (SAS), tenant access
+ *   cert.ts, http.ts, faults.ts, requestLog.ts, util.ts
+ */
+import { once } from "events";
+import { promises as fs } from "fs";
+import type { AddressInfo } from "net";
+import { ApimProvider } from "./apim/apim";
+import { ApimStore } from "./apim/model";
+import { ArmService } from "./arm/arm";
+import { createEmulatorCertificate, writeCaFile } from "./cert";
+import { ControlApi, LatencySetting, MAX_LATENCY_MS } from "./control";
+import { DEMO, seedDemoData } from "./demo";
+import { Directory } from "./directory";
+import { EntraService } from "./entra/entra";
+import { TokenService } from "./entra/tokens";
+import { FaultStore } from "./faults";
+import { RequestLog } from "./requestLog";
+import { createEmulatorServer } from "./server";
+
+export interface EmulatorOptions {
+  /** TCP port on 127.0.0.1; 0 or undefined picks a free one. */
+  port?: number;
+  /** Delay added before every Entra ID / ARM response, in milliseconds. */
+  latencyMs?: number;
+}
+
+export interface EmulatorInfo {
+  /** `https://127.0.0.1:PORT` (ARM's endpoint; same origin as everything else). */
+  armEndpoint: string;
+  /** `https://127.0.0.1:PORT`: use as @azure/identity `authorityHost` with `disableInstanceDiscovery: true`. */
+  authorityHost: string;
+  /** PEM file holding the emulator's self-signed certificate: trust it (NODE_EXTRA_CA_CERTS). */
+  caFile: string;
+  tenantId: string;
+  subscriptionId: string;
+  clientId: string;
+  /** Random per start. The only secret in this object. */
+  clientSecret: string;
+  resourceGroup: "powershelltest";
+  apimServiceName: "powershellsdkservice";
+  /** `https://127.0.0.1:PORT/_emulator` */
+  controlEndpoint: string;
+}
+
+export interface RunningEmulator {
+  info: EmulatorInfo;
+  close(): Promise<void>;
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const port = opts.port ?? 0;
+  const latencyMs = opts.latencyMs ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535 (got ${port}).`);
+  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > MAX_LATENCY_MS) {
+    throw new RangeError(`latencyMs must be an integer from 0 to ${MAX_LATENCY_MS} (got ${latencyMs}).`);
+  }
+
+  const cert = await createEmulatorCertificate();
+  const { caFile, dir } = await writeCaFile(cert.certPem);
+  try {
+    const directory = new Directory();
+    const apim = new ApimStore();
+    const { clientSecret } = seedDemoData(directory, apim);
+    const tokens = new TokenService(cert);
+    const entra = new EntraService(directory, tokens);
+    const arm = new ArmService(directory, tokens);
+    arm.registerProvider(new ApimProvider(apim));
+    const log = new RequestLog();
+    const faults = new FaultStore();
+    const latency: LatencySetting = { ms: latencyMs };
+
+    let origin = "https://127.0.0.1:0";
+    let info: EmulatorInfo | undefined;
+    const control = new ControlApi({
+      publicInfo: () => {
+        const { clientSecret: _secret, ...rest } = info!;
+        return rest;
+      },
+      log,
+      faults,
+      latency,
+      apim,
+      tokens,
+      tenantId: DEMO.tenantId,
+      clientId: DEMO.clientId,
+      servicePrincipalId: DEMO.servicePrincipalId,
+    });
+    const shutdown = new AbortController();
+    const server = createEmulatorServer({ cert, entra, arm, control, log, faults, latency, origin: () => origin, shutdown: shutdown.signal });
+    server.listen(port, "127.0.0.1");
+    await Promise.race([
+      once(server, "listening"),
+      once(server, "error").then(([e]) => {
+        throw e;
+      }),
+    ]);
+    origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    info = {
+      armEndpoint: origin,
+      authorityHost: origin,
+      caFile,
+      tenantId: DEMO.tenantId,
+      subscriptionId: DEMO.subscriptionId,
+      clientId: DEMO.clientId,
+      clientSecret,
+      resourceGroup: DEMO.resourceGroup,
+      apimServiceName: DEMO.apimServiceName,
+      controlEndpoint: `${origin}/_emulator`,
+    };
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        shutdown.abort();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+        await fs.rm(dir, { recursive: true, force: true });
+      })());
+    return { info, close };
+  } catch (e) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+// ----- command line ----------------------------------------------------------------------------------
+
+export const EMULATOR_USAGE = "Usage: aztokenbridge emulator [--port N] [--latency-ms N]";
+
+export type ParsedEmulatorArgs =
+  | { ok: true; help: boolean; options: Required<EmulatorOptions> }
+  | { ok: false; error: string };
+
+/** Parses `--port N`, `--latency-ms N` (also `--name=N`) and `--help`. */
+export function parseEmulatorArgs(argv: string[]): ParsedEmulatorArgs {
+  const options = { port: 0, latencyMs: 0 };
+  const limits = { port: [0, 65535], latencyMs: [0, MAX_LATENCY_MS] } as const;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") {
+      help = true;
+      continue;
+    }
+    const m = /^(--port|--latency-ms)(?:=(.*))?$/.exec(arg);
+    if (!m) return { ok: false, error: `unknown argument '${arg}'.` };
+    const name = m[1];
+    let value = m[2];
+    if (value === undefined) {
+      if (i + 1 >= argv.length) return { ok: false, error: `${name} needs a value.` };
+      value = argv[++i];
+    }
+    const key = name === "--port" ? "port" : "latencyMs";
+    const [min, max] = limits[key];
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      return { ok: false, error: `${name} must be an integer from ${min} to ${max} (got '${value}').` };
+    }
+    options[key] = Number(value);
+  }
+  return { ok: true, help, options };
+}
+
+/**
+ * `aztokenbridge emulator …`: one JSON line (EmulatorInfo) on stdout, nothing else there; serves until
+ * stdin ends or SIGINT/SIGTERM, then exits 0. Bad arguments: message on stderr, exit code 2.
+ */
+export async function runEmulatorCli(argv: string[]): Promise<void> {
+  const parsed = parseEmulatorArgs(argv);
+  if (!parsed.ok) {
+    process.stderr.write(`aztokenbridge emulator: ${parsed.error}\n${EMULATOR_USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (parsed.help) {
+    process.stderr.write(`${EMULATOR_USAGE}\n`);
+    return;
+  }
+  let emulator: RunningEmulator;
+  try {
+    emulator = await startEmulator(parsed.options);
+  } catch (e) {
+    process.stderr.write(`aztokenbridge emulator: could not start: ${(e as Error)?.message ?? String(e)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`${JSON.stringify(emulator.info)}\n`);
+
+  await new Promise<void>((resolve) => {
+    const done = (): void => resolve();
+    process.stdin.once("end", done);
+    process.stdin.once("close", done);
+    process.stdin.once("error", done);
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+    process.stdin.resume(); // read (and discard) until EOF
+  });
+  await emulator.close();
+  process.exit(0);
+}
