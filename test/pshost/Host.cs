@@ -1,4 +1,10 @@
 // The PSHost, its UI and RawUI: a non-interactive console host like `pwsh -NonInteractive`.
+//
+// Everything the engine shows goes through HostUI:
+//   Write/WriteLine            formatted output from Out-Default, host text, displayed information -> stdout
+//   WriteErrorLine             error records rendered by Out-Default (ConciseView)                 -> stderr
+//   WriteVerbose/Warning/DebugLine  "VERBOSE: " / "WARNING: " / "DEBUG: " lines                    -> stdout (as pwsh)
+// In JSON mode the same calls become one JSON record per line on stdout (see Json.cs).
 using System.Globalization;
 using System.Management.Automation;
 using System.Management.Automation.Host;
@@ -7,7 +13,9 @@ using System.Text;
 
 namespace PsHost;
 
-/// <summary>Where the UI sends what it is given: plain text (like pwsh) or JSON records.</summary>
+/// <summary>Where the UI sends what it is given: plain text (like pwsh) or JSON records. Writes go straight
+/// to the stdout/stderr file descriptors, unbuffered, under one lock, so that lines from different threads
+/// (ForEach-Object -Parallel, signal handlers) never interleave mid-line.</summary>
 internal sealed class Output
 {
     private readonly object _lock = new();
@@ -15,7 +23,9 @@ internal sealed class Output
     private readonly Stream _stderr = Console.OpenStandardError();
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
-    public bool Json { get; init; }
+    public Output(bool json) => Json = json;
+
+    public bool Json { get; }
 
     public void Out(string text) => Write(_stdout, text);
     public void Err(string text) => Write(_stderr, text);
@@ -39,6 +49,46 @@ internal sealed class Output
             s.Write(bytes);
             s.Flush();
         }
+    }
+}
+
+/// <summary>Console.Out in JSON mode: text the script writes with [Console]::Out / [Console]::WriteLine
+/// becomes {"kind":"host","stream":"console","text":"...\n"} records, one per line.</summary>
+internal sealed class ConsoleRecordWriter : TextWriter
+{
+    private readonly Output _output;
+    private readonly StringBuilder _line = new();
+
+    public ConsoleRecordWriter(Output output) => _output = output;
+
+    public override Encoding Encoding => Encoding.UTF8;
+
+    // Console.SetOut wraps this writer in a synchronized one, so these are never called concurrently.
+    public override void Write(char value)
+    {
+        _line.Append(value);
+        if (value == '\n') Flush();
+    }
+
+    public override void Write(string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return;
+        int start = 0;
+        for (int nl = value.IndexOf('\n'); nl >= 0; nl = value.IndexOf('\n', start))
+        {
+            _line.Append(value, start, nl + 1 - start);
+            Flush();
+            start = nl + 1;
+        }
+        _line.Append(value, start, value.Length - start);
+    }
+
+    public override void Flush()
+    {
+        if (_line.Length == 0) return;
+        string text = _line.ToString();
+        _line.Clear();
+        PsHost.Json.Host(_output, text, stream: "console");
     }
 }
 
@@ -74,9 +124,16 @@ internal sealed class HostUI : PSHostUserInterface
     private readonly Output _out;
     private readonly RawUI _raw;
 
-    /// <summary>When set on a thread, everything the UI is given on that thread goes here instead (used to
-    /// capture the engine's rendering of an error record for the JSON "rendered" field).</summary>
-    [ThreadStatic] private static StringBuilder? t_capture;
+    // Capture (see Capture()): while set, UI text goes into this buffer instead of the output.
+    private readonly object _captureLock = new();
+    private StringBuilder? _capture;
+    private int _captureThread; // 0: text from any thread is captured
+
+    // JSON mode: the information record the engine just announced through WriteInformation. The engine
+    // calls WriteInformation for every record, displayed or not, and then, only if displayed
+    // (InformationAction Continue, or Write-Host), writes its text with Write/WriteLine. We emit one
+    // {"kind":"information"} record for what is displayed, and nothing for the rest, like pwsh shows.
+    [ThreadStatic] private static InformationRecord? t_pendingInformation;
 
     public HostUI(Output output, int width)
     {
@@ -86,35 +143,70 @@ internal sealed class HostUI : PSHostUserInterface
 
     public override PSHostRawUserInterface RawUI => _raw;
     public override bool SupportsVirtualTerminal => !Console.IsOutputRedirected && !_out.Json;
+    private bool ErrorSupportsVirtualTerminal => !Console.IsErrorRedirected && !_out.Json;
 
     public static Exception NonInteractive() => new PSInvalidOperationException(
         "PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.");
 
-    /// <summary>Runs <paramref name="action"/> with this thread's UI output captured, and returns the text.</summary>
-    public static string Capture(Action action)
+    /// <summary>Runs <paramref name="action"/> and returns the UI text it produced instead of writing it.
+    /// With anyThread=false only text from the calling thread is captured (a nested pipeline on the pipeline
+    /// thread); with anyThread=true all of it (a pipeline on the runspace's thread after the run).</summary>
+    public string Capture(Action action, bool anyThread)
     {
-        var previous = t_capture;
-        var sb = t_capture = new StringBuilder();
+        var sb = new StringBuilder();
+        lock (_captureLock)
+        {
+            _capture = sb;
+            _captureThread = anyThread ? 0 : Environment.CurrentManagedThreadId;
+        }
         try { action(); }
-        finally { t_capture = previous; }
+        finally
+        {
+            lock (_captureLock) _capture = null;
+        }
         return sb.ToString();
+    }
+
+    private bool TryCapture(string text)
+    {
+        lock (_captureLock)
+        {
+            if (_capture is null || (_captureThread != 0 && _captureThread != Environment.CurrentManagedThreadId)) return false;
+            _capture.Append(text);
+            return true;
+        }
     }
 
     // Text for the success stream (Out-Default / Out-Host output and $Host.UI.Write*).
     private void Text(string text)
     {
         // The formatting engine emits ANSI (table headers, error view); like pwsh's console host, strip it
-        // here unless $PSStyle.OutputRendering and the terminal allow it.
+        // unless $PSStyle.OutputRendering and the terminal allow it.
         text = GetOutputString(text, SupportsVirtualTerminal);
-        if (t_capture is { } sb) { sb.Append(text); return; }
-        if (_out.Json) Json.Host(_out, text);
-        else _out.Out(text);
+        if (TryCapture(text)) return;
+        if (!_out.Json)
+        {
+            _out.Out(text);
+            return;
+        }
+        if (t_pendingInformation is { } info)
+        {
+            t_pendingInformation = null;
+            string message = info.MessageData?.ToString() ?? "";
+            if (text == message || text == message + "\n")
+            {
+                Json.Message(_out, "information", message, info.Tags);
+                return;
+            }
+        }
+        Json.Host(_out, text);
     }
 
     private void Stream(string kind, string prefix, string message)
     {
+        t_pendingInformation = null;
         message = GetOutputString(message, SupportsVirtualTerminal);
-        if (t_capture is { } sb) { sb.Append(prefix).Append(message).Append('\n'); return; }
+        if (TryCapture(prefix + message + "\n")) return;
         if (_out.Json) Json.Message(_out, kind, message);
         else _out.Out(prefix + message + "\n");
     }
@@ -122,11 +214,14 @@ internal sealed class HostUI : PSHostUserInterface
     public override void Write(string value) => Text(value);
     public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) => Text(value);
     public override void WriteLine(string value) => Text(value + "\n");
+    public override void WriteLine() => Text("\n");
+    public override void WriteLine(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) => Text(value + "\n");
 
     public override void WriteErrorLine(string value)
     {
-        value = GetOutputString(value, SupportsVirtualTerminal);
-        if (t_capture is { } sb) { sb.Append(value).Append('\n'); return; }
+        t_pendingInformation = null;
+        value = GetOutputString(value, ErrorSupportsVirtualTerminal);
+        if (TryCapture(value + "\n")) return;
         // In JSON mode error records are reported from the error stream; what reaches here is the engine
         // rendering an error that the script sent to Out-Default/Out-Host itself.
         if (_out.Json) Json.Host(_out, value + "\n", stream: "error");
@@ -139,12 +234,12 @@ internal sealed class HostUI : PSHostUserInterface
 
     public override void WriteInformation(InformationRecord record)
     {
-        // The engine itself writes displayed information records (Write-Host, -InformationAction Continue)
-        // through Write/WriteLine; this call is for hosts that want the record. Only JSON mode uses it.
-        if (_out.Json && t_capture is null) Json.Message(_out, "information", record.MessageData?.ToString() ?? "");
+        // In text mode nothing to do: the engine itself writes displayed information (Write-Host,
+        // -InformationAction Continue) through Write/WriteLine.
+        if (_out.Json) t_pendingInformation = record;
     }
 
-    public override void WriteProgress(long sourceId, ProgressRecord record) { /* non-interactive: ignored */ }
+    public override void WriteProgress(long sourceId, ProgressRecord record) { /* non-interactive: not shown */ }
 
     public override string ReadLine() => throw NonInteractive();
     public override SecureString ReadLineAsSecureString() => throw NonInteractive();
@@ -154,6 +249,8 @@ internal sealed class HostUI : PSHostUserInterface
     public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice) => throw NonInteractive();
 }
 
+/// <summary>A fixed-size "console": the width is what the formatting engine uses for tables and wrapping
+/// (-Width, else the terminal's, else 120). There is no screen buffer.</summary>
 internal sealed class RawUI : PSHostRawUserInterface
 {
     private const int Height = 9999;

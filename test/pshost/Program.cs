@@ -1,15 +1,28 @@
-// pshost: runs PowerShell 7.6 (the System.Management.Automation engine) like `pwsh -NoProfile -NonInteractive`.
+// pshost: runs PowerShell 7.6 (the System.Management.Automation engine package) like
+// `pwsh -NoProfile -NonInteractive`, for the tests and the demo on machines without pwsh.
 //
 //   pshost [-NoProfile] [-NonInteractive] [-NoLogo] [-OutputFormat Text|Json] [-Width N]
-//          (-File <path> [args...] | -Command <text...> | -Command -)
+//          [-ExecutionPolicy <ignored>] [-WorkingDirectory <dir>]
+//          (-File <path> [args...] | -Command <text...> | -Command - | -EncodedCommand <base64>)
 //
-// Exit codes (following pwsh's ConsoleHost): `exit N` -> N; a terminating error or a stopped pipeline
-// (SIGINT) -> 1; otherwise 0 if `$?` is true after the script, else 1; bad command line or missing
-// -File -> 64; SIGTERM -> 143 after the pipeline has been stopped.
+// Exit codes (following pwsh's ConsoleHost):
+//   `exit N`                                   -> N
+//   unhandled terminating error (incl. parse)  -> 1
+//   pipeline stopped by SIGINT (Ctrl+C)        -> 1 (after the script's finally blocks ran)
+//   -Command / -EncodedCommand otherwise       -> 0 if $? is true after the script, else 1
+//   -File otherwise                            -> 0 (non-terminating errors do not change it)
+//   bad command line, missing -File            -> 64
+//   SIGTERM                                    -> 143 (after stopping the pipeline; at most 5 s)
+//
+// PSHOST_DEBUG=1 in the environment prints the .NET exception behind a reported terminating error.
+//
+// Files: Program.cs (command line, exit codes, signals), Host.cs (PSHost / UI / RawUI, where all
+// output goes), Json.cs (the -OutputFormat Json records).
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace PsHost;
 
@@ -17,15 +30,48 @@ internal sealed class Options
 {
     public string? File;
     public string? Command;
+    public bool CommandFromStdin;
     public readonly List<CommandParameter> FileArgs = new();
     public bool Json;
     public int? Width;
+    public string? WorkingDirectory;
+    public bool Help;
 
-    private const string Usage =
+    public const string Usage =
         "Usage: pshost [-NoProfile] [-NonInteractive] [-NoLogo] [-OutputFormat Text|Json] [-Width N]\n" +
-        "              (-File <path> [args...] | -Command <text> | -Command -)";
+        "              [-ExecutionPolicy <ignored>] [-WorkingDirectory <dir>]\n" +
+        "              (-File <path> [args...] | -Command <text...> | -Command - | -EncodedCommand <base64>)";
 
-    /// <summary>Parses the command line; returns an error message or null.</summary>
+    // Parameter names and the shortest prefix accepted for each, like pwsh's command-line parser
+    // (`-c`, `-f`, `-nop`, `-noni`, `-o`/`-of`, `-ex`/`-ep`, `-e`/`-ec`, `-wd`). -Width is ours.
+    private static readonly (string Name, string MinPrefix, string[] Aliases)[] Known =
+    {
+        ("command", "c", Array.Empty<string>()),
+        ("file", "f", Array.Empty<string>()),
+        ("noprofile", "nop", Array.Empty<string>()),
+        ("noninteractive", "noni", Array.Empty<string>()),
+        ("nologo", "nol", Array.Empty<string>()),
+        ("outputformat", "o", new[] { "of" }),
+        ("executionpolicy", "ex", new[] { "ep" }),
+        ("encodedcommand", "e", new[] { "ec" }),
+        ("workingdirectory", "wo", new[] { "wd" }),
+        ("width", "wi", Array.Empty<string>()),
+        ("help", "h", new[] { "?" }),
+    };
+
+    private static string? Canonical(string arg)
+    {
+        string key = arg.TrimStart('-').ToLowerInvariant();
+        if (key.Length == 0) return null;
+        foreach (var (name, minPrefix, aliases) in Known)
+        {
+            if (aliases.Contains(key)) return name;
+            if (key.Length >= minPrefix.Length && name.StartsWith(key, StringComparison.Ordinal)) return name;
+        }
+        return null;
+    }
+
+    /// <summary>Parses the command line into <paramref name="o"/>; returns an error message or null.</summary>
     public static string? Parse(string[] args, Options o)
     {
         for (int i = 0; i < args.Length; i++)
@@ -33,62 +79,81 @@ internal sealed class Options
             string a = args[i];
             if (a.Length < 2 || a[0] != '-')
             {
-                // Like pwsh, a first non-switch argument is the script file.
+                // Like pwsh, the first argument that is not a switch is the script file.
                 o.File = a;
                 CollectFileArgs(args, i + 1, o.FileArgs);
                 return null;
             }
-            string name = a.TrimStart('-').ToLowerInvariant();
             string? Next() => i + 1 < args.Length ? args[++i] : null;
-            switch (name)
+            switch (Canonical(a))
             {
-                case "noprofile" or "nop" or "noninteractive" or "noni" or "nologo" or "nol":
+                case "noprofile" or "noninteractive" or "nologo":
+                    // No profile is ever loaded and the host is always non-interactive.
                     break;
-                case "outputformat" or "of" or "o":
+                case "executionpolicy":
+                    // Accepted for command lines written for pwsh; there is no execution policy on Linux.
+                    if (Next() is null) return "-ExecutionPolicy needs a value.";
+                    break;
+                case "outputformat":
                     string? fmt = Next();
                     if (fmt is null || !(fmt.Equals("Text", StringComparison.OrdinalIgnoreCase) || fmt.Equals("Json", StringComparison.OrdinalIgnoreCase)))
-                        return $"-OutputFormat must be Text or Json.\n{Usage}";
+                        return "-OutputFormat must be Text or Json.";
                     o.Json = fmt.Equals("Json", StringComparison.OrdinalIgnoreCase);
                     break;
-                case "width" or "w":
-                    if (!int.TryParse(Next(), out int width) || width < 10)
-                        return $"-Width needs a number of at least 10.\n{Usage}";
+                case "width":
+                    if (!int.TryParse(Next(), out int width) || width < 10 || width > 10000)
+                        return "-Width needs a number between 10 and 10000.";
                     o.Width = width;
                     break;
-                case "file" or "f":
+                case "workingdirectory":
+                    o.WorkingDirectory = Next();
+                    if (string.IsNullOrEmpty(o.WorkingDirectory)) return "-WorkingDirectory needs a path.";
+                    break;
+                case "help":
+                    o.Help = true;
+                    return null;
+                case "file":
                     o.File = Next() ?? "";
-                    if (o.File.Length == 0) return $"-File needs a path.\n{Usage}";
+                    if (o.File.Length == 0) return "-File needs a path.";
                     CollectFileArgs(args, i + 1, o.FileArgs);
                     return null;
-                case "command" or "c":
-                    if (i + 1 >= args.Length) return $"-Command needs a value.\n{Usage}";
-                    o.Command = string.Join(' ', args[(i + 1)..]);
+                case "command":
+                    if (i + 1 >= args.Length) return "-Command needs a value.";
+                    if (args[i + 1] == "-" && i + 2 == args.Length) o.CommandFromStdin = true;
+                    else o.Command = string.Join(' ', args[(i + 1)..]);
+                    return null;
+                case "encodedcommand":
+                    string? encoded = Next();
+                    if (encoded is null) return "-EncodedCommand needs a value.";
+                    try { o.Command = Encoding.Unicode.GetString(Convert.FromBase64String(encoded)); }
+                    catch (FormatException) { return "-EncodedCommand is not valid base64 (of UTF-16LE text)."; }
                     return null;
                 default:
-                    return $"Unknown parameter '{a}'.\n{Usage}";
+                    return $"Unknown parameter '{a}'.";
             }
         }
-        return $"Give -File or -Command.\n{Usage}";
+        return "Give -File or -Command.";
     }
 
-    /// <summary>Turns the arguments after -File into parameters the way pwsh does: `-Name`, `-Name:value`,
-    /// `-Name:$true|$false`, everything else positional.</summary>
+    /// <summary>Turns the arguments after -File into parameters the way pwsh does: `-Name value` (the engine's
+    /// binder pairs a name without value with the next argument, or treats it as a switch), `-Name:value`,
+    /// `-Name:$true|$false`; everything else positional.</summary>
     private static void CollectFileArgs(string[] args, int start, List<CommandParameter> into)
     {
-        string? pending = null;
         for (int i = start; i < args.Length; i++)
         {
             string arg = args[i];
-            if (pending != null)
-            {
-                into.Add(new CommandParameter(pending, arg));
-                pending = null;
-            }
-            else if (arg.Length > 1 && arg[0] == '-')
+            if (arg.Length > 1 && arg[0] == '-' && !char.IsDigit(arg[1]) && arg[1] != '.')
             {
                 int colon = arg.IndexOf(':');
                 if (colon < 0) into.Add(new CommandParameter(arg));
-                else if (colon == arg.Length - 1) pending = arg.TrimEnd(':');
+                else if (colon == arg.Length - 1)
+                {
+                    // `-Name: value`
+                    string pendingName = arg[..colon];
+                    if (i + 1 < args.Length) into.Add(new CommandParameter(pendingName, args[++i]));
+                    else into.Add(new CommandParameter(pendingName));
+                }
                 else
                 {
                     string value = arg[(colon + 1)..], argName = arg[..colon];
@@ -99,7 +164,6 @@ internal sealed class Options
             }
             else into.Add(new CommandParameter(null, arg));
         }
-        if (pending != null) into.Add(new CommandParameter(pending));
     }
 }
 
@@ -111,7 +175,22 @@ internal static class Program
         if (Options.Parse(args, o) is { } problem)
         {
             Console.Error.WriteLine(problem);
+            Console.Error.WriteLine(Options.Usage);
             return 64;
+        }
+        if (o.Help)
+        {
+            Console.Out.WriteLine(Options.Usage);
+            return 0;
+        }
+        if (o.WorkingDirectory != null)
+        {
+            try { Environment.CurrentDirectory = o.WorkingDirectory; }
+            catch (Exception ex)
+            {
+                Console.Error.WriteLine($"-WorkingDirectory: {ex.Message}");
+                return 64;
+            }
         }
 
         string? filePath = null;
@@ -121,56 +200,94 @@ internal static class Program
             if (!File.Exists(filePath))
             {
                 Console.Error.WriteLine($"The argument '{o.File}' is not recognized as the name of a script file. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.");
+                Console.Error.WriteLine(Options.Usage);
                 return 64;
             }
         }
-        if (o.Command == "-") o.Command = Console.In.ReadToEnd();
+        if (o.CommandFromStdin) o.Command = Console.In.ReadToEnd();
 
-        int width = o.Width ?? (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int cols) && cols >= 10 ? cols : 120);
-        var output = new Output { Json = o.Json };
+        // Redirected output gets a fixed width (120 unless -Width) so that tables do not depend on the
+        // terminal the tests happen to run in.
+        int width = o.Width ?? TerminalWidth() ?? 120;
+        var output = new Output(o.Json);
         var host = new Host(output, width);
+        if (o.Json)
+        {
+            // [Console]::Out.WriteLine(...) from the script must not break the one-JSON-record-per-line
+            // stdout: each line becomes a {"kind":"host","stream":"console"} record.
+            Console.SetOut(new ConsoleRecordWriter(output));
+        }
 
-        using var session = new Session(host, output);
+        var session = new Session(host, output);
+        // Ctrl+C: stop the running pipeline (finally blocks run), like pwsh. ctx.Cancel keeps the process
+        // alive so that the pipeline can unwind; Run() then returns 1.
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; session.Stop(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; session.Terminate(); });
 
-        session.Open();
-        Command command;
-        if (filePath != null)
+        int code;
+        try
         {
-            // pwsh on Unix runs a file without the .ps1 extension as script text (for shebang use).
-            command = filePath.EndsWith(".ps1", StringComparison.OrdinalIgnoreCase)
-                ? new Command(filePath, isScript: false, useLocalScope: false)
-                : new Command(File.ReadAllText(filePath), isScript: true, useLocalScope: false);
-            foreach (var p in o.FileArgs) command.Parameters.Add(p);
-            // What pwsh -File does, so that `exit N` in the script ends the run with N instead of only
-            // setting $LASTEXITCODE. The setting is internal; the engine version is pinned.
-            session.RethrowExitFromScriptFile();
+            session.Open();
+            Command command;
+            if (filePath != null)
+            {
+                // pwsh on Unix runs a file without the .ps1 extension as script text (shebang scripts).
+                command = filePath.EndsWith(".ps1", StringComparison.OrdinalIgnoreCase)
+                    ? new Command(filePath, isScript: false, useLocalScope: false)
+                    : new Command(File.ReadAllText(filePath), isScript: true, useLocalScope: false);
+                foreach (var p in o.FileArgs) command.Parameters.Add(p);
+                // What pwsh -File does, so that `exit N` in the script ends the run with N instead of only
+                // setting $LASTEXITCODE.
+                session.RethrowExitFromScriptFile();
+            }
+            else
+            {
+                command = new Command(o.Command!, isScript: true, useLocalScope: false);
+            }
+            code = session.Run(command, isFile: filePath != null);
         }
-        else
+        catch (Exception ex)
         {
-            command = new Command(o.Command!, isScript: true, useLocalScope: false);
+            // Not the script's failure (those are handled in Run) but the host's: report it plainly.
+            Console.Error.WriteLine($"pshost: {ex}");
+            code = 70; // pwsh's ExitCodeInitFailure
         }
-        return session.Run(command);
+        Console.Out.Flush();
+        session.Close();
+        // Exit even if the script left foreground threads behind (pwsh does too).
+        Environment.Exit(code);
+        return code;
+    }
+
+    /// <summary>The terminal's width when stdout is a terminal; null when redirected.</summary>
+    private static int? TerminalWidth()
+    {
+        if (Console.IsOutputRedirected) return null;
+        try { return Console.WindowWidth >= 10 ? Console.WindowWidth : null; }
+        catch { return null; }
     }
 }
 
 /// <summary>One runspace and the pipeline running in it.</summary>
-internal sealed class Session : IDisposable
+internal sealed class Session
 {
     private readonly Host _host;
     private readonly Output _output;
     private readonly Runspace _runspace;
     private readonly object _lock = new();
     private PowerShell? _current;
-    private volatile bool _terminating;
+    private bool _stopRequested;          // under _lock
+    private volatile bool _terminating;   // SIGTERM received
 
     public Session(Host host, Output output)
     {
         _host = host;
         _output = output;
-        // Default2 = the engine's own defaults (no snap-in aliases). ExecutionPolicy must stay unset on Linux.
+        // Default2 = only Microsoft.PowerShell.Core, which is all the engine package has. Module autoload
+        // from $env:PSModulePath works. ExecutionPolicy must stay unset: setting it throws on Linux.
         _runspace = RunspaceFactory.CreateRunspace(host, InitialSessionState.CreateDefault2());
+        // One pipeline thread for the whole run (like pwsh), so thread-affine state in the script survives
+        // between the pipelines the host runs.
         _runspace.ThreadOptions = PSThreadOptions.ReuseThread;
     }
 
@@ -180,20 +297,28 @@ internal sealed class Session : IDisposable
         _runspace.SessionStateProxy.Path.SetLocation(WildcardPattern.Escape(Environment.CurrentDirectory));
         if (Console.IsOutputRedirected || _output.Json)
         {
+            // Like pwsh with redirected output: no ANSI escapes from the formatting engine or $PSStyle.
             using var ps = NewPowerShell();
-            ps.AddScript("$PSStyle.OutputRendering = 'PlainText'").Invoke();
+            ps.AddScript("$PSStyle.OutputRendering = [System.Management.Automation.OutputRendering]::PlainText").Invoke();
         }
     }
 
+    /// <summary>Sets the engine's ScriptCommandProcessorShouldRethrowExit, as pwsh's ConsoleHost does for
+    /// -File. The setting is internal; the engine version is pinned in pshost.csproj. If a future engine
+    /// lacks it, `exit N` in a -File script only sets $LASTEXITCODE, which we then report as the exit code.</summary>
     public void RethrowExitFromScriptFile()
     {
         const BindingFlags flags = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
-        object context = typeof(Runspace).GetProperty("ExecutionContext", flags)?.GetValue(_runspace)
-            ?? throw new InvalidOperationException("pshost: Runspace.ExecutionContext not found in this engine version.");
-        var setting = context.GetType().GetProperty("ScriptCommandProcessorShouldRethrowExit", flags)
-            ?? throw new InvalidOperationException("pshost: ScriptCommandProcessorShouldRethrowExit not found in this engine version.");
-        setting.SetValue(context, true);
+        object? context = typeof(Runspace).GetProperty("ExecutionContext", flags)?.GetValue(_runspace);
+        var setting = context?.GetType().GetProperty("ScriptCommandProcessorShouldRethrowExit", flags);
+        if (setting != null) setting.SetValue(context, true);
+        else
+        {
+            _rethrowExitUnavailable = true;
+            Console.Error.WriteLine("pshost: warning: ScriptCommandProcessorShouldRethrowExit not found in this engine; using $LASTEXITCODE for `exit N`.");
+        }
     }
+    private bool _rethrowExitUnavailable;
 
     private PowerShell NewPowerShell()
     {
@@ -203,33 +328,42 @@ internal sealed class Session : IDisposable
     }
 
     /// <summary>Runs the script like pwsh's ConsoleHost and returns the process exit code.</summary>
-    public int Run(Command command)
+    public int Run(Command command, bool isFile)
     {
         using var ps = NewPowerShell();
-        PSDataCollection<PSObject>? results = null;
+        var results = new PSDataCollection<PSObject>();
         if (_output.Json)
         {
+            // Each object and each error is written as a JSON record the moment the script emits it (DataAdded
+            // is raised on the pipeline thread, so ScriptProperties can be read while serializing).
             ps.Commands.AddCommand(command);
-            results = new PSDataCollection<PSObject>();
             results.DataAdded += (_, _) => { foreach (var obj in results.ReadAll()) Json.Object(_output, obj); };
             ps.Streams.Error.DataAdded += (_, _) =>
             {
-                foreach (var record in ps.Streams.Error.ReadAll()) Json.Error(_output, record, RenderNested(record), terminating: false);
+                foreach (var record in ps.Streams.Error.ReadAll())
+                    Json.Error(_output, record, RenderNested(record), terminating: false);
             };
         }
         else
         {
-            // Exactly what pwsh's Executor does: merge errors into output and render all through Out-Default.
+            // Exactly what pwsh's Executor does: merge errors into output and render all through Out-Default,
+            // which formats objects with the loaded views and writes error records with WriteErrorLine.
             command.MergeMyResults(PipelineResultTypes.Error, PipelineResultTypes.Output);
             ps.Commands.AddCommand(command);
             ps.Commands.AddCommand(new Command("Out-Default", isScript: false, useLocalScope: true));
         }
 
         Exception? failure = null;
-        lock (_lock) _current = ps;
+        lock (_lock)
+        {
+            if (_stopRequested || _terminating) return _terminating ? 143 : 1; // signalled during startup
+            _current = ps;
+        }
         try
         {
-            if (!_terminating) ps.Invoke<PSObject, PSObject>(null, results ?? new PSDataCollection<PSObject>(), new PSInvocationSettings());
+            // AddToHistory = true like pwsh's command pipeline: without it the engine restores $? after the
+            // pipeline, and the -Command exit code (from $global:?) would always be 0.
+            ps.Invoke<PSObject, PSObject>(null, results, new PSInvocationSettings { AddToHistory = true });
         }
         catch (Exception ex)
         {
@@ -240,54 +374,85 @@ internal sealed class Session : IDisposable
             lock (_lock) _current = null;
         }
 
-        int code;
-        if (_host.ExitCode is int exitCode) code = exitCode;
-        else if (failure != null)
+        bool stopped = ps.InvocationStateInfo.State == PSInvocationState.Stopped
+            || failure is PipelineStoppedException
+            || Volatile.Read(ref _stopRequested);
+        if (_terminating) return 143;
+        if (_host.ExitCode is int exitCode) return exitCode;
+        if (stopped) return 1; // pwsh prints nothing for a stopped pipeline
+        if (failure != null)
         {
-            Report(failure);
-            code = 1;
+            Report(failure, command.IsScript ? command.CommandText : null);
+            return 1;
         }
-        else code = DollarHook() ? 0 : 1;
-        return _terminating ? 143 : code;
+        if (isFile)
+        {
+            if (_rethrowExitUnavailable && LastExitCode() is int last) return last;
+            return 0;
+        }
+        return DollarHook() ? 0 : 1;
     }
 
-    /// <summary>$global:? after the run, which is how pwsh decides between 0 and 1.</summary>
+    /// <summary>$global:? after the run, which is how pwsh decides between 0 and 1 for -Command.</summary>
     private bool DollarHook()
     {
         try
         {
             using var ps = NewPowerShell();
             var r = ps.AddScript("$global:?").Invoke();
-            return r.Count > 1 || (r.Count == 1 && LanguagePrimitives.IsTrue(r[0]));
+            return r.Count == 1 && LanguagePrimitives.IsTrue(r[0]);
         }
         catch { return false; }
     }
 
-    /// <summary>Reports the exception that ended the run, through Out-Default like pwsh's ReportException.</summary>
-    private void Report(Exception ex)
+    private int? LastExitCode()
     {
-        var record = (ex as IContainsErrorRecord)?.ErrorRecord
-            ?? new ErrorRecord(ex, "ConsoleHost.ReportException", ErrorCategory.NotSpecified, null);
-        if (_output.Json)
+        try
         {
-            string? rendered = null;
-            try { rendered = HostUI.Capture(() => RenderWith(NewPowerShell(), record)); } catch { }
-            Json.Error(_output, record, rendered, terminating: true);
-            return;
+            using var ps = NewPowerShell();
+            var r = ps.AddScript("$global:LASTEXITCODE").Invoke();
+            return r.Count == 1 && r[0]?.BaseObject is int n ? n : null;
         }
-        try { RenderWith(NewPowerShell(), record); }
-        catch
-        {
-            _host.UI.WriteErrorLine(ex.Message);
-            if (record.InvocationInfo?.PositionMessage is { Length: > 0 } position) _host.UI.WriteErrorLine(position);
-        }
+        catch { return null; }
     }
 
-    /// <summary>The engine's own rendering of a non-terminating error, from a nested pipeline on the pipeline
-    /// thread (where DataAdded is raised).</summary>
-    private static string? RenderNested(ErrorRecord record)
+    /// <summary>Reports the exception that ended the run, through Out-Default like pwsh's ReportException
+    /// (ConciseView: "Exception: file:line", the line, the message).</summary>
+    private void Report(Exception ex, string? scriptText)
     {
-        try { return HostUI.Capture(() => RenderWith(PowerShell.Create(RunspaceMode.CurrentRunspace), record)); }
+        // PSHOST_DEBUG=1: the whole exception with its .NET stack, for debugging the host.
+        if (Environment.GetEnvironmentVariable("PSHOST_DEBUG") == "1") Console.Error.WriteLine($"pshost debug: {ex}");
+        var record = (ex as IContainsErrorRecord)?.ErrorRecord
+            ?? new ErrorRecord(ex, "ConsoleHost.ReportException", ErrorCategory.NotSpecified, null);
+        if (ex is ParseException && record.InvocationInfo is null && scriptText != null)
+        {
+            // -Command text that does not parse: the engine throws an IncompleteParseException without the
+            // position; parse again to get one, so that the error shows the line with a marker like pwsh.
+            System.Management.Automation.Language.Parser.ParseInput(scriptText, out _, out var errors);
+            if (errors.Length > 0) record = new ParseException(errors).ErrorRecord;
+        }
+        string? rendered = null;
+        try { rendered = _host.HostUI.Capture(() => RenderWith(NewPowerShell(), record), anyThread: true); }
+        catch { /* fall back to the plain message below */ }
+        if (string.IsNullOrWhiteSpace(rendered))
+        {
+            rendered = (record.ErrorDetails?.Message ?? ex.Message) + "\n";
+            if (record.InvocationInfo?.PositionMessage is { Length: > 0 } position) rendered += position + "\n";
+        }
+        if (_output.Json)
+        {
+            // Serializing may read ScriptProperties of the target object; give this thread the runspace.
+            Runspace.DefaultRunspace = _runspace;
+            Json.Error(_output, record, rendered, terminating: true);
+        }
+        else _output.Err(rendered);
+    }
+
+    /// <summary>The engine's own rendering of a non-terminating error (JSON "rendered" field), from a nested
+    /// pipeline on the pipeline thread (where DataAdded is raised).</summary>
+    private string? RenderNested(ErrorRecord record)
+    {
+        try { return _host.HostUI.Capture(() => RenderWith(PowerShell.Create(RunspaceMode.CurrentRunspace), record), anyThread: false); }
         catch { return null; }
     }
 
@@ -295,26 +460,38 @@ internal sealed class Session : IDisposable
     {
         using (ps)
         {
+            // The note property is what the engine adds to errors merged into the output, and what tells
+            // Out-Default to write the record with WriteErrorLine.
             var wrapped = new PSObject(record);
             wrapped.Properties.Add(new PSNoteProperty("writeErrorStream", true));
             ps.AddCommand("Out-Default").Invoke(new[] { wrapped });
         }
     }
 
-    /// <summary>Ctrl+C: stop the running pipeline, as pwsh does.</summary>
+    /// <summary>Ctrl+C: stop the running pipeline, as pwsh does. The engine raises PipelineStoppedException in
+    /// the script at the next statement, so finally blocks run; a long .NET call is not interrupted.</summary>
     public void Stop()
     {
-        lock (_lock) _current?.BeginStop(null, null);
+        lock (_lock)
+        {
+            _stopRequested = true;
+            _current?.BeginStop(null, null);
+        }
     }
 
-    /// <summary>SIGTERM: stop, let finally blocks run for a moment, then exit 143 regardless.</summary>
+    /// <summary>SIGTERM: stop like Ctrl+C, let finally blocks run for up to 5 s, then exit 143 regardless.</summary>
     public void Terminate()
     {
         _terminating = true;
         Stop();
-        var watchdog = new Thread(() => { Thread.Sleep(5000); Environment.Exit(143); }) { IsBackground = true };
+        var watchdog = new Thread(() => { Thread.Sleep(5000); Console.Out.Flush(); Environment.Exit(143); }) { IsBackground = true };
         watchdog.Start();
     }
 
-    public void Dispose() => _runspace.Dispose();
+    /// <summary>Closes the runspace (stops leftover jobs), but does not let a stuck close keep the process.</summary>
+    public void Close()
+    {
+        try { Task.Run(() => _runspace.Dispose()).Wait(TimeSpan.FromSeconds(2)); }
+        catch { /* exiting anyway */ }
+    }
 }
