@@ -49,17 +49,15 @@ function New-AzTokenBridgeErrorRecord {
 }
 
 function Write-AzTokenBridgeError {
-    # Writes a non-terminating error for one input, or rethrows a stop so it is never swallowed.
+    # Writes the failure of one input as a non-terminating error. A missing server binary is
+    # terminating: every further input would fail the same way.
     param(
         [Parameter(Mandatory)][System.Management.Automation.PSCmdlet]$Cmdlet,
-        [Parameter(Mandatory)][System.Management.Automation.ErrorRecord]$ErrorRecord,
+        [Parameter(Mandatory)][System.Exception]$Exception,
         $Target
     )
-    $ex = $ErrorRecord.Exception
-    if ($ex -is [System.Management.Automation.PipelineStoppedException]) { throw $ErrorRecord }
-    if ($ex -is [System.IO.FileNotFoundException] -and -not $ex.Data['AzTokenBridge.RpcError']) {
-        # No server binary: every further call would fail the same way.
-        $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($ex, 'AzTokenBridgeServerNotFound', 'ObjectNotFound', $ex.FileName))
+    if ($Exception -is [System.IO.FileNotFoundException] -and -not $Exception.Data['AzTokenBridge.RpcError']) {
+        $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($Exception, 'AzTokenBridgeServerNotFound', 'ObjectNotFound', $Exception.FileName))
     }
-    $Cmdlet.WriteError((New-AzTokenBridgeErrorRecord -Exception $ex -Target $Target))
+    $Cmdlet.WriteError((New-AzTokenBridgeErrorRecord -Exception $Exception -Target $Target))
 }

@@ -118,8 +118,13 @@ function Get-AzTokenBridgeCallContext {
 }
 
 function Invoke-AzTokenBridgeRpc {
-    # Calls one server method and returns its result as PowerShell values. A JSON-RPC error is
-    # thrown as an exception carrying the error (see New-AzTokenBridgeErrorRecord).
+    # Calls one server method. Returns @{ Result; Failure }: Result is the method's result as
+    # PowerShell values; Failure an exception (a JSON-RPC error carries it in
+    # Data['AzTokenBridge.RpcError']; see New-AzTokenBridgeErrorRecord).
+    #
+    # Expected failures are returned, not thrown: an exception thrown and caught inside a script
+    # function still lands in the caller's -ErrorVariable and $Error, so one failed call would show
+    # up there several times. Only a stop (Ctrl+C) propagates.
     param(
         [Parameter(Mandatory)][System.Management.Automation.PSCmdlet]$Cmdlet,
         [Parameter(Mandatory)][string]$Method,
@@ -128,51 +133,51 @@ function Invoke-AzTokenBridgeRpc {
     $Params['context'] = Get-AzTokenBridgeCallContext
     $debugOn = $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore'
     $sw = [System.Diagnostics.Stopwatch]::StartNew()
-    $conn = $null; $id = 0L; $tcs = $null; $completed = $false
-    for ($attempt = 1; $attempt -le 2; $attempt++) {
+    $conn = $null; $id = 0L; $tcs = $null; $sent = $false; $failure = $null
+    for ($attempt = 1; $attempt -le 2 -and -not $sent; $attempt++) {
         $conn = Get-AzTokenBridgeConnection -Cmdlet $Cmdlet
+        if ($conn -is [System.Exception]) { return @{ Result = $null; Failure = $conn } }
         $id = New-AzTokenBridgeRequestId $conn
         $body = ConvertTo-AzTokenBridgeJsonBytes ([ordered]@{ jsonrpc = '2.0'; id = $id; method = $Method; params = $Params })
         if ($debugOn) { $Cmdlet.WriteDebug("AzTokenBridge → $(Get-AzTokenBridgeRedactedText $body)") }
         $tcs = [System.Threading.Tasks.TaskCompletionSource[object]]::new([System.Threading.Tasks.TaskCreationOptions]::RunContinuationsAsynchronously)
         $conn.Pending[$id] = $tcs
-        try {
-            Send-AzTokenBridgeFrame $conn $body
-            break
-        } catch {
-            $null = $conn.Pending.TryRemove($id, [ref]$null)
-            $cause = $_.Exception
-            if ($cause -is [System.Management.Automation.MethodInvocationException] -and $cause.InnerException) { $cause = $cause.InnerException }
-            if (-not ($cause -is [System.IO.IOException] -or $cause -is [System.ObjectDisposedException])) { throw }
-            # The server died before it got the request: nothing was done, so start a new one and resend once.
-            $conn.Dead = $true
-            if ($attempt -eq 2) { throw $cause }
-        }
+        $failure = Send-AzTokenBridgeFrame $conn $body
+        if ($null -eq $failure) { $sent = $true; break }
+        # The server died before it got the request: nothing was done, so start a new one and send again once.
+        $null = $conn.Pending.TryRemove($id, [ref]$null)
+        $conn.Dead = $true
     }
+    if (-not $sent) { return @{ Result = $null; Failure = $failure } }
+
     $task = $tcs.Task
+    $completed = $false
     try {
         while (-not $task.AsyncWaitHandle.WaitOne(100)) {
             if (($conn.Dead -or $conn.ReaderResult.IsCompleted) -and $conn.Pending.TryRemove($id, [ref]$null)) {
                 $reason = $conn.DeathReason
                 if (-not $reason) { $reason = "The AzTokenBridge reader stopped: $($conn.Reader.InvocationStateInfo.Reason)" }
-                throw [System.IO.IOException]::new($reason)
+                $failure = [System.IO.IOException]::new($reason)
+                break
             }
         }
         $completed = $true
     } finally {
         if (-not $completed) {
-            # Stopped (Ctrl+C, a downstream Select-Object -First) or failed: tell the server to drop it.
+            # Stopped (Ctrl+C, a downstream Select-Object -First): tell the server to drop the call.
             if ($conn.Pending.TryRemove($id, [ref]$null) -and -not $conn.Dead) {
-                try {
-                    Send-AzTokenBridgeFrame $conn (ConvertTo-AzTokenBridgeJsonBytes ([ordered]@{ jsonrpc = '2.0'; method = '$/cancelRequest'; params = @{ id = $id } }))
-                } catch { }
+                $null = Send-AzTokenBridgeFrame $conn (ConvertTo-AzTokenBridgeJsonBytes ([ordered]@{ jsonrpc = '2.0'; method = '$/cancelRequest'; params = @{ id = $id } }))
             }
         }
     }
-    if ($task.IsFaulted) { throw $task.Exception.InnerException }
+    $elapsed = [Math]::Round($sw.Elapsed.TotalMilliseconds, 1)
+    if ($null -eq $failure -and $task.IsFaulted) { $failure = $task.Exception.InnerException }
+    if ($null -ne $failure) {
+        $Cmdlet.WriteVerbose("AzTokenBridge: $Method failed in $elapsed ms.")
+        return @{ Result = $null; Failure = $failure }
+    }
     $doc = $task.Result
     try {
-        $elapsed = [Math]::Round($sw.Elapsed.TotalMilliseconds, 1)
         $root = $doc.RootElement
         if ($debugOn) { $Cmdlet.WriteDebug("AzTokenBridge ← $(Get-AzTokenBridgeRedactedText ([System.Text.Encoding]::UTF8.GetBytes($root.GetRawText())))") }
         $errorElement = [System.Text.Json.JsonElement]::new()
@@ -181,11 +186,12 @@ function Invoke-AzTokenBridgeRpc {
             $rpcError = ConvertFrom-AzTokenBridgeJsonElement $errorElement
             $ex = [System.InvalidOperationException]::new([string]$rpcError.message)
             $ex.Data['AzTokenBridge.RpcError'] = $rpcError
-            throw $ex
+            return @{ Result = $null; Failure = $ex }
         }
         $Cmdlet.WriteVerbose("AzTokenBridge: $Method completed in $elapsed ms.")
         $resultElement = [System.Text.Json.JsonElement]::new()
-        if ($root.TryGetProperty('result', [ref]$resultElement)) { return ConvertFrom-AzTokenBridgeJsonElement $resultElement }
+        $result = if ($root.TryGetProperty('result', [ref]$resultElement)) { ConvertFrom-AzTokenBridgeJsonElement $resultElement } else { $null }
+        @{ Result = $result; Failure = $null }
     } finally {
         $doc.Dispose()
     }

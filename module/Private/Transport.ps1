@@ -151,7 +151,7 @@ function Resolve-AzTokenBridgeCommand {
     $name = if ($IsWindows) { 'aztokenbridge.exe' } else { 'aztokenbridge' }
     $path = [System.IO.Path]::Combine($script:ModuleRoot, 'bin', $rid, $name)
     if (-not [System.IO.File]::Exists($path)) {
-        throw [System.IO.FileNotFoundException]::new(
+        return [System.IO.FileNotFoundException]::new(
             "The AzTokenBridge server for $rid is not at '$path'. Build it with ./build.ps1 (or npm run build), or set AZTOKENBRIDGE_SERVER to a command that runs it.", $path)
     }
     [pscustomobject]@{ FileName = $path; Arguments = $Arguments }
@@ -159,8 +159,10 @@ function Resolve-AzTokenBridgeCommand {
 
 function Start-AzTokenBridgeProcess {
     # Starts the server (or the emulator) with all three standard streams redirected.
+    # Returns the Process, or the exception that kept it from starting.
     param([string[]]$Arguments = @())
     $command = Resolve-AzTokenBridgeCommand -Arguments $Arguments
+    if ($command -is [System.Exception]) { return $command }
     $psi = [System.Diagnostics.ProcessStartInfo]::new($command.FileName)
     foreach ($a in $command.Arguments) { $psi.ArgumentList.Add([string]$a) }
     $psi.UseShellExecute = $false
@@ -172,11 +174,18 @@ function Start-AzTokenBridgeProcess {
     $psi.StandardErrorEncoding = $script:Utf8
     $location = $ExecutionContext.SessionState.Path.CurrentFileSystemLocation
     if ($location) { $psi.WorkingDirectory = $location.ProviderPath }
-    [System.Diagnostics.Process]::Start($psi)
+    try {
+        [System.Diagnostics.Process]::Start($psi)
+    } catch {
+        $cause = $_.Exception
+        if ($cause -is [System.Management.Automation.MethodInvocationException] -and $cause.InnerException) { $cause = $cause.InnerException }
+        [System.IO.FileNotFoundException]::new("Could not start the AzTokenBridge server '$($command.FileName)': $($cause.Message)", [string]$command.FileName, $cause)
+    }
 }
 
 function Start-AzTokenBridgeServer {
     $process = Start-AzTokenBridgeProcess
+    if ($process -is [System.Exception]) { return $process }
     $conn = [hashtable]::Synchronized(@{
         Process     = $process
         Stdin       = $process.StandardInput.BaseStream
@@ -225,7 +234,8 @@ function Test-AzTokenBridgeConnectionAlive {
 }
 
 function Get-AzTokenBridgeConnection {
-    # The live connection, started on first use and started again if the server died.
+    # The live connection, started on first use and started again if the server died. Returns the
+    # exception instead when no server can be started (no binary, not executable).
     param([System.Management.Automation.PSCmdlet]$Cmdlet)
     $state = Get-AzTokenBridgeState
     $conn = $state['Connection']
@@ -241,6 +251,7 @@ function Get-AzTokenBridgeConnection {
         }
         $sw = [System.Diagnostics.Stopwatch]::StartNew()
         $conn = Start-AzTokenBridgeServer
+        if ($conn -is [System.Exception]) { return $conn }
         $state['Connection'] = $conn
         if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: started the server (process $($conn.Process.Id)) in $([Math]::Round($sw.Elapsed.TotalMilliseconds, 1)) ms.") }
         $conn
@@ -250,7 +261,9 @@ function Get-AzTokenBridgeConnection {
 }
 
 function Send-AzTokenBridgeFrame {
-    # Writes one message (UTF-8 JSON bytes) with its Content-Length header, atomically.
+    # Writes one message (UTF-8 JSON bytes) with its Content-Length header, atomically. Returns
+    # $null, or the IOException/ObjectDisposedException if the server's stdin is gone (anything
+    # else is a bug and is thrown).
     param($Conn, [byte[]]$Body)
     $header = [System.Text.Encoding]::ASCII.GetBytes("Content-Length: $($Body.Length)`r`n`r`n")
     $frame = [byte[]]::new($header.Length + $Body.Length)
@@ -260,6 +273,12 @@ function Send-AzTokenBridgeFrame {
     try {
         $Conn.Stdin.Write($frame, 0, $frame.Length)
         $Conn.Stdin.Flush()
+        $null
+    } catch {
+        $cause = $_.Exception
+        if ($cause -is [System.Management.Automation.MethodInvocationException] -and $cause.InnerException) { $cause = $cause.InnerException }
+        if ($cause -is [System.IO.IOException] -or $cause -is [System.ObjectDisposedException]) { return $cause }
+        throw
     } finally {
         [System.Threading.Monitor]::Exit($Conn.WriteLock)
     }

@@ -28,21 +28,19 @@ function Get-AzApiManagementTenantAccess {
         $Context
     )
     process {
-        try {
-            $r = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'apim/getTenantAccess' -Params @{
-                resourceGroupName = $Context.ResourceGroupName
-                serviceName       = $Context.ServiceName
-                accessName        = 'access'
-            }
-            $PSCmdlet.WriteObject([pscustomobject]@{
-                PSTypeName   = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementAccessInformation'
-                Enabled      = [bool]$r.enabled
-                Id           = [string]$r.principalId
-                PrimaryKey   = $null
-                SecondaryKey = $null
-            })
-        } catch {
-            Write-AzTokenBridgeError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $Context
+        $call = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'apim/getTenantAccess' -Params @{
+            resourceGroupName = $Context.ResourceGroupName
+            serviceName       = $Context.ServiceName
+            accessName        = 'access'
         }
+        if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $call.Failure -Target $Context; return }
+        $r = $call.Result
+        $PSCmdlet.WriteObject([pscustomobject]@{
+            PSTypeName   = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementAccessInformation'
+            Enabled      = [bool]$r.enabled
+            Id           = [string]$r.principalId
+            PrimaryKey   = $null
+            SecondaryKey = $null
+        })
     }
 }

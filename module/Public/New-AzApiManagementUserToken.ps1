@@ -69,23 +69,20 @@ function New-AzApiManagementUserToken {
             default { $tokenExpiry }
         }
         $keyTypeName = if ($KeyType -eq 'Secondary') { 'Secondary' } else { 'Primary' }
-        try {
-            $r = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'apim/newUserToken' -Params @{
-                resourceGroupName = $Context.ResourceGroupName
-                serviceName       = $Context.ServiceName
-                userId            = $UserId
-                keyType           = $keyTypeName
-                expiry            = $wireExpiry.ToString('o', [cultureinfo]::InvariantCulture)
-            }
-            $PSCmdlet.WriteObject([pscustomobject]@{
-                PSTypeName  = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken'
-                UserId      = $UserId
-                TokenExpiry = $tokenExpiry
-                KeyType     = $keyTypeName
-                UserToken   = [string]$r.userToken
-            })
-        } catch {
-            Write-AzTokenBridgeError -Cmdlet $PSCmdlet -ErrorRecord $_ -Target $UserId
+        $call = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'apim/newUserToken' -Params @{
+            resourceGroupName = $Context.ResourceGroupName
+            serviceName       = $Context.ServiceName
+            userId            = $UserId
+            keyType           = $keyTypeName
+            expiry            = $wireExpiry.ToString('o', [cultureinfo]::InvariantCulture)
         }
+        if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $call.Failure -Target $UserId; return }
+        $PSCmdlet.WriteObject([pscustomobject]@{
+            PSTypeName  = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken'
+            UserId      = $UserId
+            TokenExpiry = $tokenExpiry
+            KeyType     = $keyTypeName
+            UserToken   = [string]$call.Result.userToken
+        })
     }
 }

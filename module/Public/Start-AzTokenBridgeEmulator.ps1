@@ -34,10 +34,9 @@ function Start-AzTokenBridgeEmulator {
             [System.InvalidOperationException]::new("The emulator is already running (process $($running.Process.Id), $($running.Info.ArmEndpoint)). Run Stop-AzTokenBridgeEmulator first."),
             'EmulatorAlreadyRunning', 'ResourceExists', $running.Info))
     }
-    try {
-        $process = Start-AzTokenBridgeProcess -Arguments @('emulator', '--port', "$Port", '--latency-ms', "$LatencyMs")
-    } catch {
-        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($_.Exception, 'EmulatorStartFailed', 'ObjectNotFound', $null))
+    $process = Start-AzTokenBridgeProcess -Arguments @('emulator', '--port', "$Port", '--latency-ms', "$LatencyMs")
+    if ($process -is [System.Exception]) {
+        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($process, 'EmulatorStartFailed', 'ObjectNotFound', $null))
     }
     # The emulator writes one JSON line describing itself, then serves until its stdin closes.
     $lineTask = $process.StandardOutput.ReadLineAsync()

@@ -27,6 +27,8 @@ export interface RequestLogEntry {
   latencyMs: number;
   /** Id of the injected fault that produced the response, if any. */
   fault?: string;
+  /** The client closed the connection while the answer waited out its latency: nothing was sent (status 0). */
+  clientAborted?: boolean;
   /** Handler-provided, non-secret facts (grantType, clientId, tenant, subscriptionId, errorCode…). */
   [extra: string]: unknown;
 }

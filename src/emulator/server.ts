@@ -111,11 +111,24 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   }
   const latencyMs = deps.latency.ms;
   if (latencyMs > 0) {
+    // The client may give up while the answer waits out its latency (a cancelled call): then
+    // nothing is written and the log says so (`clientAborted`), which tests of cancellation read.
+    const clientGone = new AbortController();
+    const onClose = () => {
+      if (!res.writableEnded) clientGone.abort();
+    };
+    res.once("close", onClose);
     try {
-      await sleep(latencyMs, undefined, { signal: deps.shutdown });
+      await sleep(latencyMs, undefined, { signal: AbortSignal.any([deps.shutdown, clientGone.signal]) });
     } catch {
-      req.socket.destroy(); // closing: no answer
+      if (clientGone.signal.aborted && !deps.shutdown.aborted) {
+        ctx.logExtras.clientAborted = true;
+        deps.log.record(ctx, 0, latencyMs, fault?.id);
+      }
+      req.socket.destroy(); // closing, or nobody to answer
       return;
+    } finally {
+      res.off("close", onClose);
     }
   }
   writeResponse(req, res, response);

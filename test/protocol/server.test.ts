@@ -263,6 +263,9 @@ describe("against the emulator", () => {
     const e = await rpcError(call);
     expect(e.code).toBe(BridgeErrorCodes.RequestCancelled);
     expect(Date.now() - started).toBeLessThan(5000);
+    // The server aborted its HTTP request: the emulator saw the client go away unanswered.
+    const log = (await emulator.control<{ path: string; clientAborted?: boolean }[]>("GET", "/requests")).body;
+    expect(log.filter((x) => x.path.endsWith("/users/integration/token")).map((x) => x.clientAborted ?? false)).toEqual([false, true]);
     // The server is still healthy afterwards.
     await emulator.control("PUT", "/latency", { ms: 0 });
     await expect(server.connection.sendRequest(Hello, {})).resolves.toMatchObject({ name: "aztokenbridge" });
