@@ -94,13 +94,17 @@ function stamped(name, hash, outputs, step) {
   log(`${name}: done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 }
 
-/** npm ci when node_modules is missing or older than package-lock.json. */
+/**
+ * npm install when node_modules is missing or older than package-lock.json. (`npm install`, not
+ * `npm ci`: see .ci/run — the lock pins every version but cannot list optional platform packages
+ * the registry here does not serve.)
+ */
 function ensureDependencies() {
   const marker = path.join(ROOT, "node_modules", ".package-lock.json");
   const lock = path.join(ROOT, "package-lock.json");
   if (exists(marker) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs) return;
-  log("installing npm dependencies (npm ci)");
-  run(process.platform === "win32" ? "npm.cmd" : "npm", ["ci", "--no-audit", "--no-fund"], { shell: process.platform === "win32" });
+  log("installing npm dependencies (npm install)");
+  run(process.platform === "win32" ? "npm.cmd" : "npm", ["install", "--no-audit", "--no-fund"], { shell: process.platform === "win32" });
 }
 
 /** The pinned Node for `rid`, unpacked from its npm package into the cache. Returns its executable. */
