@@ -19,12 +19,47 @@ export const PROTOCOL_VERSION = 1;
 
 /**
  * The session state that sign-in and endpoint selection depend on, captured by the module on
- * every call (so `$env:` changes made after the server started take effect):
- * - `env`: the session's AZURE_*, AZTOKENBRIDGE_*, IDENTITY_*, MSI_* and NODE_EXTRA_CA_CERTS
- *   environment variables.
+ * every call (so `$env:` changes made after the server started take effect).
  */
 export interface CallContext {
+  /** The session's AZURE_*, AZTOKENBRIDGE_*, IDENTITY_*, MSI_* and NODE_EXTRA_CA_CERTS variables. */
   env: Record<string, string>;
+  /** `-DefaultProfile` given as a hashtable: an explicit identity, used before anything else. */
+  profile?: ProfileSpec;
+  /**
+   * An Az.Accounts context: from `-DefaultProfile <context>`, or the session's current context
+   * when Az.Accounts is loaded (`Get-AzContext`), with a token from `Get-AzAccessToken` for ARM.
+   */
+  azContext?: AzContextSpec;
+}
+
+/** `-DefaultProfile @{ TenantId; SubscriptionId; ClientId; ClientSecret | CertificatePath; Environment }` */
+export interface ProfileSpec {
+  tenantId?: string;
+  subscriptionId?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** PEM (certificate + private key) or PFX file. */
+  certificatePath?: string;
+  certificatePassword?: string;
+  /** AzureCloud (default), AzureChinaCloud, AzureUSGovernment. */
+  environment?: string;
+}
+
+export interface AzContextSpec {
+  /** Where it came from: decides its place in the sign-in chain (DefaultProfile first, Az.Accounts last). */
+  source: "DefaultProfile" | "Az.Accounts";
+  subscriptionId?: string;
+  tenantId?: string;
+  /** Az environment name (AzureCloud, AzureChinaCloud, AzureUSGovernment, or a custom one). */
+  environment?: string;
+  /** The environment's ARM endpoint and Entra authority, when the context names them. */
+  resourceManagerUrl?: string;
+  activeDirectoryAuthority?: string;
+  account?: string;
+  /** ARM access token from Get-AzAccessToken, and its expiry (ISO-8601). */
+  accessToken?: string;
+  expiresOn?: string;
 }
 
 /** Categories used in ErrorData, a subset of PowerShell's ErrorCategory names. */
