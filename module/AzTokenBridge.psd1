@@ -10,6 +10,8 @@
     FunctionsToExport    = @(
         'New-AzApiManagementContext'
         'Get-AzApiManagementTenantAccess'
+        'Get-AzApiManagementTenantGitAccess'
+        'Get-AzApiManagementUser'
         'New-AzApiManagementUserToken'
         'Start-AzTokenBridgeEmulator'
         'Stop-AzTokenBridgeEmulator'

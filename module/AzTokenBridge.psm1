@@ -5,14 +5,21 @@
 $script:ModuleRoot = $PSScriptRoot
 
 . $PSScriptRoot/Private/Transport.ps1
+. $PSScriptRoot/Private/Context.ps1
 . $PSScriptRoot/Private/Rpc.ps1
 . $PSScriptRoot/Private/Errors.ps1
+. $PSScriptRoot/Private/Apim.ps1
+. $PSScriptRoot/Private/Completers.ps1
 
 . $PSScriptRoot/Public/New-AzApiManagementContext.ps1
 . $PSScriptRoot/Public/Get-AzApiManagementTenantAccess.ps1
+. $PSScriptRoot/Public/Get-AzApiManagementTenantGitAccess.ps1
+. $PSScriptRoot/Public/Get-AzApiManagementUser.ps1
 . $PSScriptRoot/Public/New-AzApiManagementUserToken.ps1
 . $PSScriptRoot/Public/Start-AzTokenBridgeEmulator.ps1
 . $PSScriptRoot/Public/Stop-AzTokenBridgeEmulator.ps1
+
+Register-AzTokenBridgeCompleters
 
 # Remove-Module ends the server and the emulator (process exit ends them too: both exit when
 # their stdin closes).

@@ -178,5 +178,50 @@ export const ApimGetTenantAccess = new RequestType<ApimGetTenantAccessParams, Ap
   "apim/getTenantAccess",
 );
 
+/** Get-AzApiManagementUser → GET …/users/{userId}, …/users?$filter, or …/groups/{groupId}/users */
+export interface ApimGetUsersParams extends ApimServiceRef {
+  context: CallContext;
+  /** One user by id (404 if there is none); the filters below are then ignored. */
+  userId?: string;
+  /** Exact (case-insensitive) matches, combined with `and`, as Az.ApiManagement does. */
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  state?: "Active" | "Blocked" | "Pending" | "Deleted";
+  /** Only members of this group. */
+  groupId?: string;
+}
+export interface ApimUser {
+  /** ARM resource id. */
+  id: string;
+  userId: string;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  /** Active | Blocked | Pending | Deleted */
+  state?: string;
+  /** ISO-8601 UTC. */
+  registrationDate?: string;
+  note?: string;
+  identities: { provider: string; id: string }[];
+}
+export interface ApimGetUsersResult {
+  /** Every page, followed to the end. */
+  users: ApimUser[];
+}
+export const ApimGetUsers = new RequestType<ApimGetUsersParams, ApimGetUsersResult, ErrorData>("apim/getUsers");
+
+/** Argument completion: the API Management services of the subscription. */
+export interface ApimListServicesParams {
+  context: CallContext;
+  subscriptionId?: string;
+  /** Only services in this resource group. */
+  resourceGroupName?: string;
+}
+export interface ApimListServicesResult {
+  services: { name: string; resourceGroupName: string; location?: string }[];
+}
+export const ApimListServices = new RequestType<ApimListServicesParams, ApimListServicesResult, ErrorData>("apim/listServices");
+
 /** All request types the server implements, by method name. */
-export const AllMethods = [Hello, ApimNewUserToken, ApimGetTenantAccess].map((t) => t.method);
+export const AllMethods = [Hello, ApimNewUserToken, ApimGetTenantAccess, ApimGetUsers, ApimListServices].map((t) => t.method);

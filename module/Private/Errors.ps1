@@ -23,8 +23,13 @@ function New-AzTokenBridgeErrorRecord {
     param([Parameter(Mandatory)][System.Exception]$Exception, $Target)
     $rpc = $Exception.Data['AzTokenBridge.RpcError']
     if ($null -eq $rpc) {
-        $category = if ($Exception -is [System.IO.IOException]) { 'ConnectionError' } else { 'NotSpecified' }
-        $id = if ($Exception -is [System.IO.IOException]) { 'AzTokenBridgeServerExited' } else { $Exception.GetType().Name }
+        # Failures found in the session, before or without the server.
+        $category, $id = switch ($Exception) {
+            { $_ -is [System.IO.IOException] } { 'ConnectionError', 'AzTokenBridgeServerExited'; break }
+            { $_ -is [System.ArgumentException] } { 'InvalidArgument', 'InvalidDefaultProfile'; break }
+            { $_ -is [System.Security.Authentication.AuthenticationException] } { 'AuthenticationError', 'AzContextTokenFailed'; break }
+            default { 'NotSpecified', $Exception.GetType().Name }
+        }
         return [System.Management.Automation.ErrorRecord]::new($Exception, $id, $category, $Target)
     }
     $data = $rpc.data

@@ -4,9 +4,6 @@
 # Names of JSON fields whose values are secrets: redacted from -Debug output.
 $script:SecretField = [regex]::new('(?i)(secret|password|assertion|privatekey|primarykey|secondarykey|(^|[a-z_])token$|^token|^authorization$)')
 
-# Session environment variables a call depends on (sign-in, endpoints, trusted CAs).
-$script:ContextVariable = [regex]::new('^(AZURE_|AZTOKENBRIDGE_|IDENTITY_|MSI_|NODE_EXTRA_CA_CERTS$)', 'IgnoreCase')
-
 function Write-AzTokenBridgeJsonValue {
     param([System.Text.Json.Utf8JsonWriter]$Writer, $Value)
     if ($Value -is [psobject]) { $Value = $Value.psobject.BaseObject }
@@ -108,15 +105,6 @@ function Get-AzTokenBridgeRedactedText {
     }
 }
 
-function Get-AzTokenBridgeCallContext {
-    # What sign-in and endpoint selection depend on, read from the session on every call.
-    $envVars = [ordered]@{}
-    foreach ($entry in [System.Environment]::GetEnvironmentVariables().GetEnumerator()) {
-        if ($script:ContextVariable.IsMatch($entry.Key)) { $envVars[$entry.Key] = [string]$entry.Value }
-    }
-    @{ env = $envVars }
-}
-
 function Invoke-AzTokenBridgeRpc {
     # Calls one server method. Returns @{ Result; Failure }: Result is the method's result as
     # PowerShell values; Failure an exception (a JSON-RPC error carries it in
@@ -126,12 +114,17 @@ function Invoke-AzTokenBridgeRpc {
     # function still lands in the caller's -ErrorVariable and $Error, so one failed call would show
     # up there several times. Only a stop (Ctrl+C) propagates.
     param(
-        [Parameter(Mandatory)][System.Management.Automation.PSCmdlet]$Cmdlet,
+        # The calling cmdlet, for -Verbose and -Debug; $null (argument completers) writes neither.
+        [System.Management.Automation.PSCmdlet]$Cmdlet,
         [Parameter(Mandatory)][string]$Method,
-        [System.Collections.IDictionary]$Params = @{}
+        [System.Collections.IDictionary]$Params = @{},
+        # The cmdlet's -DefaultProfile (a hashtable or an Az context), if any.
+        $DefaultProfile
     )
-    $Params['context'] = Get-AzTokenBridgeCallContext
-    $debugOn = $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore'
+    $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
+    if ($callContext -is [System.Exception]) { return @{ Result = $null; Failure = $callContext } }
+    $Params['context'] = $callContext
+    $debugOn = $null -ne $Cmdlet -and $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore'
     $sw = [System.Diagnostics.Stopwatch]::StartNew()
     $conn = $null; $id = 0L; $tcs = $null; $sent = $false; $failure = $null
     for ($attempt = 1; $attempt -le 2 -and -not $sent; $attempt++) {
@@ -173,7 +166,7 @@ function Invoke-AzTokenBridgeRpc {
     $elapsed = [Math]::Round($sw.Elapsed.TotalMilliseconds, 1)
     if ($null -eq $failure -and $task.IsFaulted) { $failure = $task.Exception.InnerException }
     if ($null -ne $failure) {
-        $Cmdlet.WriteVerbose("AzTokenBridge: $Method failed in $elapsed ms.")
+        if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: $Method failed in $elapsed ms.") }
         return @{ Result = $null; Failure = $failure }
     }
     $doc = $task.Result
@@ -182,13 +175,13 @@ function Invoke-AzTokenBridgeRpc {
         if ($debugOn) { $Cmdlet.WriteDebug("AzTokenBridge ← $(Get-AzTokenBridgeRedactedText ([System.Text.Encoding]::UTF8.GetBytes($root.GetRawText())))") }
         $errorElement = [System.Text.Json.JsonElement]::new()
         if ($root.TryGetProperty('error', [ref]$errorElement)) {
-            $Cmdlet.WriteVerbose("AzTokenBridge: $Method failed in $elapsed ms.")
+            if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: $Method failed in $elapsed ms.") }
             $rpcError = ConvertFrom-AzTokenBridgeJsonElement $errorElement
             $ex = [System.InvalidOperationException]::new([string]$rpcError.message)
             $ex.Data['AzTokenBridge.RpcError'] = $rpcError
             return @{ Result = $null; Failure = $ex }
         }
-        $Cmdlet.WriteVerbose("AzTokenBridge: $Method completed in $elapsed ms.")
+        if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: $Method completed in $elapsed ms.") }
         $resultElement = [System.Text.Json.JsonElement]::new()
         $result = if ($root.TryGetProperty('result', [ref]$resultElement)) { ConvertFrom-AzTokenBridgeJsonElement $resultElement } else { $null }
         @{ Result = $result; Failure = $null }

@@ -12,9 +12,19 @@ function Get-AzApiManagementTenantAccess {
     .PARAMETER Context
     Specifies a PsApiManagementContext object.
 
+    .PARAMETER DefaultProfile
+    The credentials, account, tenant, and subscription used for communication with azure: an Az
+    context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
+    CertificatePath (and CertificatePassword), Environment.
+
     .EXAMPLE
-    $context = New-AzApiManagementContext -ResourceGroupName "Api-Default-WestUS" -ServiceName "contoso"
-    Get-AzApiManagementTenantAccess -Context $context
+    $ApiMgmtContext = New-AzApiManagementContext -ResourceGroupName "Api-Default-WestUS" -ServiceName "contoso"
+    Get-AzApiManagementTenantAccess -Context $ApiMgmtContext
+
+    This command gets the tenant access configuration.
+
+    .INPUTS
+    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext
 
     .OUTPUTS
     Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementAccessInformation
@@ -25,22 +35,12 @@ function Get-AzApiManagementTenantAccess {
         [Parameter(Mandatory, ValueFromPipeline, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
         [PSTypeName('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext')]
-        $Context
+        $Context,
+
+        [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
+        $DefaultProfile
     )
     process {
-        $call = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'apim/getTenantAccess' -Params @{
-            resourceGroupName = $Context.ResourceGroupName
-            serviceName       = $Context.ServiceName
-            accessName        = 'access'
-        }
-        if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $call.Failure -Target $Context; return }
-        $r = $call.Result
-        $PSCmdlet.WriteObject([pscustomobject]@{
-            PSTypeName   = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementAccessInformation'
-            Enabled      = [bool]$r.enabled
-            Id           = [string]$r.principalId
-            PrimaryKey   = $null
-            SecondaryKey = $null
-        })
+        Get-AzTokenBridgeTenantAccess -Cmdlet $PSCmdlet -Context $Context -AccessName 'access' -DefaultProfile $DefaultProfile
     }
 }

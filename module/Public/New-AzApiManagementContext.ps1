@@ -7,6 +7,10 @@ function New-AzApiManagementContext {
     The New-AzApiManagementContext cmdlet creates an instance of PsAzureApiManagementContext. The
     context is used by all API Management service cmdlets. It makes no call to Azure.
 
+    Unlike Az.ApiManagement, a context made from -ResourceId keeps the subscription named in the id
+    (property SubscriptionId, not shown by default), and the cmdlets that take the context work in
+    that subscription.
+
     .PARAMETER ResourceGroupName
     Specifies the name of resource group under which API Management service is deployed.
 
@@ -16,8 +20,19 @@ function New-AzApiManagementContext {
     .PARAMETER ResourceId
     Arm ResourceId of the API Management service.
 
+    .PARAMETER DefaultProfile
+    The credentials, account, tenant, and subscription used for communication with azure. Accepted
+    for compatibility: this cmdlet makes no call.
+
     .EXAMPLE
     New-AzApiManagementContext -ResourceGroupName "ContosoResourceGroup" -ServiceName "ContosoApi"
+
+    This command creates an instance of PsAzureApiManagementContext.
+
+    .EXAMPLE
+    New-AzApiManagementContext -ResourceId /subscriptions/subid/resourceGroups/ContosoResourceGroup/providers/Microsoft.ApiManagement/service/ContosoApi
+
+    This command creates an instance of PsAzureApiManagementContext from an ARM resource id.
 
     .OUTPUTS
     Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext
@@ -35,21 +50,22 @@ function New-AzApiManagementContext {
 
         [Parameter(ParameterSetName = 'ResourceIdParameterSet', Mandatory, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
-        [string]$ResourceId
+        [string]$ResourceId,
+
+        [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
+        $DefaultProfile
     )
     process {
+        $subscriptionId = $null
         if ($PSCmdlet.ParameterSetName -eq 'ResourceIdParameterSet') {
-            # Az.ApiManagement's parser (PsApiManagementArmResource): case-insensitive, and a
-            # ResourceId it cannot read gives empty fields rather than an error.
+            # Az.ApiManagement's own parsing (case-insensitive); no match leaves the field null.
             $rg = [regex]::Match($ResourceId, '(?i)(.*?)/resourcegroups/(?<rgname>\S+)/providers/(.*?)')
             $svc = [regex]::Match($ResourceId, '(?i)(.*?)/providers/microsoft.apimanagement/service/(?<serviceName>[^/]+)')
+            $sub = [regex]::Match($ResourceId, '(?i)^/subscriptions/(?<sub>[^/]+)/')
             $ResourceGroupName = if ($rg.Success) { $rg.Groups['rgname'].Value } else { $null }
             $ServiceName = if ($svc.Success) { $svc.Groups['serviceName'].Value } else { $null }
+            $subscriptionId = if ($sub.Success) { $sub.Groups['sub'].Value } else { $null }
         }
-        $PSCmdlet.WriteObject([pscustomobject]@{
-            PSTypeName        = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext'
-            ResourceGroupName = $ResourceGroupName
-            ServiceName       = $ServiceName
-        })
+        $PSCmdlet.WriteObject((New-AzTokenBridgeApimContext -ResourceGroupName $ResourceGroupName -ServiceName $ServiceName -SubscriptionId $subscriptionId))
     }
 }

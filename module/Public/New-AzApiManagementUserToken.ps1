@@ -15,6 +15,11 @@ function New-AzApiManagementUserToken {
     .PARAMETER KeyType
     User Key to use when generating the Token. This parameter is optional. Default: Primary.
 
+    .PARAMETER DefaultProfile
+    The credentials, account, tenant, and subscription used for communication with azure: an Az
+    context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
+    CertificatePath (and CertificatePassword), Environment.
+
     .PARAMETER Expiry
     Expiry of the Token. If not specified, the token is created to expire after 8 hours. This
     parameter is optional. A local time is converted to UTC; a time without a kind is taken as UTC.
@@ -56,7 +61,10 @@ function New-AzApiManagementUserToken {
         [string]$KeyType = 'Primary',
 
         [Parameter(ValueFromPipelineByPropertyName)]
-        [Nullable[datetime]]$Expiry
+        [Nullable[datetime]]$Expiry,
+
+        [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
+        $DefaultProfile
     )
     process {
         # As Az.ApiManagement: the expiry defaults to UtcNow + 8 h, computed now; the output echoes
@@ -69,13 +77,11 @@ function New-AzApiManagementUserToken {
             default { $tokenExpiry }
         }
         $keyTypeName = if ($KeyType -eq 'Secondary') { 'Secondary' } else { 'Primary' }
-        $call = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'apim/newUserToken' -Params @{
-            resourceGroupName = $Context.ResourceGroupName
-            serviceName       = $Context.ServiceName
-            userId            = $UserId
-            keyType           = $keyTypeName
-            expiry            = $wireExpiry.ToString('o', [cultureinfo]::InvariantCulture)
-        }
+        $params = Get-AzTokenBridgeServiceParams $Context
+        $params['userId'] = $UserId
+        $params['keyType'] = $keyTypeName
+        $params['expiry'] = $wireExpiry.ToString('o', [cultureinfo]::InvariantCulture)
+        $call = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'apim/newUserToken' -Params $params -DefaultProfile $DefaultProfile
         if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $call.Failure -Target $UserId; return }
         $PSCmdlet.WriteObject([pscustomobject]@{
             PSTypeName  = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken'

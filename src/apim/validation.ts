@@ -66,3 +66,15 @@ export function parseExpiry(expiry: string, now: number = Date.now()): Date {
   }
   return d;
 }
+
+const USER_STATES = ["active", "blocked", "pending", "deleted"];
+
+/** Get-AzApiManagementUser's filters: a known state; group ids follow the resource-name rules (1–256). */
+export function checkUserFilters(p: { state?: string; groupId?: string }): void {
+  if (p.state !== undefined && p.state !== null && !USER_STATES.includes(String(p.state).toLowerCase())) {
+    throw invalidInput("InvalidState", "State", `User state '${p.state}' is invalid: use Active, Blocked, Pending or Deleted.`);
+  }
+  if (p.groupId !== undefined && p.groupId !== null && (p.groupId.length < 1 || p.groupId.length > 256 || /[*#&+:<>?]/.test(p.groupId))) {
+    throw invalidInput("InvalidGroupId", "GroupId", `Group id '${p.groupId}' is invalid: 1 to 256 characters, without * # & + : < > ?.`);
+  }
+}

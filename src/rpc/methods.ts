@@ -3,8 +3,8 @@
  * params and an AbortSignal that fires on $/cancelRequest.
  */
 import { RequestType } from "vscode-jsonrpc";
-import { ApimGetTenantAccess, ApimNewUserToken, ErrorData, Hello, HelloResult, PROTOCOL_VERSION } from "../protocol";
-import { getTenantAccess, newUserToken } from "../apim/handlers";
+import { ApimGetTenantAccess, ApimGetUsers, ApimListServices, ApimNewUserToken, ErrorData, Hello, HelloResult, PROTOCOL_VERSION } from "../protocol";
+import { getTenantAccess, getUsers, listServices, newUserToken } from "../apim/handlers";
 import { VERSION } from "../version";
 
 export interface MethodEntry<P, R> {
@@ -25,4 +25,6 @@ export const METHODS: MethodEntry<any, any>[] = [
   entry(Hello, hello),
   entry(ApimNewUserToken, newUserToken),
   entry(ApimGetTenantAccess, getTenantAccess),
+  entry(ApimGetUsers, getUsers),
+  entry(ApimListServices, listServices),
 ];

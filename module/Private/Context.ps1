@@ -1,0 +1,134 @@
+# Call context: what the server needs to know about sign-in for one call (src/protocol.ts,
+# CallContext): the session's environment variables, -DefaultProfile, and the Az.Accounts context
+# when that module is loaded in the session.
+
+# Session environment variables a call depends on (sign-in, endpoints, trusted CAs, CLI config).
+$script:ContextVariable = [regex]::new('^(AZURE_|AZTOKENBRIDGE_|IDENTITY_|MSI_|NODE_EXTRA_CA_CERTS$)', 'IgnoreCase')
+
+# Variables that configure an identity of their own: with one set, the Az.Accounts context is
+# not asked for a token (the chain would use the variables first).
+$script:IdentityVariable = @('AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE', 'IDENTITY_ENDPOINT', 'MSI_ENDPOINT')
+
+# -DefaultProfile as a hashtable: its keys, as PowerShell users write them → the wire names.
+$script:ProfileKey = [ordered]@{
+    TenantId            = 'tenantId'
+    SubscriptionId      = 'subscriptionId'
+    ClientId            = 'clientId'
+    ClientSecret        = 'clientSecret'
+    CertificatePath     = 'certificatePath'
+    CertificatePassword = 'certificatePassword'
+    Environment         = 'environment'
+}
+
+function ConvertTo-AzTokenBridgePlainText {
+    # SecureString (Az.Accounts 5 tokens, secrets typed by users) → string; anything else as string.
+    param($Value)
+    if ($null -eq $Value) { return $null }
+    if ($Value -is [psobject]) { $Value = $Value.psobject.BaseObject }
+    if ($Value -is [securestring]) { return [System.Net.NetworkCredential]::new('', $Value).Password }
+    [string]$Value
+}
+
+function Get-AzTokenBridgeProfileSpec {
+    # Returns the ProfileSpec for a -DefaultProfile hashtable, or an ArgumentException.
+    param([System.Collections.IDictionary]$Profile)
+    $spec = [ordered]@{}
+    foreach ($key in $Profile.Keys) {
+        $name = @($script:ProfileKey.Keys | Where-Object { $_ -eq [string]$key })[0]
+        if (-not $name) {
+            return [System.ArgumentException]::new("-DefaultProfile has an unknown key '$key'. Use: $($script:ProfileKey.Keys -join ', ').", 'DefaultProfile')
+        }
+        $value = ConvertTo-AzTokenBridgePlainText $Profile[$key]
+        if ($value) { $spec[$script:ProfileKey[$name]] = $value }
+    }
+    if ($spec.Contains('clientSecret') -and $spec.Contains('certificatePath')) {
+        return [System.ArgumentException]::new('-DefaultProfile names both ClientSecret and CertificatePath: give one.', 'DefaultProfile')
+    }
+    if (($spec.Contains('clientSecret') -or $spec.Contains('certificatePath')) -and -not ($spec.Contains('tenantId') -and $spec.Contains('clientId'))) {
+        return [System.ArgumentException]::new('-DefaultProfile with ClientSecret or CertificatePath also needs TenantId and ClientId.', 'DefaultProfile')
+    }
+    if ($spec.Contains('certificatePath')) {
+        # A relative path is the session's, not the server's.
+        $spec['certificatePath'] = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($spec['certificatePath'])
+    }
+    $spec
+}
+
+function Get-AzTokenBridgeAzContextSpec {
+    # An Az.Accounts context (PSAzureContext, or a profile holding DefaultContext) → AzContextSpec.
+    # With -WithToken, asks Get-AzAccessToken for an ARM token. Returns the spec or an exception.
+    param($AzContext, [string]$Source, [switch]$WithToken, $TokenProfile)
+    if ($AzContext.psobject.Properties['DefaultContext'] -and $AzContext.DefaultContext) { $AzContext = $AzContext.DefaultContext }
+    $spec = [ordered]@{ source = $Source }
+    $environment = $AzContext.Environment
+    $values = [ordered]@{
+        subscriptionId           = $AzContext.Subscription.Id
+        tenantId                 = if ($AzContext.Tenant.Id) { $AzContext.Tenant.Id } else { $AzContext.Subscription.TenantId }
+        environment              = $environment.Name
+        resourceManagerUrl       = $environment.ResourceManagerUrl
+        activeDirectoryAuthority = $environment.ActiveDirectoryAuthority
+        account                  = $AzContext.Account.Id
+    }
+    foreach ($k in $values.Keys) { if ($values[$k]) { $spec[$k] = [string]$values[$k] } }
+    if (-not $WithToken) { return $spec }
+
+    $getToken = Get-Command -Name Get-AzAccessToken -CommandType Cmdlet, Function -ErrorAction Ignore
+    if (-not $getToken) {
+        return [System.InvalidOperationException]::new('An Az context was given, but Get-AzAccessToken (Az.Accounts) is not available in this session to get a token for it.')
+    }
+    $resource = if ($spec.Contains('resourceManagerUrl')) { $spec['resourceManagerUrl'] } else { 'https://management.azure.com/' }
+    $tokenArgs = @{ ResourceUrl = $resource; ErrorAction = 'Stop' }
+    if ($null -ne $TokenProfile) { $tokenArgs['DefaultProfile'] = $TokenProfile }
+    try {
+        $token = & $getToken @tokenArgs
+    } catch {
+        return [System.Security.Authentication.AuthenticationException]::new("Get-AzAccessToken failed for the Az context ($Source): $($_.Exception.Message)", $_.Exception)
+    }
+    $plain = ConvertTo-AzTokenBridgePlainText $token.Token
+    if (-not $plain) { return [System.Security.Authentication.AuthenticationException]::new("Get-AzAccessToken returned no token for the Az context ($Source).") }
+    $spec['accessToken'] = $plain
+    if ($token.ExpiresOn) {
+        $expires = $token.ExpiresOn
+        if ($expires -is [datetime]) { $expires = [datetimeoffset]$expires.ToUniversalTime() }
+        $spec['expiresOn'] = ([datetimeoffset]$expires).UtcDateTime.ToString('o', [cultureinfo]::InvariantCulture)
+    }
+    $spec
+}
+
+function Get-AzTokenBridgeCallContext {
+    # The CallContext for one call, read from the session now. Returns it, or an exception when
+    # -DefaultProfile is unusable.
+    param($DefaultProfile)
+    $envVars = [ordered]@{}
+    foreach ($entry in [System.Environment]::GetEnvironmentVariables().GetEnumerator()) {
+        if ($script:ContextVariable.IsMatch($entry.Key)) { $envVars[$entry.Key] = [string]$entry.Value }
+    }
+    $context = [ordered]@{ env = $envVars }
+    if ($DefaultProfile -is [psobject]) { $DefaultProfile = $DefaultProfile.psobject.BaseObject }
+    if ($DefaultProfile -is [System.Collections.IDictionary]) {
+        $spec = Get-AzTokenBridgeProfileSpec $DefaultProfile
+        if ($spec -is [System.Exception]) { return $spec }
+        $context['profile'] = $spec
+        return $context
+    }
+    if ($null -ne $DefaultProfile) {
+        $spec = Get-AzTokenBridgeAzContextSpec -AzContext $DefaultProfile -Source 'DefaultProfile' -WithToken -TokenProfile $DefaultProfile
+        if ($spec -is [System.Exception]) { return $spec }
+        $context['azContext'] = $spec
+        return $context
+    }
+    # Az.Accounts loaded in this session: its context gives the subscription (after
+    # AZURE_SUBSCRIPTION_ID) and, when no variable configures an identity, a token.
+    if (Get-Module -Name Az.Accounts) {
+        $azContext = $null
+        try { $azContext = Get-AzContext -ErrorAction Stop } catch { $azContext = $null }
+        if ($null -ne $azContext) {
+            $needToken = -not @($script:IdentityVariable | Where-Object { $envVars[$_] }).Count
+            $spec = Get-AzTokenBridgeAzContextSpec -AzContext $azContext -Source 'Az.Accounts' -WithToken:$needToken
+            # A failed Get-AzAccessToken is not fatal here: the chain may still sign in otherwise,
+            # and if nothing works the server's error lists what was tried.
+            if ($spec -isnot [System.Exception]) { $context['azContext'] = $spec }
+        }
+    }
+    $context
+}

@@ -1,0 +1,46 @@
+function Get-AzApiManagementTenantGitAccess {
+    <#
+    .SYNOPSIS
+    Gets the Git access configuration for a tenant.
+
+    .DESCRIPTION
+    The Get-AzApiManagementTenantGitAccess cmdlet gets the Git access configuration of an API
+    Management service (the configuration repository). Id is the principal the configuration issues
+    tokens for (git), so it can be passed to New-AzApiManagementUserToken -UserId. Keys are not
+    returned.
+
+    .PARAMETER Context
+    Specifies a PsApiManagementContext object.
+
+    .PARAMETER DefaultProfile
+    The credentials, account, tenant, and subscription used for communication with azure: an Az
+    context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
+    CertificatePath (and CertificatePassword), Environment.
+
+    .EXAMPLE
+    $ApiMgmtContext = New-AzApiManagementContext -ResourceGroupName "Api-Default-WestUS" -ServiceName "contoso"
+    Get-AzApiManagementTenantGitAccess -Context $ApiMgmtContext
+
+    This command gets the Git access configuration for the specified context.
+
+    .INPUTS
+    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext
+
+    .OUTPUTS
+    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementAccessInformation
+    #>
+    [CmdletBinding()]
+    [OutputType('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementAccessInformation')]
+    param(
+        [Parameter(Mandatory, ValueFromPipeline, ValueFromPipelineByPropertyName)]
+        [ValidateNotNullOrEmpty()]
+        [PSTypeName('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext')]
+        $Context,
+
+        [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
+        $DefaultProfile
+    )
+    process {
+        Get-AzTokenBridgeTenantAccess -Cmdlet $PSCmdlet -Context $Context -AccessName 'gitAccess' -DefaultProfile $DefaultProfile
+    }
+}

@@ -1,0 +1,157 @@
+/**
+ * A2: the rest of API Management as seed 000's examples and their natural pipelines use it —
+ * users, git access, contexts from resource ids, help and argument completion — end to end in
+ * PowerShell against the emulator. Needs `npm run build` (the test command runs it).
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
+import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { PsResult, runPs } from "../support/pshost";
+
+const MODELS = "Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models";
+
+let emulator: EmulatorProcess;
+
+beforeAll(async () => {
+  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
+  emulator = await startEmulatorProcess();
+});
+afterAll(async () => emulator?.stop());
+beforeEach(async () => {
+  await emulator.control("DELETE", "/faults");
+  await emulator.control("DELETE", "/requests");
+});
+
+function ps(script: string, opts: { json?: boolean; env?: Record<string, string | undefined> } = {}): Promise<PsResult> {
+  return runPs(`Import-Module '${MODULE_MANIFEST}'\n$context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice\n${script}`, {
+    json: opts.json ?? true,
+    timeoutMs: 60000,
+    env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined, ...opts.env },
+  });
+}
+
+interface LogEntry {
+  service: string;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  status: number;
+}
+async function armLog(): Promise<LogEntry[]> {
+  return (await emulator.control<LogEntry[]>("GET", "/requests")).body.filter((x) => x.service === "arm");
+}
+
+describe("Get-AzApiManagementUser", () => {
+  test("lists every user as PsApiManagementUser with Az's properties", async () => {
+    const r = await ps(`Get-AzApiManagementUser -Context $context`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects.length).toBe(25);
+    const admin = r.objects.find((u) => u.UserId === "1");
+    expect(admin.$typeNames[0]).toBe(`${MODELS}.PsApiManagementUser`);
+    expect(Object.keys(admin).filter((k) => !k.startsWith("$"))).toEqual([
+      "UserId", "FirstName", "LastName", "Email", "State", "RegistrationDate", "Note", "Identities", "Id", "ResourceGroupName", "ServiceName",
+    ]);
+    expect(admin).toMatchObject({ FirstName: "Administrator", Email: "admin@contoso.com", State: "Active", ResourceGroupName: "powershelltest", ServiceName: "powershellsdkservice" });
+    expect(admin.Id).toBe(`/subscriptions/${emulator.info.subscriptionId}/resourceGroups/powershelltest/providers/Microsoft.ApiManagement/service/powershellsdkservice/users/1`);
+    expect(admin.RegistrationDate).toMatchObject({ $type: "System.DateTime", kind: "Utc" });
+    expect(new Set(r.objects.map((u) => u.State))).toEqual(new Set(["Active", "Blocked", "Pending"]));
+  });
+
+  test("by id, by filters (sent as Az sends them), by resource id", async () => {
+    const r = await ps(`(Get-AzApiManagementUser -Context $context -UserId 1).Email
+@(Get-AzApiManagementUser -Context $context -State Blocked).Count
+@(Get-AzApiManagementUser -Context $context -FirstName administrator).UserId
+(Get-AzApiManagementUser -ResourceId "/subscriptions/$env:AZURE_SUBSCRIPTION_ID/resourceGroups/powershelltest/providers/Microsoft.ApiManagement/service/powershellsdkservice/users/1").FirstName`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual(["admin@contoso.com", 1, "1", "Administrator"]);
+    const filters = (await armLog()).filter((x) => x.query.$filter).map((x) => x.query.$filter);
+    expect(filters).toEqual(["state eq 'blocked'", "firstName eq 'administrator'"]);
+  });
+
+  test("an unknown user is a non-terminating ObjectNotFound error naming the id", async () => {
+    const r = await ps(`Get-AzApiManagementUser -Context $context -UserId nobody; 'after'`);
+    expect(r.objects).toEqual(["after"]);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatchObject({ category: "ObjectNotFound", targetObject: "nobody", terminating: false });
+    expect(r.errors[0].fullyQualifiedErrorId).toMatch(/,Get-AzApiManagementUser$/);
+    expect(r.errors[0].exceptionMessage).toMatch(/Error Code: ResourceNotFound/);
+  });
+
+  test("users pipe into New-AzApiManagementUserToken, UserId bound by property name", async () => {
+    const r = await ps(`Get-AzApiManagementUser -Context $context -State Active | New-AzApiManagementUserToken -Context $context -KeyType Secondary`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects.length).toBe(23);
+    for (const t of r.objects) {
+      expect(t.$typeNames[0]).toBe(`${MODELS}.PsApiManagementUserToken`);
+      expect(t.KeyType).toBe("Secondary");
+      expect(t.UserToken.startsWith(`${t.UserId}&`)).toBe(true);
+    }
+    const tokens = (await armLog()).filter((x) => x.method === "POST" && x.path.endsWith("/token"));
+    expect(tokens).toHaveLength(23);
+  });
+});
+
+describe("tenant access", () => {
+  test("Get-AzApiManagementTenantGitAccess gives the git principal; neither shows keys", async () => {
+    const r = await ps(`Get-AzApiManagementTenantGitAccess -Context $context
+$context | Get-AzApiManagementTenantAccess
+$git = Get-AzApiManagementTenantGitAccess -Context $context
+(New-AzApiManagementUserToken -Context $context -UserId $git.Id).UserToken`);
+    expect(r.errors).toEqual([]);
+    const [git, access, token] = r.objects;
+    expect(git.$typeNames[0]).toBe(`${MODELS}.PsApiManagementAccessInformation`);
+    expect(git).toMatchObject({ Enabled: true, Id: "git", PrimaryKey: null, SecondaryKey: null });
+    expect(access).toMatchObject({ Enabled: true, Id: "integration", PrimaryKey: null, SecondaryKey: null });
+    expect(token).toMatch(/^git&\d{12}&/);
+  });
+});
+
+describe("New-AzApiManagementContext -ResourceId", () => {
+  test("keeps the subscription of the id, hidden from the default display, and the cmdlets use it", async () => {
+    const other = crypto.randomUUID();
+    const r = await ps(`$byId = New-AzApiManagementContext -ResourceId "/subscriptions/${other}/resourceGroups/powershelltest/providers/Microsoft.ApiManagement/service/powershellsdkservice"
+$byId.SubscriptionId
+$byId | Out-Default
+New-AzApiManagementUserToken -Context $byId -UserId integration`);
+    expect(r.objects).toEqual([other]);
+    expect(r.records.filter((x) => x.kind === "host").map((x) => x.text).join("")).not.toContain(other);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0].exceptionMessage).toMatch(/Error Code: SubscriptionNotFound/);
+    const log = await armLog();
+    expect(log.map((x) => x.path.split("/")[2])).toEqual([other]);
+  });
+});
+
+describe("help and completion", () => {
+  test("Get-Help -Full and -Examples work for every exported cmdlet", async () => {
+    const r = await ps(`foreach ($c in (Get-Module AzTokenBridge).ExportedFunctions.Keys) {
+    $full = Get-Help $c -Full
+    $examples = Get-Help $c -Examples
+    [pscustomobject]@{ Name = $c; Synopsis = [string]$full.Synopsis; Examples = @($examples.examples.example).Count; Parameters = @($full.parameters.parameter | ForEach-Object { [string]$_.name }) }
+}`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects.map((o) => o.Name).sort()).toEqual([
+      "Get-AzApiManagementTenantAccess", "Get-AzApiManagementTenantGitAccess", "Get-AzApiManagementUser",
+      "New-AzApiManagementContext", "New-AzApiManagementUserToken", "Start-AzTokenBridgeEmulator", "Stop-AzTokenBridgeEmulator",
+    ]);
+    for (const o of r.objects) {
+      expect(o.Synopsis).not.toMatch(new RegExp(`^\\s*${o.Name}`)); // a real synopsis, not the generated syntax
+      expect(o.Examples).toBeGreaterThan(0);
+    }
+    const token = r.objects.find((o) => o.Name === "New-AzApiManagementUserToken");
+    expect(token.Synopsis).toBe("Generates a Shared Access Token for the User.");
+    expect(token.Parameters).toEqual(expect.arrayContaining(["Context", "UserId", "KeyType", "Expiry", "DefaultProfile"]));
+  });
+
+  test("argument completion offers service names and user ids", async () => {
+    const r = await ps(`$in = 'New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName power'
+@((TabExpansion2 -inputScript $in -cursorColumn $in.Length).CompletionMatches | ForEach-Object CompletionText)
+$in = 'New-AzApiManagementUserToken -Context $context -UserId '
+@((TabExpansion2 -inputScript $in -cursorColumn $in.Length).CompletionMatches | ForEach-Object CompletionText).Count
+$in = 'Get-AzApiManagementUser -Context $context -UserId 1'
+@((TabExpansion2 -inputScript $in -cursorColumn $in.Length).CompletionMatches | ForEach-Object CompletionText)`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual(["powershellsdkservice", 25, "1"]);
+  });
+});
