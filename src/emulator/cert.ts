@@ -76,6 +76,45 @@ export async function createEmulatorCertificate(): Promise<EmulatorCertificate> 
   };
 }
 
+/** A client certificate for an app registration (certificate credential), with its private key. */
+export interface ClientCertificate {
+  certPem: string;
+  /** Unencrypted PKCS#8 (`-----BEGIN PRIVATE KEY-----`). */
+  keyPem: string;
+}
+
+/**
+ * A self-signed client-authentication certificate (RSA 2048, SHA-256), like the ones
+ * `New-SelfSignedCertificate` / `openssl req -x509` make for app registrations.
+ */
+export async function createClientCertificate(commonName: string): Promise<ClientCertificate> {
+  const pems = await generate([{ name: "commonName", value: commonName }], {
+    keySize: 2048,
+    algorithm: "sha256",
+    notBeforeDate: new Date(Date.now() - 24 * 3600 * 1000),
+    notAfterDate: new Date(Date.now() + 365 * 24 * 3600 * 1000),
+    extensions: [
+      { name: "basicConstraints", cA: false, critical: true },
+      { name: "keyUsage", digitalSignature: true, critical: true },
+      { name: "extKeyUsage", clientAuth: true },
+    ],
+  });
+  // selfsigned already emits PKCS#8; re-export anyway so the format is guaranteed.
+  const keyPem = createPrivateKey(pems.private).export({ format: "pem", type: "pkcs8" }).toString();
+  return { certPem: pems.cert, keyPem };
+}
+
+/**
+ * Writes `certificate + private key` (that order) into `dir` as one PEM file, readable by the owner
+ * only: the format @azure/identity's ClientCertificateCredential({ certificatePath }) reads.
+ */
+export async function writeClientCertificateFile(dir: string, cert: ClientCertificate, name = "client-certificate.pem"): Promise<string> {
+  const file = path.join(dir, name);
+  const certText = cert.certPem.endsWith("\n") ? cert.certPem : `${cert.certPem}\n`;
+  await fs.writeFile(file, certText + cert.keyPem, { encoding: "utf8", mode: 0o600 });
+  return file;
+}
+
 /** Writes the certificate PEM into a fresh temp directory; returns the file and directory. */
 export async function writeCaFile(certPem: string): Promise<{ caFile: string; dir: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "aztokenbridge-emulator-"));

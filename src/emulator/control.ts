@@ -2,11 +2,12 @@
  * The control API, under `/_emulator/` on the emulator origin (controlEndpoint). No authentication:
  * the server listens on 127.0.0.1 only. Control calls are neither delayed, faulted nor logged.
  *
- *   GET    /_emulator                          status: info (without the client secret), latency, counts
+ *   GET    /_emulator                          status: info (without the client secret and the identity header), latency, counts
  *   GET    /_emulator/requests                 the request log (RequestLogEntry[], no secrets)
  *   DELETE /_emulator/requests                 clears it                                            → 204
  *   GET    /_emulator/faults                   active faults
- *   POST   /_emulator/faults                   {match:{service?,method?,pathContains?}, status, retryAfterSeconds?, count?, body?, reset?} → 201 fault
+ *   POST   /_emulator/faults                   {match:{service? ("arm"|"entra"|"identity"|"oidc"),method?,pathContains?}, status,
+ *                                              retryAfterSeconds?, count?, body?, reset?} → 201 fault
  *   DELETE /_emulator/faults[/{id}]            clears all / one                                     → 204
  *   GET    /_emulator/latency                  {"ms":N}
  *   PUT    /_emulator/latency                  {"ms":N} (0…600000)                                  → 200 {"ms":N}
@@ -14,13 +15,27 @@
  *                                              for that user id is signed with (tenant access keys for
  *                                              `integration` / `git`); ?service= picks another service
  *   POST   /_emulator/tokens                   mints an ARM access token signed by this emulator, for tests of
- *                                              ARM's token checks: {expiresInSeconds?, notBeforeInSeconds?,
- *                                              audience?, tenantId?, claims?} → {"accessToken": "…"}
+ *                                              ARM's token checks and for CLI test doubles: {expiresInSeconds?,
+ *                                              notBeforeInSeconds?, audience?, tenantId?, clientId?, claims?}
+ *                                              → {"accessToken": "…"} (clientId: an app from POST /apps; default the demo app)
+ *   POST   /_emulator/apps                     a new app + service principal in the demo tenant: {displayName?,
+ *                                              access?: "contributor" (default) | "none"} → 201 {clientId, clientSecret,
+ *                                              tenantId, objectId}; "none" = no role assignment, so ARM answers 403
+ *   GET    /_emulator/apps/{clientId}/federated-credentials        the app's federated identity credentials
+ *   POST   /_emulator/apps/{clientId}/federated-credentials        {subject, name?, audiences?} → 201 the credential
+ *                                              (issuer: the emulator's OIDC issuer)
+ *   POST   /_emulator/workload-identity/token  a service-account token from the OIDC issuer: {subject?, clientId?,
+ *                                              expiresInSeconds?, audience?} → {token, subject, issuer}. subject defaults
+ *                                              to the app's first federated credential (demo app:
+ *                                              system:serviceaccount:default:aztokenbridge); any subject is signed, but
+ *                                              the token endpoint refuses one no credential names (AADSTS70021)
  *
  * Errors: {"error":{"code","message"}} with 400 / 404 / 405.
  */
+import type { AppRecord, Directory } from "./directory";
 import type { TokenService } from "./entra/tokens";
 import { FaultStore, parseFaultSpec } from "./faults";
+import { DEFAULT_WORKLOAD_SUBJECT, OidcIssuer, TOKEN_EXCHANGE_AUDIENCE } from "./oidc/issuer";
 import { EmulatorResponse, emptyResponse, jsonResponse, parseJsonBody, RequestContext } from "./http";
 import type { RequestLog } from "./requestLog";
 import type { ApimStore } from "./apim/model";
@@ -41,10 +56,14 @@ export interface ControlDeps {
   latency: LatencySetting;
   apim: ApimStore;
   tokens: TokenService;
-  /** Defaults for minted tokens. */
+  directory: Directory;
+  oidc: OidcIssuer;
+  /** Defaults for minted tokens and new apps. */
   tenantId: string;
   clientId: string;
   servicePrincipalId: string;
+  /** Scope of the Contributor assignment new apps get (the demo subscription). */
+  contributorScope: string;
 }
 
 const noStore = { "Cache-Control": "no-store" };
@@ -119,6 +138,21 @@ export class ControlApi {
       if (m !== "POST") return notAllowed(m);
       return this.mintToken(ctx);
     }
+    if (a === "apps" && route.length === 1) {
+      if (m !== "POST") return notAllowed(m);
+      return this.createApp(ctx);
+    }
+    if (a === "apps" && c === "federated-credentials" && route.length === 3) {
+      const app = deps.directory.findAppById(route[1]);
+      if (!app) return notFound(`No app with client id '${route[1]}'.`);
+      if (m === "GET") return ok(app.federatedCredentials);
+      if (m !== "POST") return notAllowed(m);
+      return this.addFederatedCredential(ctx, app);
+    }
+    if (a === "workload-identity" && b === "token" && route.length === 2) {
+      if (m !== "POST") return notAllowed(m);
+      return this.mintWorkloadToken(ctx);
+    }
     return notFound(`No control endpoint '${ctx.method} ${ctx.rawPath}'.`);
   }
 
@@ -139,11 +173,14 @@ export class ControlApi {
       if (v[name] !== undefined && typeof v[name] !== "string") return bad(`'${name}' must be a string.`);
     }
     if (v.claims !== undefined && !isPlainObject(v.claims)) return bad("'claims' must be an object.");
+    if (v.clientId !== undefined && typeof v.clientId !== "string") return bad("'clientId' must be a string.");
+    const app = v.clientId === undefined ? undefined : this.deps.directory.findAppById(v.clientId as string);
+    if (v.clientId !== undefined && !app) return notFound(`No app with client id '${String(v.clientId)}'.`);
     const now = Math.floor(Date.now() / 1000);
     const accessToken = this.deps.tokens.mint({
-      tenantId: (v.tenantId as string | undefined) ?? this.deps.tenantId,
-      appId: this.deps.clientId,
-      objectId: this.deps.servicePrincipalId,
+      tenantId: (v.tenantId as string | undefined) ?? app?.tenantId ?? this.deps.tenantId,
+      appId: app?.appId ?? this.deps.clientId,
+      objectId: app?.servicePrincipalId ?? this.deps.servicePrincipalId,
       audience: (v.audience as string | undefined) ?? "https://management.azure.com",
       issuedAt: now,
       notBefore: now + (notBeforeIn ?? 0),
@@ -152,6 +189,75 @@ export class ControlApi {
     });
     return ok({ accessToken });
   }
+
+  /** POST /_emulator/apps: a new app registration + service principal in the demo tenant. */
+  private createApp(ctx: RequestContext): EmulatorResponse {
+    const body = parseObjectBody(ctx);
+    if (!body.ok) return body.response;
+    const v = body.value;
+    if (v.displayName !== undefined && (typeof v.displayName !== "string" || v.displayName.trim() === "")) {
+      return bad("'displayName' must be a non-empty string.");
+    }
+    const access = v.access ?? "contributor";
+    if (access !== "contributor" && access !== "none") return bad("'access' must be 'contributor' or 'none'.");
+    const app = this.deps.directory.addApp({ tenantId: this.deps.tenantId, displayName: v.displayName as string | undefined });
+    if (access === "contributor") this.deps.directory.addRoleAssignment(app.servicePrincipalId, this.deps.contributorScope, "Contributor");
+    return jsonResponse(
+      201,
+      { clientId: app.appId, clientSecret: app.secrets[0].value, tenantId: app.tenantId, objectId: app.servicePrincipalId, displayName: app.displayName, access },
+      noStore,
+    );
+  }
+
+  /** POST /_emulator/apps/{clientId}/federated-credentials: trust the OIDC issuer's tokens for `subject`. */
+  private addFederatedCredential(ctx: RequestContext, app: AppRecord): EmulatorResponse {
+    const body = parseObjectBody(ctx);
+    if (!body.ok) return body.response;
+    const v = body.value;
+    if (typeof v.subject !== "string" || v.subject === "") return bad("'subject' must be a non-empty string.");
+    if (v.name !== undefined && (typeof v.name !== "string" || v.name === "")) return bad("'name' must be a non-empty string.");
+    if (v.audiences !== undefined && !(Array.isArray(v.audiences) && v.audiences.length > 0 && v.audiences.every((x) => typeof x === "string" && x !== ""))) {
+      return bad("'audiences' must be a non-empty array of strings.");
+    }
+    const record = this.deps.directory.addFederatedCredential(app, {
+      issuer: this.deps.oidc.issuer,
+      subject: v.subject,
+      name: v.name as string | undefined,
+      audiences: v.audiences as string[] | undefined,
+    });
+    return jsonResponse(201, record, noStore);
+  }
+
+  /** POST /_emulator/workload-identity/token: a projected service-account token from the OIDC issuer. */
+  private mintWorkloadToken(ctx: RequestContext): EmulatorResponse {
+    const body = parseObjectBody(ctx);
+    if (!body.ok) return body.response;
+    const v = body.value;
+    for (const name of ["subject", "clientId", "audience"]) {
+      if (v[name] !== undefined && (typeof v[name] !== "string" || v[name] === "")) return bad(`'${name}' must be a non-empty string.`);
+    }
+    const expiresIn = v.expiresInSeconds;
+    if (expiresIn !== undefined && !(typeof expiresIn === "number" && Number.isInteger(expiresIn))) return bad("'expiresInSeconds' must be an integer.");
+    const clientId = (v.clientId as string | undefined) ?? this.deps.clientId;
+    const app = this.deps.directory.findAppById(clientId);
+    if (!app) return notFound(`No app with client id '${clientId}'.`);
+    const subject = (v.subject as string | undefined) ?? app.federatedCredentials[0]?.subject ?? DEFAULT_WORKLOAD_SUBJECT;
+    const token = this.deps.oidc.mint({
+      subject,
+      audiences: [(v.audience as string | undefined) ?? TOKEN_EXCHANGE_AUDIENCE],
+      expiresInSeconds: expiresIn as number | undefined,
+    });
+    return ok({ token, subject, issuer: this.deps.oidc.issuer });
+  }
+}
+
+/** A JSON object body (an empty body counts as {}). */
+function parseObjectBody(ctx: RequestContext): { ok: true; value: Record<string, unknown> } | { ok: false; response: EmulatorResponse } {
+  const body = parseJsonBody(ctx);
+  if (!body.ok) return { ok: false, response: bad(`The body is not valid JSON: ${body.error}`) };
+  const v = body.value === undefined ? {} : body.value;
+  if (!isPlainObject(v)) return { ok: false, response: bad("The body must be a JSON object.") };
+  return { ok: true, value: v };
 }
 
 function ok(body: unknown): EmulatorResponse {

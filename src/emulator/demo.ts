@@ -3,6 +3,13 @@
  *
  *   Tenant        f82175d1-9a74-4351-bdd0-7fa19a65ca08  "AzTokenBridge Demo" (aztokenbridgedemo.onmicrosoft.com)
  *   App           22bd5aae-c71c-4cd8-b121-2e614bbac154  "aztokenbridge-demo" — client secret random per start
+ *                 + a client certificate made at start (EmulatorInfo.certificatePath)
+ *                 + one federated identity credential: the emulator's OIDC issuer, subject
+ *                   system:serviceaccount:default:aztokenbridge, audience api://AzureADTokenExchange
+ *   Managed identity 6f1d5a3c-8b2e-4c7d-9a41-3e5b7c9d1f20 (client id) / principal 9c2e4a6b-1d3f-4e5a-8b7c-0d1e2f3a4b5c:
+ *                 the system-assigned identity of web app `aztokenbridge-demo-web` (in powershelltest),
+ *                 served at /msi/token (EmulatorInfo.managedIdentity)
+ *   Role assignments: the demo app and the managed identity are Contributor on the subscription.
  *   Subscription  4c601a82-4253-40dd-80c7-20bf261de101  "AzTokenBridge Demo Subscription"
  *   Resource group powershelltest (westus2)
  *   API Management powershellsdkservice (Developer, West US 2), as in the Az help example and the
@@ -18,7 +25,7 @@
  * `POST …/users/integration/token` (and `git`) works and is signed with the tenant access keys (apim.md §4.3).
  */
 import { createHash } from "crypto";
-import { Directory } from "./directory";
+import { AppRecord, Directory } from "./directory";
 import { ApimServiceRecord, ApimStore, ApimUser, newApimKey, UserState } from "./apim/model";
 
 export const DEMO = {
@@ -34,7 +41,13 @@ export const DEMO = {
   resourceGroupLocation: "westus2",
   apimServiceName: "powershellsdkservice",
   apimLocation: "West US 2",
+  managedIdentityClientId: "6f1d5a3c-8b2e-4c7d-9a41-3e5b7c9d1f20",
+  managedIdentityPrincipalId: "9c2e4a6b-1d3f-4e5a-8b7c-0d1e2f3a4b5c",
+  webAppName: "aztokenbridge-demo-web",
 } as const;
+
+/** ARM id of the web app whose system-assigned identity the /msi/token endpoint serves (`xms_mirid`). */
+export const DEMO_WEB_APP_ID = `/subscriptions/${DEMO.subscriptionId}/resourcegroups/${DEMO.resourceGroup}/providers/Microsoft.Web/sites/${DEMO.webAppName}`;
 
 /** Developers of the demo service: [firstName, lastName, state]. */
 const DEVELOPERS: Array<[string, string, UserState?]> = [
@@ -52,6 +65,8 @@ export function demoUserId(email: string): string {
 
 export interface DemoSeed {
   clientSecret: string;
+  app: AppRecord;
+  managedIdentity: AppRecord;
 }
 
 /** Fills an empty directory and APIM store with the demo data; returns the (random) client secret. */
@@ -63,8 +78,19 @@ export function seedDemoData(directory: Directory, apim: ApimStore): DemoSeed {
     displayName: DEMO.appName,
     servicePrincipalId: DEMO.servicePrincipalId,
   });
+  const managedIdentity = directory.addApp({
+    tenantId: DEMO.tenantId,
+    appId: DEMO.managedIdentityClientId,
+    displayName: DEMO.webAppName,
+    servicePrincipalId: DEMO.managedIdentityPrincipalId,
+    clientSecret: null,
+    kind: "managedIdentity",
+  });
   const subscription = directory.addSubscription({ subscriptionId: DEMO.subscriptionId, tenantId: DEMO.tenantId, displayName: DEMO.subscriptionName });
   directory.addResourceGroup(subscription, DEMO.resourceGroup, DEMO.resourceGroupLocation);
+  const subscriptionScope = `/subscriptions/${DEMO.subscriptionId}`;
+  directory.addRoleAssignment(app.servicePrincipalId, subscriptionScope, "Contributor");
+  directory.addRoleAssignment(managedIdentity.servicePrincipalId, subscriptionScope, "Contributor");
 
   const user = (userId: string, firstName: string, lastName: string, email: string, registrationDate: string, extra: Partial<ApimUser> = {}): ApimUser => ({
     userId,
@@ -111,5 +137,14 @@ export function seedDemoData(directory: Directory, apim: ApimStore): DemoSeed {
     version: 1,
   };
   apim.add(service);
-  return { clientSecret: app.secrets[0].value };
+  return { clientSecret: app.secrets[0].value, app, managedIdentity };
+}
+
+/**
+ * The demo app's credentials that need the running emulator: its client certificate (made at start)
+ * and its federated identity credential, which names the OIDC issuer URL (known once listening).
+ */
+export function seedDemoAppCredentials(directory: Directory, app: AppRecord, input: { certPem: string; oidcIssuer: string; subject: string }): void {
+  directory.addCertificate(app, input.certPem);
+  directory.addFederatedCredential(app, { issuer: input.oidcIssuer, subject: input.subject, name: "aztokenbridge-demo-k8s" });
 }

@@ -1,8 +1,11 @@
 /**
- * The emulator's directory: Entra ID tenants, app registrations (service principals with secrets),
- * resource applications (token audiences), and the ARM subscriptions and resource groups they own.
+ * The emulator's directory: Entra ID tenants, app registrations (service principals with secrets,
+ * certificates and federated identity credentials), managed identities, resource applications
+ * (token audiences), the ARM subscriptions and resource groups they own, and the role assignments
+ * ARM checks (arm/authorization.ts).
  * One place, so tests and callers can register more apps, tenants and subscriptions.
  */
+import { createHash, KeyObject, X509Certificate } from "crypto";
 import { isGuid, newClientSecretValue, newGuid } from "./util";
 
 export interface TenantRecord {
@@ -23,6 +26,31 @@ export interface ClientSecretRecord {
   expiresAt?: number;
 }
 
+/** A certificate credential (keyCredential) of an app: the public part only. */
+export interface CertificateCredentialRecord {
+  keyId: string;
+  /** Upper-case hex SHA-1 of the DER, as the portal shows it (and Entra's error messages quote it). */
+  thumbprintSha1: string;
+  /** Upper-case hex SHA-256 of the DER. */
+  thumbprintSha256: string;
+  /** base64url SHA-1 / SHA-256 of the DER: what a client assertion's `x5t` / `x5t#S256` header carries. */
+  x5t: string;
+  x5tS256: string;
+  publicKey: KeyObject;
+  /** Validity of the certificate (Date). */
+  startDate: Date;
+  endDate: Date;
+}
+
+/** A federated identity credential of an app (workload identity federation). Matching is case-sensitive. */
+export interface FederatedCredentialRecord {
+  id: string;
+  name: string;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+}
+
 export interface AppRecord {
   /** Application (client) id. */
   appId: string;
@@ -31,7 +59,21 @@ export interface AppRecord {
   displayName: string;
   /** Object id of the service principal; becomes `oid` / `sub` of app tokens. */
   servicePrincipalId: string;
+  /** "managedIdentity": a managed identity's service principal (no credentials of its own). */
+  kind: "application" | "managedIdentity";
   secrets: ClientSecretRecord[];
+  certificates: CertificateCredentialRecord[];
+  federatedCredentials: FederatedCredentialRecord[];
+}
+
+/** An Azure RBAC role assignment: `principalId` (object id) holds `roleName` at `scope` and below. */
+export interface RoleAssignmentRecord {
+  id: string;
+  principalId: string;
+  /** e.g. `/subscriptions/{id}`; compared case-insensitively, by path segment. */
+  scope: string;
+  /** Only "Contributor" and "Owner" exist here; both allow every action the emulator serves. */
+  roleName: "Contributor" | "Owner";
 }
 
 /** A resource (API) application that tokens can be issued for, e.g. Azure Resource Manager. */
@@ -62,8 +104,9 @@ export interface AddAppInput {
   appId?: string;
   displayName?: string;
   servicePrincipalId?: string;
-  /** Secret value; random (Entra-style) when omitted. */
-  clientSecret?: string;
+  /** Secret value; random (Entra-style) when omitted; null = no secret (managed identities). */
+  clientSecret?: string | null;
+  kind?: AppRecord["kind"];
 }
 
 export const ARM_RESOURCE_APP: ResourceAppRecord = {
@@ -89,11 +132,17 @@ const WELL_KNOWN_RESOURCES: ResourceAppRecord[] = [
 
 const normUri = (u: string): string => u.toLowerCase().replace(/\/+$/, "");
 
+/** `/Subscriptions/X/resourceGroups/Y/` → ["subscriptions", "x", "resourcegroups", "y"]. */
+function scopeSegments(scope: string): string[] {
+  return scope.toLowerCase().split("/").filter((s) => s !== "");
+}
+
 export class Directory {
   private readonly tenants = new Map<string, TenantRecord>();
   private readonly apps = new Map<string, AppRecord>();
   private readonly resources: ResourceAppRecord[] = [...WELL_KNOWN_RESOURCES];
   private readonly subscriptions = new Map<string, SubscriptionRecord>();
+  private readonly roleAssignments: RoleAssignmentRecord[] = [];
 
   addTenant(input: { tenantId?: string; displayName: string; defaultDomain?: string }): TenantRecord {
     const tenantId = (input.tenantId ?? newGuid()).toLowerCase();
@@ -125,13 +174,16 @@ export class Directory {
     const tenant = this.findTenant(input.tenantId);
     if (!tenant) throw new Error(`unknown tenant '${input.tenantId}'`);
     const appId = (input.appId ?? newGuid()).toLowerCase();
-    const value = input.clientSecret ?? newClientSecretValue();
+    const value = input.clientSecret === null ? undefined : (input.clientSecret ?? newClientSecretValue());
     const record: AppRecord = {
       appId,
       tenantId: tenant.tenantId,
       displayName: input.displayName ?? `app-${appId.slice(0, 8)}`,
       servicePrincipalId: (input.servicePrincipalId ?? newGuid()).toLowerCase(),
-      secrets: [{ keyId: newGuid(), value, hint: value.slice(0, 3) }],
+      kind: input.kind ?? "application",
+      secrets: value === undefined ? [] : [{ keyId: newGuid(), value, hint: value.slice(0, 3) }],
+      certificates: [],
+      federatedCredentials: [],
     };
     this.apps.set(`${tenant.tenantId}|${appId}`, record);
     return record;
@@ -139,6 +191,77 @@ export class Directory {
 
   findApp(tenantId: string, appId: string): AppRecord | undefined {
     return this.apps.get(`${tenantId.toLowerCase()}|${appId.toLowerCase()}`);
+  }
+
+  /** An app by client id in any tenant (client ids are globally unique). */
+  findAppById(appId: string): AppRecord | undefined {
+    const id = appId.toLowerCase();
+    for (const app of this.apps.values()) if (app.appId === id) return app;
+    return undefined;
+  }
+
+  /** Registers a certificate (PEM, public part) on an app, as "Certificates & secrets" → Upload does. */
+  addCertificate(app: AppRecord, certPem: string): CertificateCredentialRecord {
+    const x509 = new X509Certificate(certPem);
+    const der = x509.raw;
+    const sha1 = createHash("sha1").update(der).digest();
+    const sha256 = createHash("sha256").update(der).digest();
+    const record: CertificateCredentialRecord = {
+      keyId: newGuid(),
+      thumbprintSha1: sha1.toString("hex").toUpperCase(),
+      thumbprintSha256: sha256.toString("hex").toUpperCase(),
+      x5t: sha1.toString("base64url"),
+      x5tS256: sha256.toString("base64url"),
+      publicKey: x509.publicKey,
+      startDate: new Date(x509.validFrom),
+      endDate: new Date(x509.validTo),
+    };
+    app.certificates.push(record);
+    return record;
+  }
+
+  /** Adds a federated identity credential (issuer + subject + audiences) to an app. */
+  addFederatedCredential(
+    app: AppRecord,
+    input: { issuer: string; subject: string; name?: string; audiences?: string[] },
+  ): FederatedCredentialRecord {
+    const record: FederatedCredentialRecord = {
+      id: newGuid(),
+      name: input.name ?? `fic-${app.federatedCredentials.length + 1}`,
+      issuer: input.issuer,
+      subject: input.subject,
+      audiences: input.audiences ?? ["api://AzureADTokenExchange"],
+    };
+    app.federatedCredentials.push(record);
+    return record;
+  }
+
+  // ----- Azure RBAC ------------------------------------------------------------------------------
+
+  addRoleAssignment(principalId: string, scope: string, roleName: RoleAssignmentRecord["roleName"] = "Contributor"): RoleAssignmentRecord {
+    const record: RoleAssignmentRecord = { id: newGuid(), principalId: principalId.toLowerCase(), scope, roleName };
+    this.roleAssignments.push(record);
+    return record;
+  }
+
+  /** True when the principal holds a role at `scope` or at one of its parents. */
+  hasAccess(principalId: string, scope: string): boolean {
+    const target = scopeSegments(scope);
+    return this.roleAssignments.some((a) => {
+      if (a.principalId !== principalId.toLowerCase()) return false;
+      const s = scopeSegments(a.scope);
+      return s.length <= target.length && s.every((seg, i) => seg === target[i]);
+    });
+  }
+
+  /** True when the principal holds any role inside the subscription (what `GET /subscriptions` lists). */
+  hasAnyAccessIn(principalId: string, subscriptionId: string): boolean {
+    const sub = ["subscriptions", subscriptionId.toLowerCase()];
+    return this.roleAssignments.some((a) => {
+      if (a.principalId !== principalId.toLowerCase()) return false;
+      const s = scopeSegments(a.scope);
+      return s.length === 0 || (s[0] === sub[0] && (s.length === 1 || s[1] === sub[1]));
+    });
   }
 
   /** Adds another secret to an app (apps can hold several); returns its value. */

@@ -2,14 +2,17 @@
  * Fault injection (`POST /_emulator/faults`): the next N requests that match get a canned error
  * (throttling, server errors, dropped connections) instead of the real answer.
  *
- * The response envelope is the emulated service's own (ARM `{"error":{code,message}}` or the
- * Entra ID `{error, error_description, …}` form); server.ts asks the service to build it.
+ * The response envelope is the emulated service's own (ARM `{"error":{code,message}}`, the
+ * Entra ID `{error, error_description, …}` form, the managed identity endpoint's
+ * `{statusCode, message, correlationId}`); server.ts asks the service to build it.
  */
 import type { RequestContext } from "./http";
 import { isPlainObject, newGuid } from "./util";
 
+export const FAULT_SERVICES = ["arm", "entra", "identity", "oidc"] as const;
+
 export interface FaultMatch {
-  service?: "arm" | "entra";
+  service?: (typeof FAULT_SERVICES)[number];
   /** HTTP method, case-insensitive. */
   method?: string;
   /** Substring of the decoded path, case-insensitive. */
@@ -47,8 +50,8 @@ export function parseFaultSpec(value: unknown): FaultParse {
   const match = value.match ?? {};
   if (!isPlainObject(match)) return { ok: false, message: "'match' must be an object." };
   const service = match.service;
-  if (service !== undefined && service !== "arm" && service !== "entra") {
-    return { ok: false, message: "'match.service' must be 'arm' or 'entra'." };
+  if (service !== undefined && !(FAULT_SERVICES as readonly unknown[]).includes(service)) {
+    return { ok: false, message: "'match.service' must be 'arm', 'entra', 'identity' or 'oidc'." };
   }
   for (const name of ["method", "pathContains"] as const) {
     if (match[name] !== undefined && typeof match[name] !== "string") {

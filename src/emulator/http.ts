@@ -4,7 +4,11 @@
  */
 import type { IncomingHttpHeaders } from "http";
 
-export type ServiceKind = "entra" | "arm" | "control";
+/**
+ * entra: Entra ID; arm: Resource Manager; identity: the App Service managed identity endpoint (/msi);
+ * oidc: the workload identity OIDC issuer (/oidc); control: the control API (/_emulator).
+ */
+export type ServiceKind = "entra" | "arm" | "identity" | "oidc" | "control";
 
 export interface RequestContext {
   /** Sequence number of the request (1-based, per emulator). */

@@ -10,11 +10,15 @@
  *
  * Layout:
  *   server.ts         HTTPS server, routing by first path segment, latency, faults, request log
- *   control.ts        the /_emulator control API (request log, faults, latency, APIM keys, test tokens)
- *   demo.ts           the demo tenant, app, subscription, resource group and APIM service
- *   directory.ts      tenants, apps (client secrets), subscriptions, resource groups
- *   entra/            Entra ID endpoints, JWT signing, token issuing
- *   arm/              ARM front door: bearer-token checks, ARM headers and errors, provider dispatch
+ *   control.ts        the /_emulator control API (request log, faults, latency, APIM keys, test tokens,
+ *                     apps, federated credentials, workload identity tokens)
+ *   demo.ts           the demo tenant, app, managed identity, subscription, resource group and APIM service
+ *   directory.ts      tenants, apps (secrets, certificates, federated credentials), managed identities,
+ *                     subscriptions, resource groups, role assignments
+ *   entra/            Entra ID endpoints, JWT signing, token issuing, client assertions (certificate / federated)
+ *   identity/         the App Service managed identity endpoint (/msi/token)
+ *   oidc/             the workload identity OIDC issuer (/oidc)
+ *   arm/              ARM front door: bearer-token checks, RBAC authorization, ARM headers and errors, provider dispatch
  *   apim/             Microsoft.ApiManagement: service, users, user tokens (SAS), tenant access
  *   cert.ts, http.ts, faults.ts, requestLog.ts, util.ts
  */
@@ -24,13 +28,16 @@ import type { AddressInfo } from "net";
 import { ApimProvider } from "./apim/apim";
 import { ApimStore } from "./apim/model";
 import { ArmService } from "./arm/arm";
-import { createEmulatorCertificate, writeCaFile } from "./cert";
+import { createClientCertificate, createEmulatorCertificate, writeCaFile, writeClientCertificateFile } from "./cert";
 import { ControlApi, LatencySetting, MAX_LATENCY_MS } from "./control";
-import { DEMO, seedDemoData } from "./demo";
+import { DEMO, DEMO_WEB_APP_ID, seedDemoAppCredentials, seedDemoData } from "./demo";
 import { Directory } from "./directory";
+import { createClientAssertionVerifier } from "./entra/assertions";
 import { EntraService } from "./entra/entra";
 import { TokenService } from "./entra/tokens";
 import { FaultStore } from "./faults";
+import { AppServiceIdentityEndpoint, MSI_PATH } from "./identity/appService";
+import { DEFAULT_WORKLOAD_SUBJECT, OIDC_PATH, OidcIssuer } from "./oidc/issuer";
 import { RequestLog } from "./requestLog";
 import { createEmulatorServer } from "./server";
 
@@ -51,12 +58,36 @@ export interface EmulatorInfo {
   tenantId: string;
   subscriptionId: string;
   clientId: string;
-  /** Random per start. The only secret in this object. */
+  /** Random per start. A secret (like managedIdentity.header and the key in certificatePath). */
   clientSecret: string;
+  /**
+   * PEM file: a client certificate registered on the demo app (clientId), then its unencrypted PKCS#8
+   * private key. For @azure/identity `new ClientCertificateCredential(tenantId, clientId, { certificatePath })`.
+   * Made at start; readable by the owner only.
+   */
+  certificatePath: string;
+  /** The App Service managed identity endpoint (set IDENTITY_ENDPOINT / IDENTITY_HEADER to these). */
+  managedIdentity: ManagedIdentityInfo;
+  /**
+   * Issuer of workload identity (federated) tokens, `https://127.0.0.1:PORT/oidc`; tokens from
+   * `POST /_emulator/workload-identity/token`. The demo app trusts subject system:serviceaccount:default:aztokenbridge.
+   */
+  oidcIssuer: string;
   resourceGroup: "powershelltest";
   apimServiceName: "powershellsdkservice";
   /** `https://127.0.0.1:PORT/_emulator` */
   controlEndpoint: string;
+}
+
+export interface ManagedIdentityInfo {
+  /** `https://127.0.0.1:PORT/msi/token` (IDENTITY_ENDPOINT). */
+  endpoint: string;
+  /** IDENTITY_HEADER: the X-IDENTITY-HEADER value the endpoint requires. Random per start. */
+  header: string;
+  /** Client (application) id of the system-assigned identity. */
+  clientId: string;
+  /** Its object (principal) id: `oid` of its tokens. Contributor on the demo subscription. */
+  principalId: string;
 }
 
 export interface RunningEmulator {
@@ -72,38 +103,57 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     throw new RangeError(`latencyMs must be an integer from 0 to ${MAX_LATENCY_MS} (got ${latencyMs}).`);
   }
 
-  const cert = await createEmulatorCertificate();
+  let origin = "https://127.0.0.1:0";
+  // The three RSA keys are made in parallel (off the main thread).
+  const [cert, clientCert, oidc] = await Promise.all([
+    createEmulatorCertificate(),
+    createClientCertificate(`${DEMO.appName} client certificate`),
+    OidcIssuer.create(() => `${origin}${OIDC_PATH}`),
+  ]);
   const { caFile, dir } = await writeCaFile(cert.certPem);
   try {
+    const certificatePath = await writeClientCertificateFile(dir, clientCert);
     const directory = new Directory();
     const apim = new ApimStore();
-    const { clientSecret } = seedDemoData(directory, apim);
+    const demo = seedDemoData(directory, apim);
     const tokens = new TokenService(cert);
     const entra = new EntraService(directory, tokens);
+    entra.clientAssertionVerifier = createClientAssertionVerifier({ directory, oidc });
     const arm = new ArmService(directory, tokens);
     arm.registerProvider(new ApimProvider(apim));
+    const identity = new AppServiceIdentityEndpoint(directory, tokens, {
+      identity: demo.managedIdentity,
+      tenant: directory.findTenant(DEMO.tenantId)!,
+      resourceId: DEMO_WEB_APP_ID,
+    });
     const log = new RequestLog();
     const faults = new FaultStore();
     const latency: LatencySetting = { ms: latencyMs };
 
-    let origin = "https://127.0.0.1:0";
     let info: EmulatorInfo | undefined;
     const control = new ControlApi({
+      // No secrets here: not the client secret, not the identity header.
       publicInfo: () => {
-        const { clientSecret: _secret, ...rest } = info!;
-        return rest;
+        const { clientSecret: _secret, managedIdentity, ...rest } = info!;
+        const { header: _header, ...mi } = managedIdentity;
+        return { ...rest, managedIdentity: mi };
       },
       log,
       faults,
       latency,
       apim,
       tokens,
+      directory,
+      oidc,
       tenantId: DEMO.tenantId,
       clientId: DEMO.clientId,
       servicePrincipalId: DEMO.servicePrincipalId,
+      contributorScope: `/subscriptions/${DEMO.subscriptionId}`,
     });
     const shutdown = new AbortController();
-    const server = createEmulatorServer({ cert, entra, arm, control, log, faults, latency, origin: () => origin, shutdown: shutdown.signal });
+    const server = createEmulatorServer({
+      cert, entra, arm, identity, oidc, control, log, faults, latency, origin: () => origin, shutdown: shutdown.signal,
+    });
     server.listen(port, "127.0.0.1");
     await Promise.race([
       once(server, "listening"),
@@ -112,6 +162,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       }),
     ]);
     origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    seedDemoAppCredentials(directory, demo.app, { certPem: clientCert.certPem, oidcIssuer: oidc.issuer, subject: DEFAULT_WORKLOAD_SUBJECT });
     info = {
       armEndpoint: origin,
       authorityHost: origin,
@@ -119,7 +170,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       tenantId: DEMO.tenantId,
       subscriptionId: DEMO.subscriptionId,
       clientId: DEMO.clientId,
-      clientSecret,
+      clientSecret: demo.clientSecret,
+      certificatePath,
+      managedIdentity: {
+        endpoint: `${origin}${MSI_PATH}`,
+        header: identity.identityHeader,
+        clientId: demo.managedIdentity.appId,
+        principalId: demo.managedIdentity.servicePrincipalId,
+      },
+      oidcIssuer: oidc.issuer,
       resourceGroup: DEMO.resourceGroup,
       apimServiceName: DEMO.apimServiceName,
       controlEndpoint: `${origin}/_emulator`,

@@ -1,12 +1,12 @@
 /**
- * The request log behind `GET /_emulator/requests`: one entry per Entra ID / ARM request
- * (control API calls are not logged).
+ * The request log behind `GET /_emulator/requests`: one entry per Entra ID, ARM, managed identity
+ * (service "identity") and OIDC issuer (service "oidc") request (control API calls are not logged).
  *
  * It must never hold a secret. Entries are built from the method, the path, the query (with
  * sensitive-looking parameters redacted) and the non-secret facts handlers put in
- * `RequestContext.logExtras` (grant type, client id, subscription, APIM user id…). Headers and
- * bodies are never copied, so Authorization values, client secrets, access tokens, SAS tokens and
- * keys cannot end up here.
+ * `RequestContext.logExtras` (grant type, client id, credential type, subscription, APIM user id…).
+ * Headers and bodies are never copied, so Authorization values, client secrets, client assertions,
+ * the X-IDENTITY-HEADER value, access tokens, SAS tokens and keys cannot end up here.
  */
 import type { RequestContext, ServiceKind } from "./http";
 
@@ -29,9 +29,21 @@ export interface RequestLogEntry {
   fault?: string;
   /** The client closed the connection while the answer waited out its latency: nothing was sent (status 0). */
   clientAborted?: boolean;
-  /** Handler-provided, non-secret facts (grantType, clientId, tenant, subscriptionId, errorCode…). */
+  /** Token endpoint: the `grant_type` sent. */
+  grantType?: string;
+  /** Token endpoint and managed identity endpoint: the client id (of the identity, for "identity"); ARM: the token's appid. */
+  clientId?: string;
+  /**
+   * How the client authenticated: token endpoint "secret" | "certificate" (client assertion signed
+   * with a registered certificate) | "federated" (workload identity assertion); managed identity
+   * endpoint "managedIdentity".
+   */
+  credentialType?: CredentialType;
+  /** Handler-provided, non-secret facts (tenant, subscriptionId, resource, errorCode, aadsts, deniedAction…). */
   [extra: string]: unknown;
 }
+
+export type CredentialType = "secret" | "certificate" | "federated" | "managedIdentity";
 
 /** Query parameter names whose values are never logged. */
 const SENSITIVE_NAME = /secret|token|key|password|assertion|signature|^sig$|^sn$|^code$|credential|auth/i;

@@ -4,9 +4,11 @@
  *
  *   /_emulator/…                                       control API (control.ts)
  *   /subscriptions/…, /providers/…, /tenants/…, …      Azure Resource Manager (arm/arm.ts)
+ *   /msi/token                                         App Service managed identity endpoint (identity/appService.ts)
+ *   /oidc/…                                            workload identity OIDC issuer (oidc/issuer.ts)
  *   /{tenant}/…                                        Entra ID (entra/entra.ts)
  *
- * For ARM and Entra requests, in order: read the body → an injected fault, if one matches
+ * For every service but the control API, in order: read the body → an injected fault, if one matches
  * (faults.ts), else the service's answer → the configured latency → write → request log entry.
  */
 import * as https from "https";
@@ -15,7 +17,9 @@ import type { EmulatorCertificate } from "./cert";
 import type { ArmService } from "./arm/arm";
 import type { ControlApi, LatencySetting } from "./control";
 import type { EntraService } from "./entra/entra";
-import type { FaultStore } from "./faults";
+import type { FaultRecord, FaultStore } from "./faults";
+import type { AppServiceIdentityEndpoint } from "./identity/appService";
+import type { OidcIssuer } from "./oidc/issuer";
 import { EmulatorResponse, jsonResponse, RequestContext, ServiceKind, splitPath } from "./http";
 import type { RequestLog } from "./requestLog";
 import { setTimeout as sleep } from "timers/promises";
@@ -30,6 +34,8 @@ export interface ServerDeps {
   cert: EmulatorCertificate;
   entra: EntraService;
   arm: ArmService;
+  identity: AppServiceIdentityEndpoint;
+  oidc: OidcIssuer;
   control: ControlApi;
   log: RequestLog;
   faults: FaultStore;
@@ -44,6 +50,9 @@ export function serviceFor(segments: string[]): ServiceKind {
   const first = (segments[0] ?? "").toLowerCase();
   if (first === "_emulator") return "control";
   if (ARM_ROOTS.has(first)) return "arm";
+  // Not tenant names: Entra ID tenants are GUIDs or domain names (with a dot).
+  if (first === "msi") return "identity";
+  if (first === "oidc") return "oidc";
   return "entra";
 }
 
@@ -97,16 +106,18 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   if (fault?.reset) {
     response = { status: 0, headers: {}, resetConnection: true };
   } else if (fault) {
-    response = service === "arm" ? deps.arm.faultResponse(ctx, fault) : deps.entra.faultResponse(ctx, fault);
+    response = faultResponse(deps, service, ctx, fault);
   } else {
     try {
-      response = service === "arm" ? await deps.arm.handle(ctx) : await deps.entra.handle(ctx);
+      response = await serve(deps, service, ctx);
     } catch (e) {
       process.stderr.write(`aztokenbridge emulator: ${ctx.method} ${ctx.rawPath}: ${(e as Error)?.stack ?? String(e)}\n`);
       response =
         service === "arm"
           ? deps.arm.error(ctx, 500, "InternalServerError", "The emulator failed to process the request.")
-          : deps.entra.error(ctx, 500, "server_error", 50000, "There was an error issuing a token or an issue with our sign-in service.");
+          : service === "entra"
+            ? deps.entra.error(ctx, 500, "server_error", 50000, "There was an error issuing a token or an issue with our sign-in service.")
+            : jsonResponse(500, { error: "server_error", error_description: "The emulator failed to process the request." });
     }
   }
   const latencyMs = deps.latency.ms;
@@ -133,6 +144,36 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   }
   writeResponse(req, res, response);
   deps.log.record(ctx, response.resetConnection ? 0 : response.status, latencyMs, fault?.id);
+}
+
+function serve(deps: ServerDeps, service: ServiceKind, ctx: RequestContext): EmulatorResponse | Promise<EmulatorResponse> {
+  switch (service) {
+    case "arm":
+      return deps.arm.handle(ctx);
+    case "identity":
+      return deps.identity.handle(ctx);
+    case "oidc":
+      return deps.oidc.handle(ctx);
+    default:
+      return deps.entra.handle(ctx);
+  }
+}
+
+function faultResponse(deps: ServerDeps, service: ServiceKind, ctx: RequestContext, fault: FaultRecord): EmulatorResponse {
+  switch (service) {
+    case "arm":
+      return deps.arm.faultResponse(ctx, fault);
+    case "identity":
+      return deps.identity.faultResponse(ctx, fault);
+    case "oidc": {
+      const retryAfter = fault.retryAfterSeconds ?? (fault.status === 429 ? 1 : undefined);
+      const headers: Record<string, string> = retryAfter !== undefined ? { "Retry-After": String(retryAfter) } : {};
+      if (typeof fault.body === "string") return { status: fault.status, headers: { ...headers, "Content-Type": "text/plain; charset=utf-8" }, body: fault.body };
+      return jsonResponse(fault.status, fault.body ?? { error: "server_error", error_description: `Injected fault (HTTP ${fault.status}).` }, headers);
+    }
+    default:
+      return deps.entra.faultResponse(ctx, fault);
+  }
 }
 
 function writeResponse(req: IncomingMessage, res: ServerResponse, r: EmulatorResponse): void {

@@ -1,7 +1,7 @@
 /**
  * Emulator building blocks without a server: the APIM SAS signing (apim.md test vectors), expiry
  * parsing, the OData filter subset, the CLI argument parser, runEmulatorCli's bad-argument path,
- * and the certificate.
+ * the certificate, ARM's action/scope mapping for authorization, and role-assignment scopes.
  */
 import { createHmac, X509Certificate } from "node:crypto";
 import { compactExpiry, signedExpiry, truncateToMinute, userToken, userTokenSignature } from "../../src/emulator/apim/sas";
@@ -10,6 +10,8 @@ import { compileFilter, FilterError } from "../../src/emulator/apim/filter";
 import { createEmulatorCertificate } from "../../src/emulator/cert";
 import { parseEmulatorArgs, runEmulatorCli } from "../../src/emulator";
 import { dotNetGeneralDate } from "../../src/emulator/util";
+import { requiredPermission } from "../../src/emulator/arm/authorization";
+import { Directory } from "../../src/emulator/directory";
 
 const DOC_KEY = "pXeTVcmdbU9XxH6fPcPlq8Y9D9G3Cdo5Eh2nMSgKj/DWqeSFFXDdmpz5Trv+L2hQNM+nGa704Rf8Z22W9O1jdQ==";
 
@@ -158,4 +160,45 @@ test(".NET general date format used in ARM's expiry message", () => {
   expect(dotNetGeneralDate(new Date("2025-11-24T23:31:00Z"))).toBe("11/24/2025 11:31:00 PM");
   expect(dotNetGeneralDate(new Date("2025-11-28T05:28:45Z"))).toBe("11/28/2025 5:28:45 AM");
   expect(dotNetGeneralDate(new Date("2019-05-03T00:02:34Z"))).toBe("5/3/2019 12:02:34 AM");
+});
+
+describe("ARM authorization: action and scope per request", () => {
+  const sub = "/subscriptions/4c601a82-4253-40dd-80c7-20bf261de101";
+  const svc = `${sub}/resourceGroups/powershelltest/providers/Microsoft.ApiManagement/service/powershellsdkservice`;
+  const canonical = (ns: string) => (ns.toLowerCase() === "microsoft.apimanagement" ? "Microsoft.ApiManagement" : ns);
+  test.each([
+    ["GET", sub, "Microsoft.Resources/subscriptions/read", sub],
+    ["GET", `${sub}/resourcegroups`, "Microsoft.Resources/subscriptions/resourcegroups/read", sub],
+    ["GET", `${sub}/resourceGroups/powershelltest`, "Microsoft.Resources/subscriptions/resourcegroups/read", `${sub}/resourceGroups/powershelltest`],
+    ["DELETE", `${sub}/resourceGroups/powershelltest`, "Microsoft.Resources/subscriptions/resourcegroups/delete", `${sub}/resourceGroups/powershelltest`],
+    ["GET", `${sub}/resourceGroups/powershelltest/providers/Microsoft.ApiManagement/service`, "Microsoft.ApiManagement/service/read", `${sub}/resourceGroups/powershelltest/providers/Microsoft.ApiManagement`],
+    ["GET", svc, "Microsoft.ApiManagement/service/read", svc],
+    ["GET", `${svc}/users`, "Microsoft.ApiManagement/service/users/read", svc],
+    ["HEAD", `${svc}/users/1`, "Microsoft.ApiManagement/service/users/read", `${svc}/users/1`],
+    ["POST", `${svc}/users/1/token`, "Microsoft.ApiManagement/service/users/token/action", `${svc}/users/1`],
+    ["PATCH", `${svc}/tenant/access`, "Microsoft.ApiManagement/service/tenant/write", `${svc}/tenant/access`],
+    ["POST", `${svc}/tenant/access/listSecrets`, "Microsoft.ApiManagement/service/tenant/listSecrets/action", `${svc}/tenant/access`],
+    ["POST", `${svc}/tenant/gitAccess/regeneratePrimaryKey`, "Microsoft.ApiManagement/service/tenant/regeneratePrimaryKey/action", `${svc}/tenant/gitAccess`],
+  ])("%s %s", (method, p, action, scope) => {
+    expect(requiredPermission(method, p, canonical)).toEqual({ action, scope });
+  });
+
+  test("the namespace takes its registered casing; the scope keeps the path as sent", () => {
+    const p = `${sub}/resourcegroups/PowerShellTest/providers/microsoft.apimanagement/service/x/users/a%2Fb/token`;
+    expect(requiredPermission("POST", p, canonical)).toEqual({
+      action: "Microsoft.ApiManagement/service/users/token/action",
+      scope: `${sub}/resourcegroups/PowerShellTest/providers/microsoft.apimanagement/service/x/users/a%2Fb`,
+    });
+  });
+});
+
+test("role assignments apply at their scope and below, case-insensitively", () => {
+  const d = new Directory();
+  d.addRoleAssignment("AAAA0000-0000-4000-8000-000000000001", "/subscriptions/S1/resourceGroups/rg1");
+  expect(d.hasAccess("aaaa0000-0000-4000-8000-000000000001", "/subscriptions/s1/resourcegroups/RG1/providers/X/y/z")).toBe(true);
+  expect(d.hasAccess("aaaa0000-0000-4000-8000-000000000001", "/subscriptions/s1/resourcegroups/rg10")).toBe(false);
+  expect(d.hasAccess("aaaa0000-0000-4000-8000-000000000001", "/subscriptions/s1")).toBe(false);
+  expect(d.hasAccess("bbbb0000-0000-4000-8000-000000000002", "/subscriptions/s1/resourcegroups/rg1")).toBe(false);
+  expect(d.hasAnyAccessIn("aaaa0000-0000-4000-8000-000000000001", "s1")).toBe(true);
+  expect(d.hasAnyAccessIn("aaaa0000-0000-4000-8000-000000000001", "s2")).toBe(false);
 });

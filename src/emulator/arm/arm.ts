@@ -7,7 +7,9 @@
  *   *   /subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/…  → the registered ResourceProvider
  *
  * In the order ARM applies them: bearer token (auth.ts) → api-version → subscription id format →
- * subscription exists → token tenant owns the subscription → resource group → resource provider.
+ * subscription exists → token tenant owns the subscription → role-based authorization
+ * (authorization.ts: 403 AuthorizationFailed) → resource group → resource provider.
+ * `GET /subscriptions` lists only the subscriptions the caller holds a role in.
  * Path keywords, resource group and namespace names are case-insensitive, as in ARM.
  *
  * Every answer carries ARM's headers (recorded in apim.md / the azure-powershell session records):
@@ -22,6 +24,7 @@ import type { TokenService } from "../entra/tokens";
 import { EmulatorResponse, header, jsonResponse, RequestContext } from "../http";
 import { compactUtc, isGuid, newGuid } from "../util";
 import { authenticateArmRequest } from "./auth";
+import { authorizationFailedMessage, requiredPermission } from "./authorization";
 
 /** Region stamped into x-ms-routing-request-id (the demo data lives in West US 2). */
 export const ARM_ROUTING_REGION = "WESTUS2";
@@ -93,7 +96,11 @@ export class ArmService {
     }
     if (seg.length === 1) {
       if (ctx.method !== "GET") return this.methodNotAllowed(ctx);
-      const value = this.directory.listSubscriptions(auth.tenantId).map((s) => this.subscriptionJson(s));
+      const oid = typeof auth.claims.oid === "string" ? auth.claims.oid : "";
+      const value = this.directory
+        .listSubscriptions(auth.tenantId)
+        .filter((s) => this.directory.hasAnyAccessIn(oid, s.subscriptionId))
+        .map((s) => this.subscriptionJson(s));
       return this.json(ctx, 200, { value, count: { type: "Total", value: value.length } });
     }
 
@@ -113,6 +120,14 @@ export class ArmService {
         "services, but information about new tenant could take time to propagate (up to an hour). If you just transferred your " +
         "subscription and see this error message, please try back later.";
       return this.unauthorized(ctx, "InvalidAuthenticationTokenTenant", message, message, subscription.tenantId);
+    }
+
+    // 3b. Authorization (Azure RBAC).
+    const permission = requiredPermission(ctx.method, ctx.rawPath, (ns) => this.providers.get(ns.toLowerCase())?.namespace ?? ns);
+    const oid = typeof auth.claims.oid === "string" ? auth.claims.oid : "";
+    if (!this.directory.hasAccess(oid, permission.scope)) {
+      ctx.logExtras.deniedAction = permission.action;
+      return this.error(ctx, 403, "AuthorizationFailed", authorizationFailedMessage(auth.claims, permission));
     }
     if (seg.length === 2) {
       if (ctx.method !== "GET") return this.methodNotAllowed(ctx);

@@ -30,7 +30,10 @@ export interface GrantRequest {
 
 export type GrantHandler = (req: GrantRequest) => EmulatorResponse | Promise<EmulatorResponse>;
 
-/** Verifies `client_assertion` (private_key_jwt). Plug one in to support certificate credentials. */
+/**
+ * Verifies `client_assertion` (private_key_jwt): certificate credentials and federated credentials
+ * (entra/assertions.ts). It also sets `ctx.logExtras.credentialType`.
+ */
 export type ClientAssertionVerifier = (
   req: GrantRequest,
   app: AppRecord,
@@ -212,6 +215,7 @@ export class EntraService {
       };
     }
     const secret = form.get("client_secret") ?? basic?.secret;
+    if (secret) ctx.logExtras.credentialType = "secret";
     if (!secret) {
       return {
         ok: false,

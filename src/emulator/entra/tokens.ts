@@ -18,6 +18,8 @@ export interface IssueAppTokenInput {
   /** `1` = client secret, `2` = certificate / client assertion. */
   appidacr?: "0" | "1" | "2";
   lifetimeSeconds?: number;
+  /** Added to the standard claims (e.g. `xms_mirid` of a managed identity). */
+  extraClaims?: JwtClaims;
 }
 
 export interface IssuedToken {
@@ -62,7 +64,7 @@ export class TokenService {
       audience: input.audience,
       issuedAt: now,
       expiresAt: now + lifetime,
-      claims: { appidacr: input.appidacr ?? "1", xms_tcdt: input.tenant.createdAt },
+      claims: { appidacr: input.appidacr ?? "1", xms_tcdt: input.tenant.createdAt, ...(input.extraClaims ?? {}) },
     });
     return { accessToken: this.sign(claims), claims, expiresIn: lifetime };
   }
