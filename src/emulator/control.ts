@@ -14,6 +14,7 @@
  *   GET    /_emulator/apim/users/{id}/keys     {serviceName,userId,primaryKey,secondaryKey} — the keys a token
  *                                              for that user id is signed with (tenant access keys for
  *                                              `integration` / `git`); ?service= picks another service
+ *   PUT    /_emulator/apim/page-size            {"size":N}: users per page when a list gives no $top (default 100)
  *   POST   /_emulator/tokens                   mints an ARM access token signed by this emulator, for tests of
  *                                              ARM's token checks and for CLI test doubles: {expiresInSeconds?,
  *                                              notBeforeInSeconds?, audience?, tenantId?, clientId?, claims?}
@@ -133,6 +134,15 @@ export class ControlApi {
       const keys = deps.apim.signingKeys(service, userId);
       if (!keys) return notFound(`No user '${userId}' in API Management service '${service.name}'.`);
       return ok({ serviceName: service.name, userId, primaryKey: keys.primaryKey, secondaryKey: keys.secondaryKey });
+    }
+    if (a === "apim" && b === "page-size" && route.length === 2) {
+      // Users per page when a list call gives no $top (tests lower it to exercise nextLink).
+      if (m !== "PUT") return notAllowed(m);
+      const parsed = parseJsonBody(ctx);
+      const size = parsed.ok && isPlainObject(parsed.value) ? parsed.value.size : undefined;
+      if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > 1000) return bad("'size' must be an integer from 1 to 1000.");
+      deps.apim.pageSize = size;
+      return ok({ size });
     }
     if (a === "tokens" && route.length === 1) {
       if (m !== "POST") return notAllowed(m);

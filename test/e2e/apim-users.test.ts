@@ -69,6 +69,29 @@ describe("Get-AzApiManagementUser", () => {
     expect(filters).toEqual(["state eq 'blocked'", "firstName eq 'administrator'"]);
   });
 
+  test("follows nextLink to the last page, and lists a group's members", async () => {
+    await emulator.control("PUT", "/apim/page-size", { size: 10 });
+    try {
+      const r = await ps(`@(Get-AzApiManagementUser -Context $context).Count
+@(Get-AzApiManagementUser -Context $context -GroupId administrators).UserId
+@(Get-AzApiManagementUser -Context $context -GroupId developers).Count`);
+      expect(r.errors).toEqual([]);
+      expect(r.objects).toEqual([25, "1", 25]); // every demo user is a developer; only 1 an administrator
+      const lists = (await armLog()).filter((x) => x.path.endsWith("/users"));
+      expect(lists.map((x) => [x.path.split("/").slice(-3).join("/"), x.query.$skip ?? "0"])).toEqual([
+        ["service/powershellsdkservice/users", "0"],
+        ["service/powershellsdkservice/users", "10"],
+        ["service/powershellsdkservice/users", "20"],
+        ["groups/administrators/users", "0"],
+        ["groups/developers/users", "0"],
+        ["groups/developers/users", "10"],
+        ["groups/developers/users", "20"],
+      ]);
+    } finally {
+      await emulator.control("PUT", "/apim/page-size", { size: 100 });
+    }
+  });
+
   test("an unknown user is a non-terminating ObjectNotFound error naming the id", async () => {
     const r = await ps(`Get-AzApiManagementUser -Context $context -UserId nobody; 'after'`);
     expect(r.objects).toEqual(["after"]);
@@ -147,11 +170,13 @@ describe("help and completion", () => {
   test("argument completion offers service names and user ids", async () => {
     const r = await ps(`$in = 'New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName power'
 @((TabExpansion2 -inputScript $in -cursorColumn $in.Length).CompletionMatches | ForEach-Object CompletionText)
+$in = 'New-AzApiManagementContext -ResourceGroupName '
+@((TabExpansion2 -inputScript $in -cursorColumn $in.Length).CompletionMatches | ForEach-Object CompletionText)
 $in = 'New-AzApiManagementUserToken -Context $context -UserId '
 @((TabExpansion2 -inputScript $in -cursorColumn $in.Length).CompletionMatches | ForEach-Object CompletionText).Count
 $in = 'Get-AzApiManagementUser -Context $context -UserId 1'
 @((TabExpansion2 -inputScript $in -cursorColumn $in.Length).CompletionMatches | ForEach-Object CompletionText)`);
     expect(r.errors).toEqual([]);
-    expect(r.objects).toEqual(["powershellsdkservice", 25, "1"]);
+    expect(r.objects).toEqual(["powershellsdkservice", "powershelltest", 25, "1"]);
   });
 });

@@ -6,6 +6,8 @@
  *   GET        …/service/{svc}/users[?$filter&$top&$skip&expandGroups]              paged with nextLink
  *   GET, HEAD  …/service/{svc}/users/{userId}
  *   POST       …/service/{svc}/users/{userId}/token                                 User_GetSharedAccessToken
+ *   GET        …/service/{svc}/groups/{groupId}/users[?$filter&$top&$skip]          GroupUser_List (built-in groups)
+ *   GET        /subscriptions/{sub}/providers/Microsoft.ApiManagement/service       every service of the subscription
  *   GET        …/service/{svc}/tenant                                               access + gitAccess
  *   GET, HEAD  …/service/{svc}/tenant/{access|gitAccess}                            no secrets
  *   PATCH      …/service/{svc}/tenant/{access|gitAccess}                            {"properties":{"enabled":…}}
@@ -35,7 +37,7 @@ export const APIM_API_VERSIONS = [
 /** From this api-version on, tenant access is an ARM resource and collections carry `count` (apim.md §3.2). */
 const ARM_SHAPE_FROM = "2019-12-01";
 
-/** Page size when `$top` is not given (inference: not recorded in apim.md). */
+/** Page size when `$top` is not given (inference: not recorded in apim.md); ApimStore.pageSize changes it. */
 export const DEFAULT_PAGE_SIZE = 100;
 
 /** Longest token lifetime the service grants (apim.md §1.5). */
@@ -80,6 +82,17 @@ export class ApimProvider implements ResourceProvider {
 
   constructor(readonly store: ApimStore) {}
 
+  /** GET /subscriptions/{sub}/providers/Microsoft.ApiManagement/service: every service of the subscription. */
+  listInSubscription(req: Omit<ArmRequest, "resourceGroup">, resourceGroupOf: (name: string) => ArmRequest["resourceGroup"] | undefined): EmulatorResponse | undefined {
+    if (req.rest.length !== 1 || req.rest[0].toLowerCase() !== "service") return undefined;
+    if (req.ctx.method !== "GET") return req.arm.methodNotAllowed(req.ctx);
+    const value = this.store.list(req.subscription.subscriptionId).flatMap((s) => {
+      const resourceGroup = resourceGroupOf(s.resourceGroup);
+      return resourceGroup ? [this.serviceJson({ ...req, resourceGroup }, s)] : [];
+    });
+    return req.arm.json(req.ctx, 200, { value });
+  }
+
   handle(req: ArmRequest): EmulatorResponse {
     const { rest, ctx } = req;
     if (rest[0]?.toLowerCase() !== "service") return req.arm.unknownResource(req);
@@ -111,6 +124,13 @@ export class ApimProvider implements ResourceProvider {
       if (sub.length === 3 && sub[2] === "token") {
         return ctx.method === "POST" ? this.userToken(req, service, userId) : req.arm.methodNotAllowed(ctx);
       }
+    }
+    if (sub[0] === "groups" && sub.length === 3 && sub[2] === "users") {
+      // GroupUser_List: the members of a group, paged and filtered like the users collection.
+      if (ctx.method !== "GET") return req.arm.methodNotAllowed(ctx);
+      const groupId = rest[3].toLowerCase();
+      if (!Object.prototype.hasOwnProperty.call(GROUPS, groupId)) return req.arm.unknownResource({ ...req, rest: rest.slice(0, 4) });
+      return this.listUsers(req, service, (u) => (u.groups as string[]).includes(groupId));
     }
     if (sub[0] === "tenant") return this.tenant(req, service, sub);
     return req.arm.unknownResource(req);
@@ -203,7 +223,7 @@ export class ApimProvider implements ResourceProvider {
     };
   }
 
-  private listUsers(req: ArmRequest, s: ApimServiceRecord): EmulatorResponse {
+  private listUsers(req: ArmRequest, s: ApimServiceRecord, member: (u: ApimUser) => boolean = () => true): EmulatorResponse {
     const q = req.ctx.url.searchParams;
     const details: ValidationDetail[] = [];
     const top = parseCount(q.get("$top"), 1);
@@ -212,7 +232,7 @@ export class ApimProvider implements ResourceProvider {
     if (skip === "invalid") details.push({ code: "ValidationError", target: "$skip", message: "'$skip' must be an integer greater than or equal to 0." });
     if (details.length > 0) return this.validationError(req, details);
 
-    let users = s.users.filter((u) => u.state !== "deleted");
+    let users = s.users.filter((u) => u.state !== "deleted" && member(u));
     const filter = q.get("$filter");
     if (filter !== null && filter.trim() !== "") {
       try {
@@ -225,7 +245,7 @@ export class ApimProvider implements ResourceProvider {
         });
       }
     }
-    const pageSize = top === undefined ? DEFAULT_PAGE_SIZE : (top as number);
+    const pageSize = top === undefined ? this.store.pageSize : (top as number);
     const from = (skip as number | undefined) ?? 0;
     const page = users.slice(from, from + pageSize);
     const expandGroups = (q.get("expandGroups") ?? "").toLowerCase() === "true";

@@ -59,6 +59,11 @@ export function newApimKey(): string {
 
 export class ApimStore {
   private readonly services: ApimServiceRecord[] = [];
+  /**
+   * Users per page when the caller gives no `$top` (the real default is not recorded: 100 is the
+   * emulator's). Tests lower it (control API `PUT /_emulator/apim/page-size`) to exercise nextLink.
+   */
+  pageSize = 100;
 
   add(service: ApimServiceRecord): ApimServiceRecord {
     this.services.push(service);

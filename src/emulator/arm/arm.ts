@@ -50,6 +50,11 @@ export interface ResourceProvider {
   /** Locations the provider advertises in NoRegisteredProviderFound. */
   readonly locations: readonly string[];
   handle(req: ArmRequest): EmulatorResponse | Promise<EmulatorResponse>;
+  /** `/subscriptions/{sub}/providers/{namespace}/…` collections; undefined when not one it serves. */
+  listInSubscription?(
+    req: Omit<ArmRequest, "resourceGroup">,
+    resourceGroupOf: (name: string) => ArmRequest["resourceGroup"] | undefined,
+  ): EmulatorResponse | undefined;
 }
 
 type RateKind = "reads" | "writes" | "deletes";
@@ -132,6 +137,15 @@ export class ArmService {
     if (seg.length === 2) {
       if (ctx.method !== "GET") return this.methodNotAllowed(ctx);
       return this.json(ctx, 200, this.subscriptionJson(subscription));
+    }
+    if (seg[2].toLowerCase() === "providers" && seg.length >= 5) {
+      // Subscription-level collections of a provider (e.g. every API Management service).
+      const provider = this.providers.get(seg[3].toLowerCase());
+      const listed = provider?.listInSubscription?.(
+        { ctx, apiVersion, subscription, namespace: seg[3], rest: seg.slice(4), correlationId: this.correlationId(ctx), arm: this },
+        (name) => this.directory.findResourceGroup(subscription, name),
+      );
+      if (listed) return listed;
     }
     if (seg[2].toLowerCase() !== "resourcegroups") {
       return this.error(ctx, 404, "InvalidResourceType", `The resource type '${seg[2]}' could not be found in the namespace 'Microsoft.Resources' for api version '${apiVersion}'.`);
