@@ -1,11 +1,12 @@
 /**
- * Everything a service handler needs to call ARM: resolved settings, a cached credential, the
- * subscription, and a cache of SDK clients keyed by identity, subscription and endpoint.
+ * Everything a service handler needs to call ARM: resolved settings (cloud, endpoints), the
+ * call's credential (credentials.ts, cached per identity), the subscription (subscription.ts), and
+ * a cache of SDK clients keyed by client type, identity, subscription and endpoint.
  */
-import { CallContext, BridgeErrorCodes } from "../protocol";
-import { BridgeError } from "../rpc/errors";
+import { CallContext } from "../protocol";
 import { credentialFor, ResolvedCredential } from "./credentials";
 import { AzureSettings, resolveSettings } from "./settings";
+import { resolveSubscription, ResolvedSubscription } from "./subscription";
 import { trustExtraCaFile } from "./tls";
 import { VERSION } from "../version";
 
@@ -13,30 +14,21 @@ export interface ArmTarget {
   settings: AzureSettings;
   credential: ResolvedCredential;
   subscriptionId: string;
+  /** Where the subscription came from. */
+  subscriptionSource: ResolvedSubscription["source"];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Resolves sign-in and subscription for one call; throws a BridgeError naming what is missing. */
+/**
+ * Resolves cloud, sign-in and subscription for one call, without network access; throws a
+ * BridgeError naming what is missing or wrong. `subscriptionOverride` is the -ResourceId's
+ * subscription, which comes before every other source.
+ */
 export function armTarget(context: CallContext | undefined, subscriptionOverride?: string): ArmTarget {
   const settings = resolveSettings(context);
   trustExtraCaFile(settings.extraCaFile);
-  const subscriptionId = subscriptionOverride ?? settings.subscriptionId;
-  if (!subscriptionId) {
-    throw new BridgeError(
-      BridgeErrorCodes.InvalidInput,
-      "No subscription: set AZURE_SUBSCRIPTION_ID, or pass a context made from a -ResourceId that names one.",
-      { category: "InvalidOperation", errorId: "NoSubscription", target: "AZURE_SUBSCRIPTION_ID" },
-    );
-  }
-  if (!UUID.test(subscriptionId)) {
-    throw new BridgeError(BridgeErrorCodes.InvalidInput, `The subscription id '${subscriptionId}' is not a GUID.`, {
-      category: "InvalidArgument",
-      errorId: "InvalidSubscriptionId",
-      target: "AZURE_SUBSCRIPTION_ID",
-    });
-  }
-  return { settings, credential: credentialFor(settings), subscriptionId };
+  const credential = credentialFor(context, settings);
+  const { subscriptionId, source } = resolveSubscription(context, settings.env, subscriptionOverride);
+  return { settings, credential, subscriptionId, subscriptionSource: source };
 }
 
 type ClientCtor<T> = new (
@@ -45,19 +37,29 @@ type ClientCtor<T> = new (
   options: { endpoint: string; credentialScopes: string[]; userAgentOptions: { userAgentPrefix: string } },
 ) => T;
 
+const MAX_CLIENTS = 64;
 const clients = new Map<string, unknown>();
 
 /** One SDK client per (client type, identity, subscription, endpoint), reused across calls. */
 export function armClient<T>(ctor: ClientCtor<T>, target: ArmTarget): T {
+  // The credential key is a hash (credentials.ts): no secret is part of this key.
   const key = [ctor.name, target.credential.key, target.subscriptionId, target.settings.armEndpoint, target.settings.armScope].join("|");
   let client = clients.get(key) as T | undefined;
-  if (!client) {
+  if (client) {
+    clients.delete(key); // most recently used last
+  } else {
     client = new ctor(target.credential.credential, target.subscriptionId, {
       endpoint: target.settings.armEndpoint,
       credentialScopes: [target.settings.armScope],
       userAgentOptions: { userAgentPrefix: `AzTokenBridge/${VERSION}` },
     });
-    clients.set(key, client);
   }
+  clients.set(key, client);
+  while (clients.size > MAX_CLIENTS) clients.delete(clients.keys().next().value!);
   return client;
+}
+
+/** Forgets every SDK client (tests). */
+export function clearClientCache(): void {
+  clients.clear();
 }

@@ -1,47 +1,618 @@
 /**
- * Credentials, cached per identity so that @azure/identity's in-memory token cache is reused:
- * a second call for the same identity and scope makes no token request.
+ * Sign-in: the identity a call uses, as @azure/identity 4.14.1 credentials behind one token cache
+ * (tokenCache.ts).
+ *
+ * Which identity
+ *   -DefaultProfile given (CallContext.profile, or azContext with source "DefaultProfile"): it is
+ *   THE identity, nothing else is tried:
+ *     hashtable  TenantId + ClientId + ClientSecret | CertificatePath (+CertificatePassword), PEM or
+ *                PFX. A hashtable without a credential is refused (InvalidDefaultProfile): it would
+ *                leave the identity to chance.
+ *     Az context the ARM token the module got with Get-AzAccessToken -DefaultProfile <context>.
+ *   Otherwise the chain, in this order:
+ *     1. service principal from the environment: AZURE_TENANT_ID + AZURE_CLIENT_ID +
+ *        AZURE_CLIENT_SECRET, or AZURE_CLIENT_CERTIFICATE_PATH (PEM, or PFX converted in memory;
+ *        AZURE_CLIENT_CERTIFICATE_PASSWORD; AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true sends x5c).
+ *        The secret wins when both are set (as EnvironmentCredential does);
+ *     2. workload identity: AZURE_FEDERATED_TOKEN_FILE + AZURE_CLIENT_ID + AZURE_TENANT_ID;
+ *     3. managed identity, only when IDENTITY_ENDPOINT + IDENTITY_HEADER (App Service, Functions,
+ *        Container Apps; + IDENTITY_SERVER_THUMBPRINT: Service Fabric), IDENTITY_ENDPOINT +
+ *        IMDS_ENDPOINT (Arc) or MSI_ENDPOINT (Cloud Shell) are set: IMDS is never probed.
+ *        AZURE_CLIENT_ID, when set, selects a user-assigned identity (as DefaultAzureCredential);
+ *     4. the Azure CLI: AzureCliCredential runs `az account get-access-token` (with --tenant
+ *        AZURE_TENANT_ID when that is set);
+ *     5. the Az.Accounts context of the session: the token the module got from Get-AzAccessToken,
+ *        used as it is until its expiresOn.
+ *   Sources 1-3 are decided by their variables: the first one configured is THE identity, and if
+ *   it fails (wrong secret, unreadable certificate, refused federated token, unreachable endpoint)
+ *   that error is the answer; the chain does not fall through to another identity behind the
+ *   user's back. Sources 4-5 are tried one after the other (the CLI may be missing or signed out).
+ *   Nothing gives a token: one error (1002, AuthenticationError, errorId NoAzureIdentity) listing
+ *   each source, why it did not apply and how to set it up. Messages never contain a secret
+ *   (secrets and tokens are replaced by ***).
+ *
+ * Caching
+ *   Credentials are kept per identity, under a key that is a SHA-256 hash of what identifies it
+ *   (authority, tenant, client id, secret or certificate bytes, token file, endpoint, …) with a
+ *   readable prefix ("sp-secret:", "managed:", …); no secret is ever a map key. Each is wrapped in
+ *   a CachingCredential: tokens per scope, refreshed 5 minutes before expiry, one fetch in flight per
+ *   key. The key also keys the ARM clients (arm.ts).
+ *
+ * Process environment
+ *   The server is one per PowerShell process, whose environment is process-wide; the module sends
+ *   the session's AZURE_*, IDENTITY_* and MSI_* variables with every call. AzureCliCredential (the
+ *   `az` child process: AZURE_CONFIG_DIR, …) and ManagedIdentityCredential (msal-node reads
+ *   IDENTITY_ENDPOINT/IDENTITY_HEADER/MSI_ENDPOINT from process.env) only see process.env, so
+ *   before using either the server mirrors the call's AZURE_*, IDENTITY_* and MSI_* variables into
+ *   process.env (sets them, removes those the session no longer has). PATH is the server's own
+ *   (inherited when the module started it).
+ *   msal-node fixes the managed identity source (endpoint and header) at its first token request
+ *   for the life of the process (static fields): if a later call names another endpoint or header,
+ *   the call fails with ManagedIdentityChanged and asks for a new PowerShell session.
  */
 import { createHash } from "node:crypto";
-import { ClientSecretCredential, TokenCredential } from "@azure/identity";
-import { BridgeErrorCodes } from "../protocol";
+import * as fs from "node:fs";
+import {
+  AccessToken,
+  AzureCliCredential,
+  ClientCertificateCredential,
+  ClientSecretCredential,
+  GetTokenOptions,
+  ManagedIdentityCredential,
+  TokenCredential,
+  WorkloadIdentityCredential,
+} from "@azure/identity";
+import { AzContextSpec, BridgeErrorCodes, CallContext, ProfileSpec } from "../protocol";
 import { BridgeError } from "../rpc/errors";
+import { loadClientCertificate } from "./certificate";
 import { AzureSettings } from "./settings";
-
-const cache = new Map<string, TokenCredential>();
+import { azureCliConfigDir } from "./subscription";
+import { CachingCredential } from "./tokenCache";
 
 export interface ResolvedCredential {
+  /** The cached credential to give SDK clients. */
   credential: TokenCredential;
-  /** Stable, non-secret key identifying the identity (for client caches). */
+  /** Stable, non-secret key identifying the identity (for client caches): `<kind>:<sha256 prefix>`. */
   key: string;
+  /** Which identity, in words (for messages and -Verbose); never a secret. */
+  description: string;
 }
 
-export function credentialFor(s: AzureSettings): ResolvedCredential {
-  const missing = (["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"] as const).filter(
-    (n, i) => ![s.tenantId, s.clientId, s.clientSecret][i],
-  );
-  if (missing.length > 0) {
-    throw new BridgeError(
-      BridgeErrorCodes.AuthenticationFailed,
-      `No Azure identity to sign in with: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set. ` +
-        "Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal, " +
-        "or run Start-AzTokenBridgeEmulator to use the local emulator.",
-      { category: "AuthenticationError", errorId: "NoAzureIdentity", recommendedAction: "Set the service principal variables." },
+// ----- errors and redaction ------------------------------------------------------------------
+
+/** Replaces secrets and anything that looks like a JWT by ***. */
+export function redact(text: string, secrets: (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 3) out = out.split(s).join("***");
+  return out.replace(/eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, "***");
+}
+
+const NETWORK =
+  /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID)\b/;
+
+/** A network failure code anywhere in an error, its causes or its message. */
+function networkCode(e: unknown, depth = 0): string | undefined {
+  if (!e || typeof e !== "object" || depth > 4) return undefined;
+  const err = e as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof err.code === "string" && NETWORK.test(err.code)) return err.code;
+  const m = typeof err.message === "string" ? NETWORK.exec(err.message) : null;
+  if (m) return m[1];
+  if (Array.isArray(err.errors)) for (const x of err.errors) { const c = networkCode(x, depth + 1); if (c) return c; }
+  return networkCode(err.cause, depth + 1);
+}
+
+/**
+ * A failure of the identity in use → one BridgeError (AuthenticationFailed, or NetworkError when the
+ * identity endpoint could not be reached; msal reports an unreachable authority only as
+ * endpoints_resolution_error, without the socket error).
+ */
+function signInFailed(
+  description: string,
+  errorId: string,
+  e: unknown,
+  secrets: (string | undefined)[],
+  recommendedAction?: string,
+  endpoint?: string,
+): Error {
+  if (e instanceof BridgeError || (e as Error)?.name === "AbortError") return e as Error;
+  const raw = (e as Error)?.message ?? String(e);
+  const message = redact(raw, secrets).trim();
+  const net = networkCode(e) ?? (/\b(endpoints_resolution_error|network_error)\b/.exec(message) ? "IdentityEndpointUnreachable" : undefined);
+  if (net) {
+    return new BridgeError(
+      BridgeErrorCodes.NetworkError,
+      `Sign-in with ${description} could not reach ${endpoint ?? "the identity endpoint"} (or it gave no usable answer): ${message}`,
+      { category: "ConnectionError", errorId: net, recommendedAction: "Check the network, AZURE_AUTHORITY_HOST and NODE_EXTRA_CA_CERTS." },
     );
   }
-  const key = createHash("sha256")
-    .update([s.authorityHost, s.tenantId, s.clientId, s.clientSecret].join("\n"))
-    .digest("hex")
-    .slice(0, 32);
-  let credential = cache.get(key);
-  if (!credential) {
-    credential = new ClientSecretCredential(s.tenantId!, s.clientId!, s.clientSecret!, {
-      authorityHost: s.authorityHost,
-      // A custom authority (the emulator, a private cloud) cannot answer instance discovery,
-      // which would otherwise go to login.microsoftonline.com.
-      disableInstanceDiscovery: s.customAuthority,
-    });
-    cache.set(key, credential);
+  const aadsts = /\bAADSTS\d+\b/.exec(message)?.[0];
+  return new BridgeError(BridgeErrorCodes.AuthenticationFailed, `Sign-in with ${description} failed: ${message}`, {
+    category: "AuthenticationError",
+    errorId: aadsts ?? errorId,
+    serviceCode: aadsts,
+    recommendedAction,
+  });
+}
+
+// ----- keys and the credential cache ----------------------------------------------------------
+
+function identityKey(kind: string, ...parts: (string | undefined)[]): string {
+  return `${kind}:${createHash("sha256").update(parts.map((p) => p ?? "").join("\u0000")).digest("hex").slice(0, 32)}`;
+}
+
+interface Entry<T extends TokenCredential> {
+  source: T;
+  cached: CachingCredential;
+}
+
+const MAX_CREDENTIALS = 64;
+const entries = new Map<string, Entry<TokenCredential>>();
+
+function remember<T extends TokenCredential>(key: string, make: () => T): Entry<T> {
+  let entry = entries.get(key) as Entry<T> | undefined;
+  if (entry) {
+    entries.delete(key); // most recently used last
+  } else {
+    let source: T;
+    try {
+      source = make();
+    } catch (e) {
+      if (e instanceof BridgeError) throw e;
+      throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, `Sign-in could not be set up: ${(e as Error)?.message ?? String(e)}`, {
+        category: "AuthenticationError",
+        errorId: "InvalidIdentitySettings",
+      });
+    }
+    entry = { source, cached: new CachingCredential(source) };
   }
-  return { credential, key };
+  entries.set(key, entry);
+  while (entries.size > MAX_CREDENTIALS) entries.delete(entries.keys().next().value!);
+  return entry;
+}
+
+/** Forgets every credential and token (tests; a long session never needs it). */
+export function clearCredentialCache(): void {
+  entries.clear();
+}
+
+/** The cached credential under a key, if any (tests and diagnostics). */
+export function cachedCredential(key: string): CachingCredential | undefined {
+  return entries.get(key)?.cached;
+}
+
+// ----- process environment for the CLI and managed identity ------------------------------------
+
+const MIRRORED = /^(AZURE_|IDENTITY_|MSI_)/i;
+
+/** Makes process.env's AZURE_*, IDENTITY_*, MSI_* those of the session (see the top of the file). */
+export function mirrorSessionEnvironment(env: Record<string, string>): void {
+  for (const name of Object.keys(process.env)) {
+    if (MIRRORED.test(name) && !(name in env)) delete process.env[name];
+  }
+  for (const [name, v] of Object.entries(env)) if (MIRRORED.test(name)) process.env[name] = v;
+}
+
+// ----- sources -----------------------------------------------------------------------------------
+
+/** A credential of @azure/identity whose failures become one BridgeError naming the identity. */
+class SourceCredential implements TokenCredential {
+  /** The latest call's session variables (for `prepare`). */
+  env: Record<string, string> = {};
+
+  constructor(
+    private readonly inner: TokenCredential,
+    readonly description: string,
+    private readonly errorId: string,
+    private readonly secrets: (string | undefined)[],
+    private readonly recommendedAction: string,
+    private readonly prepare?: (env: Record<string, string>) => void,
+    /** The identity endpoint (authority host, managed identity endpoint), for network errors. */
+    private readonly endpoint?: string,
+  ) {}
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    try {
+      this.prepare?.(this.env);
+      return await this.inner.getToken(scopes, options);
+    } catch (e) {
+      throw signInFailed(this.description, this.errorId, e, this.secrets, this.recommendedAction, this.endpoint);
+    }
+  }
+}
+
+function jwtClaims(token: string): Record<string, unknown> | undefined {
+  try {
+    const payload = token.split(".")[1];
+    return payload ? (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A token handed over by the module (Get-AzAccessToken), used as it is until it expires. */
+export class HandedOverToken implements TokenCredential {
+  private current?: AccessToken;
+
+  update(accessToken: string | undefined, expiresOn: string | undefined): void {
+    if (!accessToken) return;
+    let expiresOnTimestamp = expiresOn ? Date.parse(expiresOn) : NaN;
+    if (Number.isNaN(expiresOnTimestamp)) {
+      const exp = jwtClaims(accessToken)?.exp;
+      expiresOnTimestamp = typeof exp === "number" ? exp * 1000 : Date.now() + 10 * 60 * 1000;
+    }
+    this.current = { token: accessToken, expiresOnTimestamp, tokenType: "Bearer" };
+  }
+
+  get hasToken(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** The scope is not checked: the module asked Az.Accounts for an ARM token, the only scope used. */
+  async getToken(): Promise<AccessToken> {
+    if (!this.current) throw Object.assign(new Error("No token was handed over."), { name: "CredentialUnavailableError" });
+    return this.current;
+  }
+}
+
+interface Attempt {
+  source: string;
+  outcome: string;
+  fix: string;
+}
+
+const SOURCES = {
+  env: "Service principal from the environment",
+  workload: "Workload identity",
+  managed: "Managed identity",
+  cli: "Azure CLI",
+  azAccounts: "Az.Accounts",
+} as const;
+
+const FIX = {
+  env:
+    "set AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET for a client secret, or AZURE_TENANT_ID, AZURE_CLIENT_ID, " +
+    "AZURE_CLIENT_CERTIFICATE_PATH for a certificate (a PEM file with the private key, or a PFX file with AZURE_CLIENT_CERTIFICATE_PASSWORD)",
+  workload: "set AZURE_FEDERATED_TOKEN_FILE (the file holding the federated token, e.g. Kubernetes workload identity's), AZURE_CLIENT_ID and AZURE_TENANT_ID",
+  managed:
+    "available where Azure sets IDENTITY_ENDPOINT and IDENTITY_HEADER (App Service, Functions, Container Apps) or MSI_ENDPOINT (Cloud Shell); " +
+    "IMDS (virtual machines) is not probed",
+  cli: "run 'az login' (and 'az account set --subscription <id>'); the 'az' of the PATH the server started with is used",
+  azAccounts: "Import-Module Az.Accounts and run Connect-AzAccount in this session",
+} as const;
+
+/** What @azure/identity accepts as a tenant (a GUID or a domain name); checked before it throws. */
+function checkTenant(tenantId: string | undefined, target: string): void {
+  if (tenantId !== undefined && !/^[0-9a-zA-Z.-]+$/.test(tenantId)) {
+    throw new BridgeError(BridgeErrorCodes.InvalidInput, `The tenant '${tenantId}' (${target}) is neither a tenant id (GUID) nor a domain name.`, {
+      category: "InvalidArgument",
+      errorId: "InvalidTenantId",
+      target,
+    });
+  }
+}
+
+function missingText(set: string, missing: string[]): string {
+  return `${set} is set but ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not`;
+}
+
+type EnvSp =
+  | { kind: "secret"; tenantId: string; clientId: string; secret: string }
+  | { kind: "certificate"; tenantId: string; clientId: string; path: string; password?: string; sendChain: boolean };
+
+function detectEnvServicePrincipal(env: Record<string, string>): EnvSp | Attempt {
+  const tenantId = env.AZURE_TENANT_ID;
+  const clientId = env.AZURE_CLIENT_ID;
+  const secret = env.AZURE_CLIENT_SECRET;
+  const path = env.AZURE_CLIENT_CERTIFICATE_PATH;
+  if (!secret && !path) return { source: SOURCES.env, outcome: "not configured: AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are not set", fix: FIX.env };
+  const missing = [!tenantId && "AZURE_TENANT_ID", !clientId && "AZURE_CLIENT_ID"].filter((x): x is string => !!x);
+  if (missing.length > 0) {
+    return { source: SOURCES.env, outcome: `not configured: ${missingText(secret ? "AZURE_CLIENT_SECRET" : "AZURE_CLIENT_CERTIFICATE_PATH", missing)}`, fix: FIX.env };
+  }
+  if (secret) return { kind: "secret", tenantId: tenantId!, clientId: clientId!, secret };
+  const sendChain = /^(1|true)$/i.test(env.AZURE_CLIENT_SEND_CERTIFICATE_CHAIN ?? "");
+  return { kind: "certificate", tenantId: tenantId!, clientId: clientId!, path: path!, password: env.AZURE_CLIENT_CERTIFICATE_PASSWORD, sendChain };
+}
+
+interface Workload {
+  tenantId: string;
+  clientId: string;
+  file: string;
+}
+
+function detectWorkloadIdentity(env: Record<string, string>): Workload | Attempt {
+  const file = env.AZURE_FEDERATED_TOKEN_FILE;
+  if (!file) return { source: SOURCES.workload, outcome: "not configured: AZURE_FEDERATED_TOKEN_FILE is not set", fix: FIX.workload };
+  const missing = [!env.AZURE_CLIENT_ID && "AZURE_CLIENT_ID", !env.AZURE_TENANT_ID && "AZURE_TENANT_ID"].filter((x): x is string => !!x);
+  if (missing.length > 0) return { source: SOURCES.workload, outcome: `not configured: ${missingText("AZURE_FEDERATED_TOKEN_FILE", missing)}`, fix: FIX.workload };
+  return { tenantId: env.AZURE_TENANT_ID!, clientId: env.AZURE_CLIENT_ID!, file };
+}
+
+interface Managed {
+  endpoint: string;
+  clientId?: string;
+}
+
+function detectManagedIdentity(env: Record<string, string>): Managed | Attempt {
+  const endpoint = env.IDENTITY_ENDPOINT;
+  if (endpoint && (env.IDENTITY_HEADER || env.IMDS_ENDPOINT)) return { endpoint, clientId: env.AZURE_CLIENT_ID };
+  if (env.MSI_ENDPOINT) return { endpoint: env.MSI_ENDPOINT, clientId: env.AZURE_CLIENT_ID };
+  const outcome = endpoint
+    ? `not configured: ${missingText("IDENTITY_ENDPOINT", ["IDENTITY_HEADER"])}`
+    : "not configured: IDENTITY_ENDPOINT and IDENTITY_HEADER, or MSI_ENDPOINT, are not set";
+  return { source: SOURCES.managed, outcome, fix: FIX.managed };
+}
+
+const isAttempt = (x: object): x is Attempt => "outcome" in x;
+
+const MANAGED_VARIABLES = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET"];
+/** What msal-node saw at its first managed identity request (it keeps that source for good). */
+let msalManagedSource: string | undefined;
+
+function checkManagedSource(env: Record<string, string>): void {
+  const now = identityKey("msal", ...MANAGED_VARIABLES.map((n) => env[n]));
+  msalManagedSource ??= now;
+  if (msalManagedSource !== now) {
+    throw new BridgeError(
+      BridgeErrorCodes.AuthenticationFailed,
+      "The managed identity endpoint (IDENTITY_ENDPOINT / IDENTITY_HEADER / MSI_ENDPOINT) changed since this PowerShell session first used it, " +
+        "and msal-node keeps the first one for the life of the AzTokenBridge server. Start a new PowerShell session " +
+        "(or Remove-Module AzTokenBridge and import it again) to use the new one.",
+      { category: "AuthenticationError", errorId: "ManagedIdentityChanged", recommendedAction: "Start a new PowerShell session." },
+    );
+  }
+}
+
+/** Sources 4 and 5 of the chain, tried in turn; the failure lists all five. */
+class DeveloperChain implements TokenCredential {
+  env: Record<string, string> = {};
+  mirror = false;
+  notConfigured: Attempt[] = [];
+  azAccountsMissing: Attempt | undefined;
+  readonly azAccounts = new HandedOverToken();
+  private readonly cli: AzureCliCredential;
+
+  constructor(tenantId: string | undefined) {
+    this.cli = new AzureCliCredential({ tenantId, processTimeoutInMs: 30_000 });
+  }
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
+    const attempts = [...this.notConfigured];
+    try {
+      if (this.mirror) mirrorSessionEnvironment(this.env);
+      const token = await this.cli.getToken(scopes, { abortSignal: options?.abortSignal });
+      if (token) return token;
+      attempts.push({ source: SOURCES.cli, outcome: "gave no token", fix: FIX.cli });
+    } catch (e) {
+      if ((e as Error)?.name === "AbortError") throw e;
+      attempts.push({ source: SOURCES.cli, outcome: cliOutcome(e), fix: FIX.cli });
+    }
+    if (this.azAccounts.hasToken) return this.azAccounts.getToken();
+    attempts.push(this.azAccountsMissing ?? { source: SOURCES.azAccounts, outcome: "no token", fix: FIX.azAccounts });
+    throw noIdentity(attempts, [this.env.AZURE_CLIENT_SECRET, this.env.AZURE_CLIENT_CERTIFICATE_PASSWORD]);
+  }
+}
+
+function cliOutcome(e: unknown): string {
+  const msg = ((e as Error)?.message ?? String(e)).trim();
+  if (/could not be found/i.test(msg)) return "not installed ('az' is not on the PATH)";
+  if (/az login/i.test(msg)) return "not signed in";
+  return `failed: ${msg.split(/\r?\n/).filter((l) => l.trim()).slice(0, 3).join(" ")}`;
+}
+
+function noIdentity(attempts: Attempt[], secrets: (string | undefined)[]): BridgeError {
+  const lines = attempts.map((a, i) => `  ${i + 1}. ${a.source}: ${redact(a.outcome, secrets)}. To use it: ${a.fix}.`);
+  return new BridgeError(
+    BridgeErrorCodes.AuthenticationFailed,
+    "No Azure identity to sign in with. Tried, in this order:\n" +
+      lines.join("\n") +
+      "\nOr pass -DefaultProfile @{ TenantId = …; ClientId = …; ClientSecret = … } (or an Az context), " +
+      "or run Start-AzTokenBridgeEmulator to use the local emulator.",
+    {
+      category: "AuthenticationError",
+      errorId: "NoAzureIdentity",
+      recommendedAction: "Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, run 'az login' or Connect-AzAccount, or pass -DefaultProfile.",
+    },
+  );
+}
+
+// ----- building the credential of a call ----------------------------------------------------------
+
+function authorityOptions(s: AzureSettings): { authorityHost: string; disableInstanceDiscovery: boolean } {
+  // A custom authority (the emulator, a private cloud) cannot answer instance discovery, which
+  // would otherwise go to login.microsoftonline.com.
+  return { authorityHost: s.authorityHost, disableInstanceDiscovery: s.customAuthority };
+}
+
+function resolved(key: string, entry: Entry<SourceCredential>): ResolvedCredential {
+  return { credential: entry.cached, key, description: entry.source.description };
+}
+
+function secretCredential(s: AzureSettings, tenantId: string, clientId: string, secret: string, from: string): ResolvedCredential {
+  const key = identityKey("sp-secret", s.authorityHost, tenantId, clientId, secret);
+  const description = `${from} (service principal ${clientId} in tenant ${tenantId}, client secret)`;
+  return resolved(
+    key,
+    remember(key, () =>
+      new SourceCredential(
+        new ClientSecretCredential(tenantId, clientId, secret, authorityOptions(s)),
+        description,
+        "ServicePrincipalSignInFailed",
+        [secret],
+        "Check the tenant id, client id and client secret of the service principal.",
+        undefined,
+        s.authorityHost,
+      ),
+    ),
+  );
+}
+
+function certificateCredential(
+  s: AzureSettings,
+  c: { tenantId: string; clientId: string; path: string; password?: string; sendChain?: boolean },
+  from: string,
+  target: string,
+): ResolvedCredential {
+  const cert = loadClientCertificate(c.path, c.password, target);
+  const key = identityKey("sp-certificate", s.authorityHost, c.tenantId, c.clientId, cert.fingerprint, String(!!c.sendChain));
+  const description = `${from} (service principal ${c.clientId} in tenant ${c.tenantId}, ${cert.format} certificate ${c.path})`;
+  return resolved(
+    key,
+    remember(key, () =>
+      new SourceCredential(
+        new ClientCertificateCredential(
+          c.tenantId,
+          c.clientId,
+          cert.pemPassword !== undefined ? { certificate: cert.pem, certificatePassword: cert.pemPassword } : { certificate: cert.pem },
+          { ...authorityOptions(s), sendCertificateChain: c.sendChain },
+        ),
+        description,
+        "ServicePrincipalSignInFailed",
+        [c.password],
+        "Check that the certificate is registered on the app (client id) and that its password is right.",
+        undefined,
+        s.authorityHost,
+      ),
+    ),
+  );
+}
+
+function workloadCredential(s: AzureSettings, w: Workload): ResolvedCredential {
+  if (!fs.existsSync(w.file)) {
+    throw new BridgeError(
+      BridgeErrorCodes.AuthenticationFailed,
+      `Sign-in with workload identity failed: AZURE_FEDERATED_TOKEN_FILE names '${w.file}', which does not exist.`,
+      { category: "AuthenticationError", errorId: "FederatedTokenFileMissing", target: "AZURE_FEDERATED_TOKEN_FILE" },
+    );
+  }
+  const key = identityKey("workload", s.authorityHost, w.tenantId, w.clientId, w.file);
+  const description = `workload identity (app ${w.clientId} in tenant ${w.tenantId}, token file ${w.file})`;
+  return resolved(
+    key,
+    remember(key, () =>
+      new SourceCredential(
+        new WorkloadIdentityCredential({ tenantId: w.tenantId, clientId: w.clientId, tokenFilePath: w.file, ...authorityOptions(s) }),
+        description,
+        "WorkloadIdentitySignInFailed",
+        [],
+        "Check that the app has a federated credential for the token's issuer, subject and audience, and that the token has not expired.",
+        undefined,
+        s.authorityHost,
+      ),
+    ),
+  );
+}
+
+function managedCredential(env: Record<string, string>, m: Managed, mirror: boolean): ResolvedCredential {
+  const key = identityKey("managed", ...MANAGED_VARIABLES.map((n) => env[n]), m.clientId);
+  const description = `the managed identity${m.clientId ? ` ${m.clientId}` : ""} (${m.endpoint})`;
+  const prepare = (callEnv: Record<string, string>): void => {
+    if (mirror) mirrorSessionEnvironment(callEnv);
+    checkManagedSource(callEnv);
+  };
+  const entry = remember(key, () => {
+    if (mirror) mirrorSessionEnvironment(env); // the constructor already reads the source
+    return new SourceCredential(
+      new ManagedIdentityCredential(m.clientId ? { clientId: m.clientId } : {}),
+      description,
+      "ManagedIdentitySignInFailed",
+      [env.IDENTITY_HEADER, env.MSI_SECRET],
+      "Check IDENTITY_ENDPOINT and IDENTITY_HEADER (or MSI_ENDPOINT), and AZURE_CLIENT_ID for a user-assigned identity.",
+      prepare,
+      m.endpoint,
+    );
+  });
+  entry.source.env = env;
+  return resolved(key, entry);
+}
+
+function azContextIdentity(az: AzContextSpec): string[] {
+  const claims = az.accessToken ? jwtClaims(az.accessToken) : undefined;
+  const claim = (n: string) => (typeof claims?.[n] === "string" ? (claims[n] as string) : "");
+  return [az.account ?? "", az.tenantId ?? "", az.environment ?? "", az.resourceManagerUrl ?? "", claim("oid"), claim("appid") || claim("azp"), claim("tid")];
+}
+
+function invalidProfile(message: string): BridgeError {
+  return new BridgeError(BridgeErrorCodes.InvalidInput, `-DefaultProfile ${message}`, {
+    category: "InvalidArgument",
+    errorId: "InvalidDefaultProfile",
+    target: "DefaultProfile",
+  });
+}
+
+function profileCredential(p: ProfileSpec, s: AzureSettings): ResolvedCredential {
+  const given = (v: string | undefined) => (typeof v === "string" && v.trim() !== "" ? v.trim() : undefined);
+  const tenantId = given(p.tenantId);
+  const clientId = given(p.clientId);
+  const secret = p.clientSecret || undefined;
+  const path = given(p.certificatePath);
+  if (secret && path) throw invalidProfile("names both ClientSecret and CertificatePath: give one.");
+  if (!secret && !path) {
+    throw invalidProfile(
+      "names no identity: a hashtable -DefaultProfile is the identity of the call, so it needs TenantId, ClientId and ClientSecret or CertificatePath. " +
+        "To choose only the subscription, set AZURE_SUBSCRIPTION_ID.",
+    );
+  }
+  if (!tenantId || !clientId) throw invalidProfile("with ClientSecret or CertificatePath also needs TenantId and ClientId.");
+  checkTenant(tenantId, "DefaultProfile");
+  if (secret) return secretCredential(s, tenantId, clientId, secret, "-DefaultProfile");
+  return certificateCredential(s, { tenantId, clientId, path: path!, password: p.certificatePassword || undefined }, "-DefaultProfile", "DefaultProfile");
+}
+
+function azContextCredential(az: AzContextSpec): ResolvedCredential {
+  if (!az.accessToken) {
+    throw new BridgeError(
+      BridgeErrorCodes.AuthenticationFailed,
+      "The Az context given as -DefaultProfile came without a token: Get-AzAccessToken (Az.Accounts) must be available in the session to get one for it.",
+      { category: "AuthenticationError", errorId: "NoAzContextToken", target: "DefaultProfile" },
+    );
+  }
+  const key = identityKey("az-context", ...azContextIdentity(az));
+  const description = `-DefaultProfile (Az context${az.account ? ` of ${az.account}` : ""})`;
+  const entry = remember(key, () => new HandedOverToken());
+  entry.source.update(az.accessToken, az.expiresOn);
+  return { credential: entry.cached, key, description };
+}
+
+/**
+ * The credential of one call: -DefaultProfile, else the first configured environment source, else
+ * the Azure CLI / Az.Accounts chain. Throws a BridgeError for configuration that cannot work (a
+ * -DefaultProfile without a credential, an unreadable certificate, a missing token file); failures
+ * to get a token are thrown by the credential's getToken.
+ */
+export function credentialFor(context: CallContext | undefined, s: AzureSettings): ResolvedCredential {
+  if (context?.profile) return profileCredential(context.profile, s);
+  if (context?.azContext?.source === "DefaultProfile") return azContextCredential(context.azContext);
+
+  const env = s.env;
+  const mirror = context !== undefined;
+  checkTenant(env.AZURE_TENANT_ID, "AZURE_TENANT_ID");
+  const sp = detectEnvServicePrincipal(env);
+  if (!isAttempt(sp)) {
+    if (sp.kind === "secret") return secretCredential(s, sp.tenantId, sp.clientId, sp.secret, "the service principal from the environment");
+    return certificateCredential(s, sp, "the service principal from the environment", "AZURE_CLIENT_CERTIFICATE_PATH");
+  }
+  const wi = detectWorkloadIdentity(env);
+  if (!isAttempt(wi)) return workloadCredential(s, wi);
+  const mi = detectManagedIdentity(env);
+  if (!isAttempt(mi)) return managedCredential(env, mi, mirror);
+
+  const az = context?.azContext?.source === "Az.Accounts" ? context.azContext : undefined;
+  const configDir = azureCliConfigDir(env);
+  const key = identityKey("developer", configDir, env.AZURE_TENANT_ID, ...(az ? azContextIdentity(az) : ["no Az.Accounts context"]));
+  const entry = remember(key, () => new DeveloperChain(env.AZURE_TENANT_ID));
+  const chain = entry.source;
+  chain.env = env;
+  chain.mirror = mirror;
+  chain.notConfigured = [sp, wi, mi];
+  chain.azAccountsMissing = az
+    ? az.accessToken
+      ? undefined
+      : { source: SOURCES.azAccounts, outcome: `the context${az.account ? ` of ${az.account}` : ""} came without a token (Get-AzAccessToken failed)`, fix: "run Connect-AzAccount again" }
+    : { source: SOURCES.azAccounts, outcome: "not loaded in this session, or it has no context", fix: FIX.azAccounts };
+  if (az?.accessToken) chain.azAccounts.update(az.accessToken, az.expiresOn);
+  const description = az?.accessToken
+    ? `the Azure CLI, else the Az.Accounts context${az.account ? ` of ${az.account}` : ""}`
+    : "the Azure CLI";
+  return { credential: entry.cached, key, description };
 }
