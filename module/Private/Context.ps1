@@ -104,7 +104,9 @@ function Get-AzTokenBridgeCallContext {
         if ($script:ContextVariable.IsMatch($entry.Key)) { $envVars[$entry.Key] = [string]$entry.Value }
     }
     $context = [ordered]@{ env = $envVars }
-    if ($DefaultProfile -is [psobject]) { $DefaultProfile = $DefaultProfile.psobject.BaseObject }
+    # A hashtable arrives wrapped in a PSObject; unwrap only that (a [pscustomobject] context's
+    # properties live on the wrapper).
+    if ($DefaultProfile -is [psobject] -and $DefaultProfile.psobject.BaseObject -is [System.Collections.IDictionary]) { $DefaultProfile = $DefaultProfile.psobject.BaseObject }
     if ($DefaultProfile -is [System.Collections.IDictionary]) {
         $spec = Get-AzTokenBridgeProfileSpec $DefaultProfile
         if ($spec -is [System.Exception]) { return $spec }

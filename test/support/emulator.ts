@@ -18,6 +18,12 @@ export interface EmulatorInfo {
   resourceGroup: string;
   apimServiceName: string;
   controlEndpoint: string;
+  /** PEM (certificate + key) of a client certificate registered on the demo app. */
+  certificatePath: string;
+  /** The App Service style identity endpoint (IDENTITY_ENDPOINT / IDENTITY_HEADER). */
+  managedIdentity: { endpoint: string; header: string; clientId: string; principalId: string };
+  /** Issuer of workload identity (federated) tokens. */
+  oidcIssuer: string;
 }
 
 export interface EmulatorProcess {
