@@ -173,6 +173,31 @@ $Error.Count`,
     expect(log.some((x) => x.path.endsWith("/users/nobody/token") && x.status === 404)).toBe(true);
   });
 
+  test("a 400 from the service keeps its details, as Az.ApiManagement prints them", async () => {
+    // The module refuses bad input itself, so the service's own 400 is injected: the envelope API
+    // Management answers with (apim.md §2.3).
+    await emulator.control("POST", "/faults", {
+      match: { service: "arm", pathContains: "/users/integration/token" },
+      status: 400,
+      body: {
+        error: {
+          code: "ValidationError",
+          message: "One or more fields contain incorrect values:",
+          details: [{ code: "ValidationError", target: "expiry", message: "Expiry date must be in the future." }],
+        },
+      },
+    });
+    const r = await ps(`New-AzApiManagementUserToken -Context $context -UserId integration`, { json: true });
+    expect(r.objects).toEqual([]);
+    expect(r.errors).toHaveLength(1);
+    const e = r.errors[0];
+    expect(e.category).toBe("InvalidArgument");
+    expect(e.fullyQualifiedErrorId).toBe("ValidationError,New-AzApiManagementUserToken");
+    expect(e.exceptionMessage).toMatch(
+      /^\r?\nError Code: ValidationError\r?\nError Message: One or more fields contain incorrect values:\r?\nRequest Id: [0-9a-f-]{36}\r?\nError Details:\r?\n\t\[Code= ValidationError, Message= Expiry date must be in the future\., Target= expiry\]$/,
+    );
+  });
+
   test("the error prints as PowerShell prints it, and the script goes on", async () => {
     const r = await ps(`New-AzApiManagementUserToken -Context $context -UserId nobody; 'still here'`);
     expect(r.code).toBe(0);
