@@ -31,15 +31,8 @@ function ps(script: string, opts: { json?: boolean; env?: Record<string, string 
   });
 }
 
-interface LogEntry {
-  service: string;
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  status: number;
-}
-async function armLog(): Promise<LogEntry[]> {
-  return (await emulator.control<LogEntry[]>("GET", "/requests")).body.filter((x) => x.service === "arm");
+async function armLog() {
+  return (await emulator.requestLog()).filter((x) => x.service === "arm");
 }
 
 describe("Get-AzApiManagementUser", () => {

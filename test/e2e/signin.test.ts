@@ -58,18 +58,7 @@ function ps(script: string, env: Record<string, string | undefined>): Promise<Ps
   return runPs(`Import-Module '${MODULE_MANIFEST}'\n${script}`, { json: true, timeoutMs: 60000, env: { ...CLEAN, ...endpoints(), ...env } });
 }
 
-interface LogEntry {
-  service: string;
-  method: string;
-  path: string;
-  status: number;
-  grantType?: string;
-  clientId?: string;
-  credentialType?: string;
-}
-async function log(): Promise<LogEntry[]> {
-  return (await emulator.control<LogEntry[]>("GET", "/requests")).body;
-}
+const log = () => emulator.requestLog();
 async function mintArmToken(opts: Record<string, unknown> = {}): Promise<string> {
   return (await emulator.control<{ accessToken: string }>("POST", "/tokens", opts)).body.accessToken;
 }

@@ -204,8 +204,8 @@ describe("against the emulator", () => {
     expect(e.data).toMatchObject({ category: "ObjectNotFound", statusCode: 404, serviceCode: "ResourceNotFound" });
     expect(e.data!.serviceMessage).toBeTruthy();
     expect(e.data!.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    const log = await emulator.control<{ path: string; status: number }[]>("GET", "/requests");
-    expect(log.body.some((r) => r.path.endsWith("/users/nobody/token") && r.status === 404)).toBe(true);
+    const log = await emulator.requestLog();
+    expect(log.some((r) => r.path.endsWith("/users/nobody/token") && r.status === 404)).toBe(true);
   });
 
   test("a wrong client secret is an authentication error, and the secret is not in it", async () => {
@@ -226,8 +226,7 @@ describe("against the emulator", () => {
   test("bad input makes no request to Azure", async () => {
     await rpcError(server.connection.sendRequest(ApimNewUserToken, tokenParams({ expiry: inHours(24 * 31) })));
     await rpcError(server.connection.sendRequest(ApimNewUserToken, tokenParams({ expiry: inHours(-1) })));
-    const log = await emulator.control<unknown[]>("GET", "/requests");
-    expect(log.body).toEqual([]);
+    expect(await emulator.requestLog()).toEqual([]);
   });
 
   test("several requests are in flight at once, each answered when it completes", async () => {
@@ -245,7 +244,7 @@ describe("against the emulator", () => {
     await Promise.all(slow);
     expect(order[0]).toBe("hello");
     // The emulator saw the three calls overlap: each arrived before the first one was answered.
-    const log = (await emulator.control<{ time: string; durationMs: number; service: string }[]>("GET", "/requests")).body.filter(
+    const log = (await emulator.requestLog()).filter(
       (r) => r.service === "arm",
     );
     expect(log).toHaveLength(3);
@@ -264,7 +263,7 @@ describe("against the emulator", () => {
     expect(e.code).toBe(BridgeErrorCodes.RequestCancelled);
     expect(Date.now() - started).toBeLessThan(5000);
     // The server aborted its HTTP request: the emulator saw the client go away unanswered.
-    const log = (await emulator.control<{ path: string; clientAborted?: boolean }[]>("GET", "/requests")).body;
+    const log = await emulator.requestLog();
     expect(log.filter((x) => x.path.endsWith("/users/integration/token")).map((x) => x.clientAborted ?? false)).toEqual([false, true]);
     // The server is still healthy afterwards.
     await emulator.control("PUT", "/latency", { ms: 0 });
@@ -275,7 +274,7 @@ describe("against the emulator", () => {
     await emulator.control("POST", "/faults", { match: { service: "arm", pathContains: "/token" }, status: 429, retryAfterSeconds: 1, count: 1 });
     const r = await server.connection.sendRequest(ApimNewUserToken, tokenParams({ expiry: inHours(1) }));
     expect(r.userToken).toMatch(/^integration&/);
-    const log = (await emulator.control<{ status: number; service: string; time: string }[]>("GET", "/requests")).body.filter((x) => x.service === "arm");
+    const log = (await emulator.requestLog()).filter((x) => x.service === "arm");
     expect(log.map((x) => x.status)).toEqual([429, 200]);
     expect(Date.parse(log[1].time) - Date.parse(log[0].time)).toBeGreaterThanOrEqual(900);
   });

@@ -4,34 +4,18 @@
  */
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as https from "node:https";
+import { EmulatorHttp, emulatorHttp, EmulatorInfo } from "./emulatorHttp";
 import { SERVER_BINARY } from "./paths";
 
-export interface EmulatorInfo {
-  armEndpoint: string;
-  authorityHost: string;
-  caFile: string;
-  tenantId: string;
-  subscriptionId: string;
-  clientId: string;
-  clientSecret: string;
-  resourceGroup: string;
-  apimServiceName: string;
-  controlEndpoint: string;
-  /** PEM (certificate + key) of a client certificate registered on the demo app. */
-  certificatePath: string;
-  /** The App Service style identity endpoint (IDENTITY_ENDPOINT / IDENTITY_HEADER). */
-  managedIdentity: { endpoint: string; header: string; clientId: string; principalId: string };
-  /** Issuer of workload identity (federated) tokens. */
-  oidcIssuer: string;
-}
+export type { EmulatorInfo, RequestLogEntry } from "./emulatorHttp";
 
 export interface EmulatorProcess {
   info: EmulatorInfo;
   child: ChildProcess;
   /** Environment variables that point a PowerShell session (or the server) at this emulator. */
   env: Record<string, string>;
-  control<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  control: EmulatorHttp["control"];
+  requestLog: EmulatorHttp["requestLog"];
   stop(): Promise<void>;
 }
 
@@ -66,18 +50,7 @@ export async function startEmulatorProcess(args: string[] = []): Promise<Emulato
     AZTOKENBRIDGE_ARM_ENDPOINT: info.armEndpoint,
     NODE_EXTRA_CA_CERTS: info.caFile,
   };
-  const control = <T>(method: string, path: string, body?: unknown) =>
-    new Promise<{ status: number; body: T }>((resolve, reject) => {
-      const url = new URL(info.controlEndpoint + path);
-      const req = https.request(url, { method, ca, headers: { "content-type": "application/json" } }, (res) => {
-        let text = "";
-        res.on("data", (d) => (text += d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : (undefined as T) }));
-      });
-      req.on("error", reject);
-      if (body !== undefined) req.write(JSON.stringify(body));
-      req.end();
-    });
+  const { control, requestLog } = emulatorHttp(info, ca);
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
@@ -85,5 +58,5 @@ export async function startEmulatorProcess(args: string[] = []): Promise<Emulato
       child.stdin!.end();
       setTimeout(() => child.kill("SIGKILL"), 5000).unref();
     });
-  return { info, child, env, control, stop };
+  return { info, child, env, control, requestLog, stop };
 }

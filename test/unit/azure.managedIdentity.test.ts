@@ -4,7 +4,7 @@
  * its token cache in process-wide statics, so each test file gets a fresh one.
  */
 import * as fs from "node:fs";
-import * as https from "node:https";
+import { EmulatorHttp, emulatorHttp } from "../support/emulatorHttp";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ApiManagementClient } from "@azure/arm-apimanagement";
@@ -19,18 +19,7 @@ let info: EmulatorInfo;
 let ca: string;
 let tmp: string;
 
-function control<T = any>(method: string, p: string): Promise<{ status: number; body: T }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(`/_emulator${p}`, info.armEndpoint), { method, ca }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+let control: EmulatorHttp["control"];
 const log = async (): Promise<any[]> => (await control<any[]>("GET", "/requests")).body;
 
 const ctx = (env: Record<string, string>): CallContext => ({
@@ -58,6 +47,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
   info = emulator.info;
   ca = fs.readFileSync(info.caFile, "utf8");
+  ({ control } = emulatorHttp(info, ca));
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-mi-"));
   process.env.PATH = `${path.dirname(process.execPath)}:/usr/bin:/bin`;
 });

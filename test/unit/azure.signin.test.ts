@@ -5,7 +5,7 @@
  * Managed identity has its own file (msal-node keeps its source in process-wide statics).
  */
 import * as fs from "node:fs";
-import * as https from "node:https";
+import { EmulatorHttp, emulatorHttp } from "../support/emulatorHttp";
 import * as os from "node:os";
 import * as path from "node:path";
 import forge from "node-forge";
@@ -38,19 +38,7 @@ interface LogEntry {
   credentialType?: string;
 }
 
-function control<T = any>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(`/_emulator${p}`, info.armEndpoint), { method, ca, headers: { "content-type": "application/json" } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-    });
-    req.on("error", reject);
-    if (body !== undefined) req.write(JSON.stringify(body));
-    req.end();
-  });
-}
+let control: EmulatorHttp["control"];
 
 const log = async (): Promise<LogEntry[]> => (await control<LogEntry[]>("GET", "/requests")).body;
 const tokenRequests = async () => (await log()).filter((e) => e.grantType);
@@ -107,6 +95,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
   info = emulator.info;
   ca = fs.readFileSync(info.caFile, "utf8");
+  ({ control } = emulatorHttp(info, ca));
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-signin-unit-"));
 });
 afterAll(async () => {

@@ -4,6 +4,7 @@
  * Uses the real SDKs against an in-process emulator, plus raw HTTPS.
  */
 import * as fs from "node:fs";
+import { EmulatorHttp, emulatorHttp } from "../support/emulatorHttp";
 import * as https from "node:https";
 import * as tls from "node:tls";
 import { ClientSecretCredential } from "@azure/identity";
@@ -17,39 +18,8 @@ let emulator: RunningEmulator;
 let info: EmulatorInfo;
 let ca: string;
 
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
-
-function raw(method: string, pathAndQuery: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(pathAndQuery, info.armEndpoint), { method, ca, headers: opts.headers ?? {}, agent: false }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => {
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
-    req.on("error", reject);
-    if (opts.body !== undefined) req.write(opts.body);
-    req.end();
-  });
-}
-
-async function control<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const r = await raw(method, `/_emulator${path}`, body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  return { status: r.status, body: r.json as T };
-}
+let raw: EmulatorHttp["raw"];
+let control: EmulatorHttp["control"];
 
 const newCredential = () =>
   new ClientSecretCredential(info.tenantId, info.clientId, info.clientSecret, { authorityHost: info.authorityHost, disableInstanceDiscovery: true });
@@ -68,6 +38,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
   info = emulator.info;
   ca = fs.readFileSync(info.caFile, "utf8");
+  ({ raw, control } = emulatorHttp(info, ca, { agent: false }));
   tls.setDefaultCACertificates([...tls.getCACertificates("default"), ca]);
 });
 

@@ -5,8 +5,8 @@
  * endpoint, and ARM's role-based authorization (403 AuthorizationFailed).
  */
 import { createHash, createPublicKey, createSign, createVerify, generateKeyPairSync, KeyObject, X509Certificate } from "node:crypto";
+import { EmulatorHttp, emulatorHttp, RawResponse } from "../support/emulatorHttp";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
@@ -26,39 +26,8 @@ let info: EmulatorInfo;
 let ca: string;
 let tmp: string;
 
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
-
-function raw(method: string, pathAndQuery: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(pathAndQuery, info.armEndpoint), { method, ca, headers: opts.headers ?? {} }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => {
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
-    req.on("error", reject);
-    if (opts.body !== undefined) req.write(opts.body);
-    req.end();
-  });
-}
-
-async function control<T = any>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const r = await raw(method, `/_emulator${p}`, body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  return { status: r.status, body: r.json as T };
-}
+let raw: EmulatorHttp["raw"];
+let control: EmulatorHttp["control"];
 
 function tokenRequest(fields: Record<string, string>, tenant = info.tenantId): Promise<RawResponse> {
   return raw("POST", `/${tenant}/oauth2/v2.0/token`, {
@@ -185,6 +154,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
   info = emulator.info;
   ca = fs.readFileSync(info.caFile, "utf8");
+  ({ raw, control } = emulatorHttp(info, ca));
   tls.setDefaultCACertificates([...tls.getCACertificates("default"), ca]);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aztokenbridge-identity-test-"));
 });

@@ -4,8 +4,8 @@
  * headers and errors, API Management users, tokens and tenant access.
  */
 import { createHmac, createPublicKey, createVerify } from "node:crypto";
+import { EmulatorHttp, emulatorHttp, RawResponse } from "../support/emulatorHttp";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as tls from "node:tls";
 import { ClientSecretCredential } from "@azure/identity";
 import { ApiManagementClient } from "@azure/arm-apimanagement";
@@ -21,39 +21,8 @@ let ca: string;
 let credential: ClientSecretCredential;
 let client: ApiManagementClient;
 
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
-
-function raw(method: string, pathAndQuery: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(pathAndQuery, info.armEndpoint), { method, ca, headers: opts.headers ?? {} }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => {
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
-    req.on("error", reject);
-    if (opts.body !== undefined) req.write(opts.body);
-    req.end();
-  });
-}
-
-async function control<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const r = await raw(method, `/_emulator${path}`, body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  return { status: r.status, body: r.json as T };
-}
+let raw: EmulatorHttp["raw"];
+let control: EmulatorHttp["control"];
 
 async function armToken(scope = "https://management.azure.com/.default"): Promise<string> {
   return (await credential.getToken(scope))!.token;
@@ -94,6 +63,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
   info = emulator.info;
   ca = fs.readFileSync(info.caFile, "utf8");
+  ({ raw, control } = emulatorHttp(info, ca));
   tls.setDefaultCACertificates([...tls.getCACertificates("default"), ca]);
   credential = new ClientSecretCredential(info.tenantId, info.clientId, info.clientSecret, {
     authorityHost: info.authorityHost,
