@@ -63,7 +63,7 @@ import {
   WorkloadIdentityCredential,
 } from "@azure/identity";
 import { AzContextSpec, BridgeErrorCodes, CallContext, ProfileSpec } from "../protocol";
-import { BridgeError } from "../rpc/errors";
+import { BridgeError, entraErrorCode, networkCode } from "../rpc/errors";
 import { loadClientCertificate } from "./certificate";
 import { AzureSettings } from "./settings";
 import { azureCliConfigDir } from "./subscription";
@@ -87,19 +87,6 @@ export function redact(text: string, secrets: (string | undefined)[]): string {
   return out.replace(/eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, "***");
 }
 
-const NETWORK =
-  /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID)\b/;
-
-/** A network failure code anywhere in an error, its causes or its message. */
-function networkCode(e: unknown, depth = 0): string | undefined {
-  if (!e || typeof e !== "object" || depth > 4) return undefined;
-  const err = e as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof err.code === "string" && NETWORK.test(err.code)) return err.code;
-  const m = typeof err.message === "string" ? NETWORK.exec(err.message) : null;
-  if (m) return m[1];
-  if (Array.isArray(err.errors)) for (const x of err.errors) { const c = networkCode(x, depth + 1); if (c) return c; }
-  return networkCode(err.cause, depth + 1);
-}
 
 /**
  * A failure of the identity in use → one BridgeError (AuthenticationFailed, or NetworkError when the
@@ -125,7 +112,7 @@ function signInFailed(
       { category: "ConnectionError", errorId: net, recommendedAction: "Check the network, AZURE_AUTHORITY_HOST and NODE_EXTRA_CA_CERTS." },
     );
   }
-  const aadsts = /\bAADSTS\d+\b/.exec(message)?.[0];
+  const aadsts = entraErrorCode(message);
   return new BridgeError(BridgeErrorCodes.AuthenticationFailed, `Sign-in with ${description} failed: ${message}`, {
     category: "AuthenticationError",
     errorId: aadsts ?? errorId,

@@ -96,8 +96,33 @@ const IDENTITY_ERRORS = new Set([
   "AggregateAuthenticationError",
 ]);
 
-/** Network-level failure codes from Node / core-rest-pipeline. */
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EAI_AGAIN", "REQUEST_SEND_ERROR"]);
+/**
+ * Network-level failure codes from Node, TLS and core-rest-pipeline (REQUEST_SEND_ERROR wraps a
+ * socket error), as an error's code or in its message.
+ */
+const NETWORK =
+  /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|REQUEST_SEND_ERROR|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID)\b/;
+
+/** A network failure code anywhere in an error, its causes or its message. */
+export function networkCode(e: unknown, depth = 0): string | undefined {
+  if (!e || typeof e !== "object" || depth > 4) return undefined;
+  const err = e as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof err.code === "string" && NETWORK.test(err.code)) return err.code;
+  const m = typeof err.message === "string" ? NETWORK.exec(err.message) : null;
+  if (m) return m[1];
+  if (Array.isArray(err.errors)) {
+    for (const x of err.errors) {
+      const c = networkCode(x, depth + 1);
+      if (c) return c;
+    }
+  }
+  return networkCode(err.cause, depth + 1);
+}
+
+/** Entra ID's own error code (AADSTS7000215, …) in a message, if any. */
+export function entraErrorCode(message: string | undefined): string | undefined {
+  return /\bAADSTS\d+\b/.exec(message ?? "")?.[0];
+}
 
 export function toResponseError(e: unknown): ResponseError<ErrorData> {
   if (e instanceof ResponseError) return e as ResponseError<ErrorData>;
@@ -121,7 +146,7 @@ export function toResponseError(e: unknown): ResponseError<ErrorData> {
   const err = e as { name?: string; message?: string; code?: string };
   if (err?.name !== undefined && IDENTITY_ERRORS.has(err.name)) {
     // Entra ID's own code (AADSTS7000215, …) when the identity provider refused.
-    const aadsts = /\bAADSTS\d+\b/.exec(err.message ?? "")?.[0];
+    const aadsts = entraErrorCode(err.message);
     return new ResponseError(BridgeErrorCodes.AuthenticationFailed, err.message ?? "Authentication failed.", {
       category: "AuthenticationError",
       errorId: aadsts ?? err.name,
@@ -134,10 +159,11 @@ export function toResponseError(e: unknown): ResponseError<ErrorData> {
       errorId: "RequestCancelled",
     });
   }
-  if ((isRestError(e) && e.code && NETWORK_CODES.has(e.code)) || (err?.code && NETWORK_CODES.has(err.code))) {
+  const net = networkCode(e);
+  if (net) {
     return new ResponseError(BridgeErrorCodes.NetworkError, err.message ?? String(e), {
       category: "ConnectionError",
-      errorId: err.code ?? "NetworkError",
+      errorId: net,
     });
   }
   return new ResponseError(BridgeErrorCodes.Internal, err?.message ?? String(e), {
