@@ -34,12 +34,12 @@ function Get-AzTokenBridgeProfileSpec {
     param([System.Collections.IDictionary]$Profile)
     $spec = [ordered]@{}
     foreach ($key in $Profile.Keys) {
-        $name = @($script:ProfileKey.Keys | Where-Object { $_ -eq [string]$key })[0]
-        if (-not $name) {
+        $wireName = $script:ProfileKey[[string]$key]   # the table's lookup ignores case, like the hashtable's
+        if (-not $wireName) {
             return [System.ArgumentException]::new("-DefaultProfile has an unknown key '$key'. Use: $($script:ProfileKey.Keys -join ', ').", 'DefaultProfile')
         }
         $value = ConvertTo-AzTokenBridgePlainText $Profile[$key]
-        if ($value) { $spec[$script:ProfileKey[$name]] = $value }
+        if ($value) { $spec[$wireName] = $value }
     }
     if ($spec.Contains('clientSecret') -and $spec.Contains('certificatePath')) {
         return [System.ArgumentException]::new('-DefaultProfile names both ClientSecret and CertificatePath: give one.', 'DefaultProfile')
