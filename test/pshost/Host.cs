@@ -1,4 +1,5 @@
-// The PSHost, its UI and RawUI: a non-interactive console host like `pwsh -NonInteractive`.
+// The PSHost, its UI and RawUI: a console host like pwsh's with redirected streams. Prompts read their
+// answer from stdin; with -NonInteractive they throw, as in `pwsh -NonInteractive`.
 //
 // Everything the engine shows goes through HostUI:
 //   Write/WriteLine            formatted output from Out-Default, host text, displayed information -> stdout
@@ -97,9 +98,9 @@ internal sealed class Host : PSHost
     private readonly HostUI _ui;
     private readonly Guid _id = Guid.NewGuid();
 
-    public Host(Output output, int width)
+    public Host(Output output, int width, bool interactive)
     {
-        _ui = new HostUI(output, width);
+        _ui = new HostUI(output, width, interactive);
     }
 
     /// <summary>Set by the engine when a script runs `exit N` at top level.</summary>
@@ -135,10 +136,13 @@ internal sealed class HostUI : PSHostUserInterface
     // {"kind":"information"} record for what is displayed, and nothing for the rest, like pwsh shows.
     [ThreadStatic] private static InformationRecord? t_pendingInformation;
 
-    public HostUI(Output output, int width)
+    private readonly bool _interactive;
+
+    public HostUI(Output output, int width, bool interactive)
     {
         _out = output;
         _raw = new RawUI(width);
+        _interactive = interactive;
     }
 
     public override PSHostRawUserInterface RawUI => _raw;
@@ -241,12 +245,103 @@ internal sealed class HostUI : PSHostUserInterface
 
     public override void WriteProgress(long sourceId, ProgressRecord record) { /* non-interactive: not shown */ }
 
-    public override string ReadLine() => throw NonInteractive();
-    public override SecureString ReadLineAsSecureString() => throw NonInteractive();
-    public override Dictionary<string, PSObject> Prompt(string caption, string message, System.Collections.ObjectModel.Collection<FieldDescription> descriptions) => throw NonInteractive();
-    public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) => throw NonInteractive();
-    public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) => throw NonInteractive();
-    public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice) => throw NonInteractive();
+    // Prompts, like pwsh's console host: with -NonInteractive each one throws; otherwise the question is
+    // written to the output and the answer read from stdin (a line), which is what pwsh does when its stdin is
+    // redirected. A closed stdin is an error rather than an endless prompt.
+    public override string ReadLine() => ReadAnswer();
+
+    public override SecureString ReadLineAsSecureString()
+    {
+        var secure = new SecureString();
+        foreach (char c in ReadAnswer()) secure.AppendChar(c);
+        secure.MakeReadOnly();
+        return secure;
+    }
+
+    public override Dictionary<string, PSObject> Prompt(string caption, string message, System.Collections.ObjectModel.Collection<FieldDescription> descriptions)
+    {
+        CheckInteractive();
+        WriteCaption(caption, message);
+        var answers = new Dictionary<string, PSObject>();
+        foreach (var field in descriptions)
+        {
+            Text($"{field.Name}: ");
+            answers[field.Name] = PSObject.AsPSObject(ReadAnswer());
+        }
+        return answers;
+    }
+
+    public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) =>
+        PromptForCredential(caption, message, userName, targetName, PSCredentialTypes.Default, PSCredentialUIOptions.Default);
+
+    public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options)
+    {
+        CheckInteractive();
+        WriteCaption(caption, message);
+        if (string.IsNullOrEmpty(userName))
+        {
+            Text("User: ");
+            userName = ReadAnswer();
+        }
+        Text($"Password for user {userName}: ");
+        return new PSCredential(userName, ReadLineAsSecureString());
+    }
+
+    public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice)
+    {
+        CheckInteractive();
+        WriteCaption(caption, message);
+        var hotkeys = choices.Select(c => Hotkey(c.Label)).ToArray();
+        var line = new StringBuilder();
+        for (int i = 0; i < choices.Count; i++)
+            line.Append('[').Append(hotkeys[i]).Append("] ").Append(choices[i].Label.Replace("&", "")).Append("  ");
+        line.Append("[?] Help");
+        if (defaultChoice >= 0 && defaultChoice < choices.Count) line.Append($" (default is \"{hotkeys[defaultChoice]}\")");
+        line.Append(": ");
+        while (true)
+        {
+            Text(line.ToString());
+            string answer = ReadAnswer().Trim();
+            if (answer.Length == 0 && defaultChoice >= 0) return defaultChoice;
+            if (answer == "?")
+            {
+                for (int i = 0; i < choices.Count; i++) Text($"{hotkeys[i]} - {choices[i].HelpMessage}\n");
+                continue;
+            }
+            for (int i = 0; i < choices.Count; i++)
+            {
+                if (string.Equals(answer, hotkeys[i], StringComparison.OrdinalIgnoreCase)
+                    || string.Equals(answer, choices[i].Label.Replace("&", ""), StringComparison.OrdinalIgnoreCase))
+                    return i;
+            }
+        }
+    }
+
+    private void CheckInteractive()
+    {
+        if (!_interactive) throw NonInteractive();
+    }
+
+    private void WriteCaption(string caption, string message)
+    {
+        if (!string.IsNullOrEmpty(caption)) Text(caption + "\n");
+        if (!string.IsNullOrEmpty(message)) Text(message + "\n");
+    }
+
+    private string ReadAnswer()
+    {
+        CheckInteractive();
+        return Console.In.ReadLine()
+            ?? throw new PSInvalidOperationException("pshost: stdin is closed, so the prompt cannot be answered.");
+    }
+
+    /// <summary>The letter after '&amp;' in a choice label, else its first letter (as pwsh shows them).</summary>
+    private static string Hotkey(string label)
+    {
+        int amp = label.IndexOf('&');
+        if (amp >= 0 && amp + 1 < label.Length) return char.ToUpperInvariant(label[amp + 1]).ToString();
+        return label.Length > 0 ? char.ToUpperInvariant(label[0]).ToString() : "?";
+    }
 }
 
 /// <summary>A fixed-size "console": the width is what the formatting engine uses for tables and wrapping
@@ -269,7 +364,7 @@ internal sealed class RawUI : PSHostRawUserInterface
     public override Size MaxPhysicalWindowSize => new(_width, Height);
     public override string WindowTitle { get; set; } = "pshost";
     public override bool KeyAvailable => false;
-    public override KeyInfo ReadKey(ReadKeyOptions options) => throw HostUI.NonInteractive();
+    public override KeyInfo ReadKey(ReadKeyOptions options) => throw new PSNotImplementedException("pshost has no keyboard: stdin is read a line at a time.");
     public override void FlushInputBuffer() { }
     public override BufferCell[,] GetBufferContents(Rectangle rectangle) => throw new NotSupportedException("pshost has no screen buffer.");
     public override void SetBufferContents(Coordinates origin, BufferCell[,] contents) => throw new NotSupportedException("pshost has no screen buffer.");

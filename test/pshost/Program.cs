@@ -1,5 +1,12 @@
 // pshost: runs PowerShell 7.6 (the System.Management.Automation engine package) like
-// `pwsh -NoProfile -NonInteractive`, for the tests and the demo on machines without pwsh.
+// `pwsh -NoProfile [-NonInteractive]`, for the tests and the demo on machines without pwsh.
+//
+// Where users could tell the difference, it does what pwsh's ConsoleHost does:
+//   - its runspace is the process's primary runspace, and at the end it is closed synchronously, which
+//     disposes every other open runspace (waiting for their pipelines); then Main returns. So a runspace or
+//     foreground thread that would keep pwsh from exiting keeps this host from exiting too.
+//   - `-Command -` reads and runs stdin a statement at a time; Ctrl+C stops the running one only.
+//   - prompts (Read-Host, -Confirm, Inquire preferences) read stdin, or throw under -NonInteractive.
 //
 //   pshost [-NoProfile] [-NonInteractive] [-NoLogo] [-OutputFormat Text|Json] [-Width N]
 //          [-ExecutionPolicy <ignored>] [-WorkingDirectory <dir>]
@@ -31,6 +38,7 @@ internal sealed class Options
     public string? File;
     public string? Command;
     public bool CommandFromStdin;
+    public bool NonInteractive;
     public readonly List<CommandParameter> FileArgs = new();
     public bool Json;
     public int? Width;
@@ -87,8 +95,13 @@ internal sealed class Options
             string? Next() => i + 1 < args.Length ? args[++i] : null;
             switch (Canonical(a))
             {
-                case "noprofile" or "noninteractive" or "nologo":
-                    // No profile is ever loaded and the host is always non-interactive.
+                case "noprofile" or "nologo":
+                    // No profile is ever loaded.
+                    break;
+                case "noninteractive":
+                    // Like pwsh: a prompt (Read-Host, -Confirm, an Inquire preference) throws instead of
+                    // reading from stdin.
+                    o.NonInteractive = true;
                     break;
                 case "executionpolicy":
                     // Accepted for command lines written for pwsh; there is no execution policy on Linux.
@@ -204,13 +217,12 @@ internal static class Program
                 return 64;
             }
         }
-        if (o.CommandFromStdin) o.Command = Console.In.ReadToEnd();
 
         // Redirected output gets a fixed width (120 unless -Width) so that tables do not depend on the
         // terminal the tests happen to run in.
         int width = o.Width ?? TerminalWidth() ?? 120;
         var output = new Output(o.Json);
-        var host = new Host(output, width);
+        var host = new Host(output, width, interactive: !o.NonInteractive);
         if (o.Json)
         {
             // [Console]::Out.WriteLine(...) from the script must not break the one-JSON-record-per-line
@@ -228,23 +240,26 @@ internal static class Program
         try
         {
             session.Open();
-            Command command;
             if (filePath != null)
             {
                 // pwsh on Unix runs a file without the .ps1 extension as script text (shebang scripts).
-                command = filePath.EndsWith(".ps1", StringComparison.OrdinalIgnoreCase)
+                var command = filePath.EndsWith(".ps1", StringComparison.OrdinalIgnoreCase)
                     ? new Command(filePath, isScript: false, useLocalScope: false)
                     : new Command(File.ReadAllText(filePath), isScript: true, useLocalScope: false);
                 foreach (var p in o.FileArgs) command.Parameters.Add(p);
                 // What pwsh -File does, so that `exit N` in the script ends the run with N instead of only
                 // setting $LASTEXITCODE.
                 session.RethrowExitFromScriptFile();
+                code = session.Run(command, isFile: true);
+            }
+            else if (o.CommandFromStdin)
+            {
+                code = session.RunFromStdin();
             }
             else
             {
-                command = new Command(o.Command!, isScript: true, useLocalScope: false);
+                code = session.Run(new Command(o.Command!, isScript: true, useLocalScope: false), isFile: false);
             }
-            code = session.Run(command, isFile: filePath != null);
         }
         catch (Exception ex)
         {
@@ -253,9 +268,11 @@ internal static class Program
             code = 70; // pwsh's ExitCodeInitFailure
         }
         Console.Out.Flush();
+        // Like pwsh's ConsoleHost: close the primary runspace (which raises PowerShell.Exiting and then
+        // disposes every other open runspace of the process, waiting for their pipelines), then return
+        // from Main. No forced Environment.Exit: if a runspace or a foreground thread the script left
+        // behind keeps pwsh from exiting, it keeps this host from exiting too, so tests see it.
         session.Close();
-        // Exit even if the script left foreground threads behind (pwsh does too).
-        Environment.Exit(code);
         return code;
     }
 
@@ -294,6 +311,7 @@ internal sealed class Session
     public void Open()
     {
         _runspace.Open();
+        MakePrimary();
         _runspace.SessionStateProxy.Path.SetLocation(WildcardPattern.Escape(Environment.CurrentDirectory));
         if (Console.IsOutputRedirected || _output.Json)
         {
@@ -301,6 +319,19 @@ internal sealed class Session
             using var ps = NewPowerShell();
             ps.AddScript("$PSStyle.OutputRendering = [System.Management.Automation.OutputRendering]::PlainText").Invoke();
         }
+    }
+
+    /// <summary>Makes this the process's primary runspace (internal Runspace.PrimaryRunspace), as pwsh's
+    /// ConsoleHost does right after opening its runspace. The engine reads it when a runspace closes: closing
+    /// the primary one disposes every other open local runspace of the process (the module's reader, the
+    /// runspaces of ForEach-Object -Parallel and jobs), stopping their pipelines and waiting for them. That
+    /// is how pwsh exits, and a runspace that cannot be stopped keeps pwsh, and so this host, from exiting.</summary>
+    private void MakePrimary()
+    {
+        var primary = typeof(Runspace).GetProperty("PrimaryRunspace", BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public);
+        if (primary is null)
+            throw new InvalidOperationException("This engine has no Runspace.PrimaryRunspace; pshost cannot close runspaces the way pwsh does.");
+        primary.SetValue(null, _runspace);
     }
 
     /// <summary>Sets the engine's ScriptCommandProcessorShouldRethrowExit, as pwsh's ConsoleHost does for
@@ -328,7 +359,7 @@ internal sealed class Session
     }
 
     /// <summary>Runs the script like pwsh's ConsoleHost and returns the process exit code.</summary>
-    public int Run(Command command, bool isFile)
+    public int Run(Command command, bool isFile, bool dropPendingStop = false)
     {
         using var ps = NewPowerShell();
         var results = new PSDataCollection<PSObject>();
@@ -354,9 +385,13 @@ internal sealed class Session
         }
 
         Exception? failure = null;
+        bool stopRequested = false;
         lock (_lock)
         {
-            if (_stopRequested || _terminating) return _terminating ? 143 : 1; // signalled during startup
+            // A Ctrl+C while nothing ran: before a -File/-Command script it ends the run (signalled during
+            // startup); between the commands read from stdin it is dropped, as at pwsh's prompt.
+            if (dropPendingStop) _stopRequested = false;
+            if (_stopRequested || _terminating) return _terminating ? 143 : 1;
             _current = ps;
         }
         try
@@ -371,12 +406,17 @@ internal sealed class Session
         }
         finally
         {
-            lock (_lock) _current = null;
+            lock (_lock)
+            {
+                _current = null;
+                stopRequested = _stopRequested;
+                _stopRequested = false;
+            }
         }
 
         bool stopped = ps.InvocationStateInfo.State == PSInvocationState.Stopped
             || failure is PipelineStoppedException
-            || Volatile.Read(ref _stopRequested);
+            || stopRequested;
         if (_terminating) return 143;
         if (_host.ExitCode is int exitCode) return exitCode;
         if (stopped) return 1; // pwsh prints nothing for a stopped pipeline
@@ -391,6 +431,38 @@ internal sealed class Session
             return 0;
         }
         return DollarHook() ? 0 : 1;
+    }
+
+    /// <summary>`-Command -`: like pwsh, reads stdin a line at a time and runs each complete statement as soon
+    /// as it has been read (an incomplete one, e.g. an open brace, takes more lines; an empty line ends it).
+    /// A Ctrl+C stops the command that is running and the loop goes on with the next one, as in pwsh. The
+    /// exit code is that of the last command, or N after `exit N`.</summary>
+    public int RunFromStdin()
+    {
+        int code = 0;
+        var text = new StringBuilder();
+        while (true)
+        {
+            string? line = Console.In.ReadLine();
+            if (line != null)
+            {
+                text.Append(line).Append('\n');
+                if (line.Length > 0 && IsIncomplete(text.ToString())) continue;
+                if (string.IsNullOrWhiteSpace(text.ToString())) { text.Clear(); continue; }
+            }
+            else if (string.IsNullOrWhiteSpace(text.ToString())) break;
+            string script = text.ToString();
+            text.Clear();
+            code = Run(new Command(script, isScript: true, useLocalScope: false), isFile: false, dropPendingStop: true);
+            if (_host.ExitCode is not null || _terminating || line is null) break;
+        }
+        return code;
+    }
+
+    private static bool IsIncomplete(string script)
+    {
+        System.Management.Automation.Language.Parser.ParseInput(script, out _, out var errors);
+        return errors.Length > 0 && errors.All(e => e.IncompleteInput);
     }
 
     /// <summary>$global:? after the run, which is how pwsh decides between 0 and 1 for -Command.</summary>
@@ -488,10 +560,12 @@ internal sealed class Session
         watchdog.Start();
     }
 
-    /// <summary>Closes the runspace (stops leftover jobs), but does not let a stuck close keep the process.</summary>
+    /// <summary>Closes the runspace as pwsh does at exit: synchronously, with no time limit. Being the primary
+    /// runspace (see MakePrimary), its close raises PowerShell.Exiting and disposes every other open runspace
+    /// of the process.</summary>
     public void Close()
     {
-        try { Task.Run(() => _runspace.Dispose()).Wait(TimeSpan.FromSeconds(2)); }
-        catch { /* exiting anyway */ }
+        _runspace.Close();
+        _runspace.Dispose();
     }
 }

@@ -33,8 +33,13 @@ export interface PsOptions {
   args?: string[];
   /** Run in `pwsh` when it is on PATH (else in the host). */
   useRealPwsh?: boolean;
-  /** Written to the process's stdin, which is then closed (it is always closed). */
+  /** Written to the process's stdin, which is then closed (unless `keepStdinOpen`). */
   stdin?: string;
+  /** Leave stdin open after `stdin` was written: the test writes more (`child.stdin.write`) and ends it. */
+  keepStdinOpen?: boolean;
+  /** Start the process in a process group of its own (setsid), so that a test can signal the whole group
+   * (`process.kill(-pid, "SIGINT")`), as a terminal does on Ctrl+C. */
+  detached?: boolean;
 }
 
 export interface PsResult {
@@ -56,6 +61,8 @@ export interface PsProcess {
   result: Promise<PsResult>;
   /** Resolves once stdout or stderr matches; rejects on timeout or if the process exits first. */
   waitForOutput(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
+  /** What the process has printed so far. */
+  output(): { stdout: string; stderr: string };
 }
 
 let pwshOnPath: boolean | undefined;
@@ -139,11 +146,12 @@ function start(exe: string, args: string[], opts: PsOptions): PsProcess {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const child = spawn(exe, args, { cwd: opts.cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(exe, args, { cwd: opts.cwd, env, stdio: ["pipe", "pipe", "pipe"], detached: !!opts.detached });
   child.stdout!.setEncoding("utf8");
   child.stderr!.setEncoding("utf8");
   child.stdin!.on("error", () => {}); // the process may exit before reading its stdin
-  child.stdin!.end(opts.stdin ?? "");
+  if (opts.keepStdinOpen) child.stdin!.write(opts.stdin ?? "");
+  else child.stdin!.end(opts.stdin ?? "");
 
   let stdout = "";
   let stderr = "";
@@ -163,6 +171,13 @@ function start(exe: string, args: string[], opts: PsOptions): PsProcess {
   const result = new Promise<PsResult>((resolve, reject) => {
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const timer = setTimeout(() => {
+      if (opts.detached && child.pid) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // the group is gone already
+        }
+      }
       child.kill("SIGKILL");
       reject(new Error(`PowerShell did not finish within ${timeoutMs} ms (killed).\n${describe()}`));
     }, timeoutMs);
@@ -208,7 +223,7 @@ function start(exe: string, args: string[], opts: PsOptions): PsProcess {
     });
   }
 
-  return { child, result, waitForOutput };
+  return { child, result, waitForOutput, output: () => ({ stdout, stderr }) };
 }
 
 function parseRecords(stdout: string): any[] {
