@@ -105,6 +105,24 @@ function Get-AzTokenBridgeRedactedText {
     }
 }
 
+function Write-AzTokenBridgeTrace {
+    # The module's trace lines ("AzTokenBridge: <method> completed in N ms."): verbose output, shown
+    # by -Verbose or $VerbosePreference, and by -Debug.
+    #
+    # -Debug without -Verbose needs care: the engine then answers every WriteVerbose with an Inquire
+    # prompt whenever the host has a UI (MshCommandRuntime.VerbosePreference), so pwsh asks "Continue
+    # with this operation?" at each line, and under -NonInteractive WriteVerbose throws. In that case
+    # the line goes to the debug stream, which -Debug turned on, and no prompt is made.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [string]$Message)
+    if ($null -eq $Cmdlet) { return }
+    $bound = $Cmdlet.MyInvocation.BoundParameters
+    if (-not $bound.ContainsKey('Verbose') -and $bound.ContainsKey('Debug') -and ([System.Management.Automation.SwitchParameter]$bound['Debug']).IsPresent) {
+        $Cmdlet.WriteDebug($Message)
+    } else {
+        $Cmdlet.WriteVerbose($Message)
+    }
+}
+
 function Invoke-AzTokenBridgeRpc {
     # Calls one server method. Returns @{ Result; Failure }: Result is the method's result as
     # PowerShell values; Failure an exception (a JSON-RPC error carries it in
@@ -166,7 +184,7 @@ function Invoke-AzTokenBridgeRpc {
     $elapsed = [Math]::Round($sw.Elapsed.TotalMilliseconds, 1)
     if ($null -eq $failure -and $task.IsFaulted) { $failure = $task.Exception.InnerException }
     if ($null -ne $failure) {
-        if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: $Method failed in $elapsed ms.") }
+        Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method failed in $elapsed ms."
         return @{ Result = $null; Failure = $failure }
     }
     $doc = $task.Result
@@ -175,13 +193,13 @@ function Invoke-AzTokenBridgeRpc {
         if ($debugOn) { $Cmdlet.WriteDebug("AzTokenBridge ← $(Get-AzTokenBridgeRedactedText ([System.Text.Encoding]::UTF8.GetBytes($root.GetRawText())))") }
         $errorElement = [System.Text.Json.JsonElement]::new()
         if ($root.TryGetProperty('error', [ref]$errorElement)) {
-            if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: $Method failed in $elapsed ms.") }
+            Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method failed in $elapsed ms."
             $rpcError = ConvertFrom-AzTokenBridgeJsonElement $errorElement
             $ex = [System.InvalidOperationException]::new([string]$rpcError.message)
             $ex.Data['AzTokenBridge.RpcError'] = $rpcError
             return @{ Result = $null; Failure = $ex }
         }
-        if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: $Method completed in $elapsed ms.") }
+        Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method completed in $elapsed ms."
         $resultElement = [System.Text.Json.JsonElement]::new()
         $result = if ($root.TryGetProperty('result', [ref]$resultElement)) { ConvertFrom-AzTokenBridgeJsonElement $resultElement } else { $null }
         @{ Result = $result; Failure = $null }

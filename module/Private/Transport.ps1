@@ -11,6 +11,12 @@
 #   call sends $/cancelRequest.
 # - If the server dies, every call in flight fails with the exit code and stderr tail, and the next
 #   call starts a new server.
+# - Lifetime: the server exits when its stdin closes. That happens on Remove-Module (OnRemove), on
+#   process exit (the OS closes the pipe), and on engine exit: when pwsh closes its primary runspace
+#   it disposes every other runspace of the process, the reader's included, stopping its pipeline and
+#   WAITING for it. So the reader never blocks without a timeout (it waits in 100 ms slices: a wait
+#   with no timeout would keep pwsh from ever exiting), and when it is stopped it closes the server's
+#   stdin on its way out.
 
 $script:StateKey = 'AzTokenBridge.State.v1'
 $script:Utf8 = [System.Text.UTF8Encoding]::new($false)
@@ -29,6 +35,7 @@ $script:ReaderScript = {
     $buf = [byte[]]::new(65536)
     $len = 0
     $failure = $null
+    $eof = $false
     try {
         $errTask = $stderr.ReadLineAsync()
         $outTask = $stdout.ReadAsync($buf, 0, $buf.Length)
@@ -36,7 +43,10 @@ $script:ReaderScript = {
         while ($true) {
             $tasks[0] = $outTask
             $tasks[1] = $errTask
-            if ([System.Threading.Tasks.Task]::WaitAny($tasks) -eq 1) {
+            # Short slices: between them the engine can stop this pipeline (pwsh exit, module removal).
+            $ready = [System.Threading.Tasks.Task]::WaitAny($tasks, 100)
+            if ($ready -lt 0) { continue }
+            if ($ready -eq 1) {
                 $line = $errTask.GetAwaiter().GetResult()
                 if ($null -eq $line) {
                     $errTask = [System.Threading.Tasks.Task]::Delay(-1)   # stderr closed: never again
@@ -49,7 +59,7 @@ $script:ReaderScript = {
                 continue
             }
             $n = $outTask.GetAwaiter().GetResult()
-            if ($n -le 0) { break }   # EOF: the server is gone
+            if ($n -le 0) { $eof = $true; break }   # EOF: the server is gone
             $len += $n
             while ($true) {
                 $headerText = $ascii.GetString($buf, 0, [Math]::Min($len, 1024))
@@ -91,12 +101,17 @@ $script:ReaderScript = {
         $failure = $_.Exception.Message
     } finally {
         $exit = ''
-        try {
-            if ($conn.Process.WaitForExit(2000)) { $exit = " with exit code $($conn.Process.ExitCode)" }
-        } catch { }
+        if ($eof) {
+            # The server closed stdout: it is exiting; its exit code makes the error clearer.
+            try { if ($conn.Process.WaitForExit(2000)) { $exit = " with exit code $($conn.Process.ExitCode)" } } catch { }
+        } else {
+            # Stopped (engine exit, module removal) or broken: end the server now, without waiting for it.
+            try { $conn.Stdin.Close() } catch { }
+        }
         $lines = @($tail.ToArray())
         $message = "The AzTokenBridge server (process $($conn.Process.Id)) exited$exit."
         if ($failure) { $message = "The connection to the AzTokenBridge server (process $($conn.Process.Id)) failed: $failure" }
+        elseif (-not $eof) { $message = "The connection to the AzTokenBridge server (process $($conn.Process.Id)) was closed: PowerShell is exiting or the module was removed." }
         if ($lines.Count -gt 0) { $message += " Its last output on stderr: " + ($lines -join ' | ') }
         $conn.DeathReason = $message
         $conn.Dead = $true
@@ -183,31 +198,47 @@ function Start-AzTokenBridgeProcess {
     }
 }
 
-function Start-AzTokenBridgeServer {
-    $process = Start-AzTokenBridgeProcess
-    if ($process -is [System.Exception]) { return $process }
-    $conn = [hashtable]::Synchronized(@{
-        Process     = $process
-        Stdin       = $process.StandardInput.BaseStream
-        Pending     = [System.Collections.Concurrent.ConcurrentDictionary[long, System.Threading.Tasks.TaskCompletionSource[object]]]::new()
-        WriteLock   = [object]::new()
-        NextId      = [long]0
-        StderrTail  = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
-        Dead        = $false
-        DeathReason = $null
-    })
-    # An empty session state (no cmdlets: the reader needs none), in full language mode.
+function Start-AzTokenBridgeBackground {
+    # Runs $Script (which must need no cmdlets) with one argument on a runspace of its own, in the
+    # background. Returns @{ PowerShell; Result }. Such a runspace is one of those pwsh disposes at
+    # exit: the script must wait only in short slices.
+    param([scriptblock]$Script, $Argument, [string]$Name)
+    # An empty session state (no cmdlets), in full language mode.
     $iss = [System.Management.Automation.Runspaces.InitialSessionState]::Create()
     $iss.LanguageMode = [System.Management.Automation.PSLanguageMode]::FullLanguage
     $runspace = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
-    $runspace.Name = 'AzTokenBridge.Reader'
+    $runspace.Name = $Name
     $runspace.Open()
-    $reader = [powershell]::Create()
-    $reader.Runspace = $runspace
-    [void]$reader.AddScript($script:ReaderScript.ToString()).AddArgument($conn)
-    $conn.Reader = $reader
-    $conn.ReaderResult = $reader.BeginInvoke()
-    $conn
+    $ps = [powershell]::Create()
+    $ps.Runspace = $runspace
+    [void]$ps.AddScript($Script.ToString()).AddArgument($Argument)
+    @{ PowerShell = $ps; Result = $ps.BeginInvoke() }
+}
+
+function Start-AzTokenBridgeServer {
+    $process = Start-AzTokenBridgeProcess
+    if ($process -is [System.Exception]) { return $process }
+    $started = $false
+    try {
+        $conn = [hashtable]::Synchronized(@{
+            Process     = $process
+            Stdin       = $process.StandardInput.BaseStream
+            Pending     = [System.Collections.Concurrent.ConcurrentDictionary[long, System.Threading.Tasks.TaskCompletionSource[object]]]::new()
+            WriteLock   = [object]::new()
+            NextId      = [long]0
+            StderrTail  = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+            Dead        = $false
+            DeathReason = $null
+        })
+        $background = Start-AzTokenBridgeBackground -Script $script:ReaderScript -Argument $conn -Name 'AzTokenBridge.Reader'
+        $conn.Reader = $background.PowerShell
+        $conn.ReaderResult = $background.Result
+        $started = $true
+        $conn
+    } finally {
+        # Stopped while starting: end the process rather than leave it to nobody.
+        if (-not $started) { try { $process.Kill($true) } catch { } }
+    }
 }
 
 function Stop-AzTokenBridgeServerProcess {
@@ -236,28 +267,50 @@ function Test-AzTokenBridgeConnectionAlive {
 function Get-AzTokenBridgeConnection {
     # The live connection, started on first use and started again if the server died. Returns the
     # exception instead when no server can be started (no binary, not executable).
+    #
+    # Nothing in here writes to a stream while the state changes: a Write* call can throw (a prompt
+    # under -NonInteractive) or be where a stop lands, and either would leave a half-built
+    # connection. The state is replaced in one step, a started process that is not stored is ended,
+    # and the trace lines are written at the end.
     param([System.Management.Automation.PSCmdlet]$Cmdlet)
     $state = Get-AzTokenBridgeState
     $conn = $state['Connection']
     if (Test-AzTokenBridgeConnectionAlive $conn) { return $conn }
+    $trace = [System.Collections.Generic.List[string]]::new()
     $lock = $state['StartLock']
+    $stored = $null
     [System.Threading.Monitor]::Enter($lock)
     try {
         $conn = $state['Connection']
-        if (Test-AzTokenBridgeConnectionAlive $conn) { return $conn }
-        if ($null -ne $conn) {
-            if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: the server (process $($conn.Process.Id)) has exited; starting a new one.") }
-            Stop-AzTokenBridgeServerProcess $conn
+        if (Test-AzTokenBridgeConnectionAlive $conn) {
+            $stored = $conn
+        } else {
+            if ($null -ne $conn) {
+                $trace.Add("AzTokenBridge: the server (process $($conn.Process.Id)) has exited; starting a new one.")
+                Stop-AzTokenBridgeServerProcess $conn
+            }
+            $sw = [System.Diagnostics.Stopwatch]::StartNew()
+            $new = $null
+            try {
+                $new = Start-AzTokenBridgeServer
+                if ($new -isnot [System.Exception]) {
+                    $state['Connection'] = $new
+                    $stored = $new
+                    $trace.Add("AzTokenBridge: started the server (process $($new.Process.Id)) in $([Math]::Round($sw.Elapsed.TotalMilliseconds, 1)) ms.")
+                }
+            } finally {
+                # Stopped between the start and the store: nobody would ever end this process.
+                if ($null -ne $new -and $new -isnot [System.Exception] -and -not [object]::ReferenceEquals($stored, $new)) {
+                    Stop-AzTokenBridgeServerProcess $new
+                }
+            }
+            if ($null -eq $stored) { return $new }
         }
-        $sw = [System.Diagnostics.Stopwatch]::StartNew()
-        $conn = Start-AzTokenBridgeServer
-        if ($conn -is [System.Exception]) { return $conn }
-        $state['Connection'] = $conn
-        if ($Cmdlet) { $Cmdlet.WriteVerbose("AzTokenBridge: started the server (process $($conn.Process.Id)) in $([Math]::Round($sw.Elapsed.TotalMilliseconds, 1)) ms.") }
-        $conn
     } finally {
         [System.Threading.Monitor]::Exit($lock)
     }
+    foreach ($line in $trace) { Write-AzTokenBridgeTrace $Cmdlet $line }
+    $stored
 }
 
 function Send-AzTokenBridgeFrame {

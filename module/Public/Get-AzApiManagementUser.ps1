@@ -64,7 +64,7 @@ function Get-AzApiManagementUser {
     .OUTPUTS
     Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUser
     #>
-    [CmdletBinding(DefaultParameterSetName = 'GetAllUsers')]
+    [CmdletBinding(PositionalBinding = $false, DefaultParameterSetName = 'GetAllUsers')]
     [OutputType('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUser')]
     param(
         [Parameter(ParameterSetName = 'GetAllUsers', Mandatory, ValueFromPipeline)]

@@ -37,7 +37,7 @@ function New-AzApiManagementContext {
     .OUTPUTS
     Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext
     #>
-    [CmdletBinding(DefaultParameterSetName = 'ContextParameterSet')]
+    [CmdletBinding(PositionalBinding = $false, DefaultParameterSetName = 'ContextParameterSet')]
     [OutputType('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext')]
     param(
         [Parameter(ParameterSetName = 'ContextParameterSet', Mandatory, ValueFromPipelineByPropertyName)]

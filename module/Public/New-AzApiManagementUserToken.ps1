@@ -44,7 +44,7 @@ function New-AzApiManagementUserToken {
     .OUTPUTS
     Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken
     #>
-    [CmdletBinding()]
+    [CmdletBinding(PositionalBinding = $false)]
     [OutputType('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken')]
     param(
         [Parameter(Mandatory, ValueFromPipeline)]
@@ -60,8 +60,12 @@ function New-AzApiManagementUserToken {
         [ValidateSet('Primary', 'Secondary')]
         [string]$KeyType = 'Primary',
 
+        # [datetime], not [Nullable[datetime]], so that the syntax reads `-Expiry <DateTime>` as in Az
+        # (the engine shows a nullable parameter of a function as `Nullable`1`). Not given, it is
+        # $null (a typed parameter without a default); $PSBoundParameters cannot tell, as it keeps
+        # a value bound from the previous pipeline input.
         [Parameter(ValueFromPipelineByPropertyName)]
-        [Nullable[datetime]]$Expiry,
+        [datetime]$Expiry,
 
         [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
         $DefaultProfile

@@ -21,7 +21,7 @@ function Start-AzTokenBridgeEmulator {
     Start-AzTokenBridgeEmulator
     $context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
     #>
-    [CmdletBinding()]
+    [CmdletBinding(PositionalBinding = $false)]
     [OutputType('AzTokenBridge.EmulatorInfo')]
     param(
         [ValidateRange(0, 65535)][int]$Port = 0,
@@ -38,55 +38,63 @@ function Start-AzTokenBridgeEmulator {
     if ($process -is [System.Exception]) {
         $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($process, 'EmulatorStartFailed', 'ObjectNotFound', $null))
     }
-    # The emulator writes one JSON line describing itself, then serves until its stdin closes.
-    $lineTask = $process.StandardOutput.ReadLineAsync()
-    $deadline = [datetime]::UtcNow.AddSeconds(30)
-    while (-not $lineTask.AsyncWaitHandle.WaitOne(100)) {
-        if ($process.HasExited -or [datetime]::UtcNow -gt $deadline) { break }
-    }
-    $line = if ($lineTask.IsCompletedSuccessfully) { $lineTask.Result } else { $null }
-    if (-not $line) {
-        try { if (-not $process.HasExited) { $process.Kill($true) } } catch { }
-        $stderr = try { $process.StandardError.ReadToEnd().Trim() } catch { '' }
-        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
-            [System.InvalidOperationException]::new("The emulator did not start. $stderr"), 'EmulatorStartFailed', 'OpenError', $null))
-    }
-    # From here on its output is not read: drain both streams so it never blocks on a full pipe.
-    $null = $process.StandardOutput.BaseStream.CopyToAsync([System.IO.Stream]::Null)
-    $null = $process.StandardError.BaseStream.CopyToAsync([System.IO.Stream]::Null)
+    $registered = $false
+    try {
+        # The emulator writes one JSON line describing itself, then serves until its stdin closes.
+        $lineTask = $process.StandardOutput.ReadLineAsync()
+        $deadline = [datetime]::UtcNow.AddSeconds(30)
+        while (-not $lineTask.AsyncWaitHandle.WaitOne(100)) {
+            if ($process.HasExited -or [datetime]::UtcNow -gt $deadline) { break }
+        }
+        $line = if ($lineTask.IsCompletedSuccessfully) { $lineTask.Result } else { $null }
+        if (-not $line) {
+            $stderr = ''
+            if ($process.HasExited) { $stderr = try { $process.StandardError.ReadToEnd().Trim() } catch { '' } }
+            $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+                [System.InvalidOperationException]::new("The emulator did not start. $stderr"), 'EmulatorStartFailed', 'OpenError', $null))
+        }
+        # From here on its output is not read: drain both streams so it never blocks on a full pipe.
+        $null = $process.StandardOutput.BaseStream.CopyToAsync([System.IO.Stream]::Null)
+        $null = $process.StandardError.BaseStream.CopyToAsync([System.IO.Stream]::Null)
 
-    $doc = [System.Text.Json.JsonDocument]::Parse($line, [System.Text.Json.JsonDocumentOptions]::new())
-    try { $raw = ConvertFrom-AzTokenBridgeJsonElement $doc.RootElement } finally { $doc.Dispose() }
+        $doc = [System.Text.Json.JsonDocument]::Parse($line, [System.Text.Json.JsonDocumentOptions]::new())
+        try { $raw = ConvertFrom-AzTokenBridgeJsonElement $doc.RootElement } finally { $doc.Dispose() }
 
-    $variables = [ordered]@{
-        AZURE_TENANT_ID            = $raw.tenantId
-        AZURE_CLIENT_ID            = $raw.clientId
-        AZURE_CLIENT_SECRET        = $raw.clientSecret
-        AZURE_SUBSCRIPTION_ID      = $raw.subscriptionId
-        AZURE_AUTHORITY_HOST       = $raw.authorityHost
-        AZTOKENBRIDGE_ARM_ENDPOINT = $raw.armEndpoint
-        NODE_EXTRA_CA_CERTS        = $raw.caFile
+        $variables = [ordered]@{
+            AZURE_TENANT_ID            = $raw.tenantId
+            AZURE_CLIENT_ID            = $raw.clientId
+            AZURE_CLIENT_SECRET        = $raw.clientSecret
+            AZURE_SUBSCRIPTION_ID      = $raw.subscriptionId
+            AZURE_AUTHORITY_HOST       = $raw.authorityHost
+            AZTOKENBRIDGE_ARM_ENDPOINT = $raw.armEndpoint
+            NODE_EXTRA_CA_CERTS        = $raw.caFile
+        }
+        # The info object carries no secret: the client secret is only in AZURE_CLIENT_SECRET.
+        $info = [pscustomobject]@{
+            PSTypeName      = 'AzTokenBridge.EmulatorInfo'
+            ProcessId       = $process.Id
+            ArmEndpoint     = $raw.armEndpoint
+            AuthorityHost   = $raw.authorityHost
+            TenantId        = $raw.tenantId
+            SubscriptionId  = $raw.subscriptionId
+            ClientId        = $raw.clientId
+            ResourceGroup   = $raw.resourceGroup
+            ApimServiceName = $raw.apimServiceName
+            CaFile          = $raw.caFile
+            ControlEndpoint = $raw.controlEndpoint
+        }
+        $previous = @{}
+        foreach ($name in $variables.Keys) { $previous[$name] = [System.Environment]::GetEnvironmentVariable($name) }
+        $emulator = [hashtable]::Synchronized(@{ Process = $process; Info = $info; PreviousEnvironment = $previous })
+        # The watcher ends the emulator when PowerShell exits (see Transport.ps1 on how pwsh exits).
+        $emulator.Watcher = Start-AzTokenBridgeBackground -Script $script:EmulatorWatcherScript -Argument $emulator -Name 'AzTokenBridge.Emulator'
+        $state['Emulator'] = $emulator
+        $registered = $true
+        foreach ($name in $variables.Keys) { [System.Environment]::SetEnvironmentVariable($name, [string]$variables[$name]) }
+    } finally {
+        # Failed or stopped before it was registered: nobody else would ever end it.
+        if (-not $registered) { try { if (-not $process.HasExited) { $process.Kill($true) } } catch { } }
     }
-    $previous = @{}
-    foreach ($name in $variables.Keys) {
-        $previous[$name] = [System.Environment]::GetEnvironmentVariable($name)
-        [System.Environment]::SetEnvironmentVariable($name, [string]$variables[$name])
-    }
-    # The info object carries no secret: the client secret is only in AZURE_CLIENT_SECRET.
-    $info = [pscustomobject]@{
-        PSTypeName      = 'AzTokenBridge.EmulatorInfo'
-        ProcessId       = $process.Id
-        ArmEndpoint     = $raw.armEndpoint
-        AuthorityHost   = $raw.authorityHost
-        TenantId        = $raw.tenantId
-        SubscriptionId  = $raw.subscriptionId
-        ClientId        = $raw.clientId
-        ResourceGroup   = $raw.resourceGroup
-        ApimServiceName = $raw.apimServiceName
-        CaFile          = $raw.caFile
-        ControlEndpoint = $raw.controlEndpoint
-    }
-    $state['Emulator'] = [hashtable]::Synchronized(@{ Process = $process; Info = $info; PreviousEnvironment = $previous })
-    $PSCmdlet.WriteVerbose("AzTokenBridge: emulator started (process $($process.Id)) at $($raw.armEndpoint); this session now signs in to it.")
+    Write-AzTokenBridgeTrace $PSCmdlet ("AzTokenBridge: emulator started (process $($process.Id)) at $($raw.armEndpoint); this session now signs in to it.")
     $PSCmdlet.WriteObject($info)
 }

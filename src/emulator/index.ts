@@ -6,7 +6,7 @@
  *   aztokenbridge emulator [--port N] [--latency-ms N]
  *
  * prints exactly one JSON line (EmulatorInfo) on stdout, then serves until stdin reaches EOF or the
- * process gets SIGINT/SIGTERM. In-process: `startEmulator({ port: 0 })`.
+ * process gets SIGTERM (SIGINT too when stdin is a terminal: see ../lifecycle.ts). In-process: `startEmulator({ port: 0 })`.
  *
  * Layout:
  *   server.ts         HTTPS server, routing by first path segment, latency, faults, request log
@@ -22,6 +22,7 @@
  *   apim/             Microsoft.ApiManagement: service, users, user tokens (SAS), tenant access
  *   cert.ts, http.ts, faults.ts, requestLog.ts, util.ts
  */
+import { ignoreInterruptsWhileAttached } from "../lifecycle";
 import { once } from "events";
 import { promises as fs } from "fs";
 import type { AddressInfo } from "net";
@@ -239,7 +240,7 @@ export function parseEmulatorArgs(argv: string[]): ParsedEmulatorArgs {
 
 /**
  * `aztokenbridge emulator …`: one JSON line (EmulatorInfo) on stdout, nothing else there; serves until
- * stdin ends or SIGINT/SIGTERM, then exits 0. Bad arguments: message on stderr, exit code 2.
+ * stdin ends or SIGTERM (or SIGINT, when stdin is a terminal), then exits 0. Bad arguments: message on stderr, exit code 2.
  */
 export async function runEmulatorCli(argv: string[]): Promise<void> {
   const parsed = parseEmulatorArgs(argv);
@@ -267,7 +268,8 @@ export async function runEmulatorCli(argv: string[]): Promise<void> {
     process.stdin.once("end", done);
     process.stdin.once("close", done);
     process.stdin.once("error", done);
-    process.once("SIGINT", done);
+    // Started by the module (stdin a pipe), Ctrl+C in the user's terminal is not for us (see lifecycle.ts).
+    if (!ignoreInterruptsWhileAttached()) process.once("SIGINT", done);
     process.once("SIGTERM", done);
     process.stdin.resume(); // read (and discard) until EOF
   });

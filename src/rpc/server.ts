@@ -2,10 +2,12 @@
  * The JSON-RPC server over stdio (vscode-jsonrpc, Content-Length framing).
  * - Requests are handled concurrently and answered as each completes.
  * - $/cancelRequest aborts the handler's AbortSignal; the reply is RequestCancelled (-32800).
- * - The process exits when stdin ends (the module closed it, or PowerShell exited).
+ * - The process exits when stdin ends (the module closed it, or PowerShell exited); Ctrl+C in the
+ *   user's terminal does not end it (see lifecycle.ts).
  */
 import { CancellationToken, createMessageConnection, Logger, MessageConnection, ResponseError } from "vscode-jsonrpc/node";
 import { StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
+import { ignoreInterruptsWhileAttached } from "../lifecycle";
 import { BridgeErrorCodes } from "../protocol";
 import { toResponseError } from "./errors";
 import { METHODS } from "./methods";
@@ -45,6 +47,7 @@ export function startServer(): MessageConnection {
     });
   }
 
+  ignoreInterruptsWhileAttached();
   const exit = () => process.exit(0);
   connection.onClose(exit);
   process.stdin.on("end", exit);
