@@ -154,6 +154,23 @@ New-AzApiManagementUserToken -Context $context -UserId integration`,
     expect(await goneWithin([server, emulator], 2000)).toEqual([]);
   }, 120_000);
 
+  test("process exit (PowerShell killed outright) ends them too: their stdin closes", async () => {
+    const run = spawnPs(
+      `${IMPORT}
+$emu = Start-AzTokenBridgeEmulator
+$context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+$null = New-AzApiManagementUserToken -Context $context -UserId integration
+${PRINT_PIDS}
+while ($true) { [System.Threading.Thread]::Sleep(100) }`,
+      { env: CLEAN_ENV, timeoutMs: 60_000 },
+    );
+    await run.waitForOutput(/^pids /m, 60_000);
+    const [{ server, emulator }] = pidsFrom(run.output().stdout);
+    run.child.kill("SIGKILL");
+    await run.result;
+    expect(await goneWithin([server, emulator], 2000)).toEqual([]);
+  }, 90_000);
+
   test("Remove-Module ends the server and the emulator the module started, at once", async () => {
     const r = await runPs(
       `${IMPORT}
