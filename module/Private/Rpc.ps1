@@ -124,8 +124,8 @@ function Write-AzTokenBridgeTrace {
 }
 
 function Invoke-AzTokenBridgeRpc {
-    # Calls one server method. Returns @{ Result; Failure }: Result is the method's result as
-    # PowerShell values; Failure an exception (a JSON-RPC error carries it in
+    # Calls one server method and waits for its answer. Returns @{ Result; Failure }: Result is the
+    # method's result as PowerShell values; Failure an exception (a JSON-RPC error carries it in
     # Data['AzTokenBridge.RpcError']; see New-AzTokenBridgeErrorRecord).
     #
     # Expected failures are returned, not thrown: an exception thrown and caught inside a script
@@ -139,33 +139,77 @@ function Invoke-AzTokenBridgeRpc {
         # The cmdlet's -DefaultProfile (a hashtable or an Az context), if any.
         $DefaultProfile
     )
-    $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
-    if ($callContext -is [System.Exception]) { return @{ Result = $null; Failure = $callContext } }
-    $Params['context'] = $callContext
-    $debugOn = $null -ne $Cmdlet -and $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore'
-    $sw = [System.Diagnostics.Stopwatch]::StartNew()
-    $conn = $null; $id = 0L; $tcs = $null; $sent = $false; $failure = $null
-    for ($attempt = 1; $attempt -le 2 -and -not $sent; $attempt++) {
+    $request = Send-AzTokenBridgeRequest -Cmdlet $Cmdlet -Method $Method -Params $Params -DefaultProfile $DefaultProfile
+    Receive-AzTokenBridgeResponse -Cmdlet $Cmdlet -Request $request
+}
+
+function Send-AzTokenBridgeRequest {
+    # Sends one request and returns at once with the request in flight: a hashtable that
+    # Receive-AzTokenBridgeResponse waits on (or Stop-AzTokenBridgeRequest cancels). A failure to
+    # send is kept in it (Failure) and reported by Receive-AzTokenBridgeResponse.
+    param(
+        [System.Management.Automation.PSCmdlet]$Cmdlet,
+        [Parameter(Mandatory)][string]$Method,
+        [System.Collections.IDictionary]$Params = @{},
+        $DefaultProfile,
+        # The call context, when the caller captured it once for many requests; else read now.
+        $CallContext
+    )
+    $request = @{ Method = $Method; Conn = $null; Id = 0L; Task = $null; Failure = $null; Stopwatch = [System.Diagnostics.Stopwatch]::StartNew() }
+    $request.DebugOn = $null -ne $Cmdlet -and $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore'
+    if ($null -eq $CallContext) { $CallContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile }
+    if ($CallContext -is [System.Exception]) { $request.Failure = $CallContext; return $request }
+    $Params['context'] = $CallContext
+    for ($attempt = 1; $attempt -le 2; $attempt++) {
         $conn = Get-AzTokenBridgeConnection -Cmdlet $Cmdlet
-        if ($conn -is [System.Exception]) { return @{ Result = $null; Failure = $conn } }
+        if ($conn -is [System.Exception]) { $request.Failure = $conn; return $request }
         $id = New-AzTokenBridgeRequestId $conn
         $body = ConvertTo-AzTokenBridgeJsonBytes ([ordered]@{ jsonrpc = '2.0'; id = $id; method = $Method; params = $Params })
-        if ($debugOn) { $Cmdlet.WriteDebug("AzTokenBridge → $(Get-AzTokenBridgeRedactedText $body)") }
+        if ($request.DebugOn) { $Cmdlet.WriteDebug("AzTokenBridge → $(Get-AzTokenBridgeRedactedText $body)") }
         $tcs = [System.Threading.Tasks.TaskCompletionSource[object]]::new([System.Threading.Tasks.TaskCreationOptions]::RunContinuationsAsynchronously)
         $conn.Pending[$id] = $tcs
         $failure = Send-AzTokenBridgeFrame $conn $body
-        if ($null -eq $failure) { $sent = $true; break }
+        if ($null -eq $failure) {
+            $request.Conn = $conn; $request.Id = $id; $request.Task = $tcs.Task; $request.Failure = $null
+            return $request
+        }
         # The server died before it got the request: nothing was done, so start a new one and send again once.
         $null = $conn.Pending.TryRemove($id, [ref]$null)
         $conn.Dead = $true
+        $request.Failure = $failure
     }
-    if (-not $sent) { return @{ Result = $null; Failure = $failure } }
+    $request
+}
 
-    $task = $tcs.Task
+function Test-AzTokenBridgeRequestDone {
+    # Whether Receive-AzTokenBridgeResponse would return at once.
+    param($Request)
+    $null -ne $Request.Failure -or $Request.Task.IsCompleted -or $Request.Conn.Dead
+}
+
+function Stop-AzTokenBridgeRequest {
+    # Cancels a request still in flight: the server drops it ($/cancelRequest) and aborts its HTTP call.
+    param($Request)
+    if ($null -eq $Request.Conn) { return }
+    $conn = $Request.Conn
+    if ($conn.Pending.TryRemove($Request.Id, [ref]$null) -and -not $conn.Dead) {
+        $null = Send-AzTokenBridgeFrame $conn (ConvertTo-AzTokenBridgeJsonBytes ([ordered]@{ jsonrpc = '2.0'; method = '$/cancelRequest'; params = @{ id = $Request.Id } }))
+    }
+}
+
+function Receive-AzTokenBridgeResponse {
+    # Waits for the answer to a request from Send-AzTokenBridgeRequest, in short slices so that a
+    # stop gets through (and cancels the request). Returns @{ Result; Failure }.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [Parameter(Mandatory)]$Request)
+    $Method = $Request.Method
+    $failure = $Request.Failure
+    if ($null -ne $failure) { return @{ Result = $null; Failure = $failure } }
+    $conn = $Request.Conn
+    $task = $Request.Task
     $completed = $false
     try {
         while (-not $task.AsyncWaitHandle.WaitOne(100)) {
-            if (($conn.Dead -or $conn.ReaderResult.IsCompleted) -and $conn.Pending.TryRemove($id, [ref]$null)) {
+            if (($conn.Dead -or $conn.ReaderResult.IsCompleted) -and $conn.Pending.TryRemove($Request.Id, [ref]$null)) {
                 $reason = $conn.DeathReason
                 if (-not $reason) { $reason = "The AzTokenBridge reader stopped: $($conn.Reader.InvocationStateInfo.Reason)" }
                 $failure = [System.IO.IOException]::new($reason)
@@ -174,14 +218,10 @@ function Invoke-AzTokenBridgeRpc {
         }
         $completed = $true
     } finally {
-        if (-not $completed) {
-            # Stopped (Ctrl+C, a downstream Select-Object -First): tell the server to drop the call.
-            if ($conn.Pending.TryRemove($id, [ref]$null) -and -not $conn.Dead) {
-                $null = Send-AzTokenBridgeFrame $conn (ConvertTo-AzTokenBridgeJsonBytes ([ordered]@{ jsonrpc = '2.0'; method = '$/cancelRequest'; params = @{ id = $id } }))
-            }
-        }
+        # Stopped (Ctrl+C, a downstream Select-Object -First): tell the server to drop the call.
+        if (-not $completed) { Stop-AzTokenBridgeRequest $Request }
     }
-    $elapsed = [Math]::Round($sw.Elapsed.TotalMilliseconds, 1)
+    $elapsed = [Math]::Round($Request.Stopwatch.Elapsed.TotalMilliseconds, 1)
     if ($null -eq $failure -and $task.IsFaulted) { $failure = $task.Exception.InnerException }
     if ($null -ne $failure) {
         Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method failed in $elapsed ms."
@@ -190,7 +230,7 @@ function Invoke-AzTokenBridgeRpc {
     $doc = $task.Result
     try {
         $root = $doc.RootElement
-        if ($debugOn) { $Cmdlet.WriteDebug("AzTokenBridge ← $(Get-AzTokenBridgeRedactedText ([System.Text.Encoding]::UTF8.GetBytes($root.GetRawText())))") }
+        if ($Request.DebugOn) { $Cmdlet.WriteDebug("AzTokenBridge ← $(Get-AzTokenBridgeRedactedText ([System.Text.Encoding]::UTF8.GetBytes($root.GetRawText())))") }
         $errorElement = [System.Text.Json.JsonElement]::new()
         if ($root.TryGetProperty('error', [ref]$errorElement)) {
             Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method failed in $elapsed ms."

@@ -24,6 +24,10 @@ function New-AzApiManagementUserToken {
     Expiry of the Token. If not specified, the token is created to expire after 8 hours. This
     parameter is optional. A local time is converted to UTC; a time without a kind is taken as UTC.
 
+    .PARAMETER ThrottleLimit
+    AzTokenBridge's own (not in Az): how many requests may be in flight at once when inputs are
+    piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Tokens are written in input order.
+
     .EXAMPLE
     $context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
     $gitAccess=Get-AzApiManagementTenantAccess -Context $context
@@ -68,8 +72,18 @@ function New-AzApiManagementUserToken {
         [datetime]$Expiry,
 
         [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
-        $DefaultProfile
+        $DefaultProfile,
+
+        # Requests in flight at once when inputs are piped (AzTokenBridge; not in Az). Default:
+        # $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+        [ValidateRange(1, 256)]
+        [int]$ThrottleLimit
     )
+    begin {
+        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit
+        # The sign-in context is read once per invocation, not per input.
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
+    }
     process {
         # As Az.ApiManagement: the expiry defaults to UtcNow + 8 h, computed now; the output echoes
         # the caller's DateTime unchanged; on the wire a local time is converted to UTC and a time
@@ -85,14 +99,29 @@ function New-AzApiManagementUserToken {
         $params['userId'] = $UserId
         $params['keyType'] = $keyTypeName
         $params['expiry'] = $wireExpiry.ToString('o', [cultureinfo]::InvariantCulture)
-        $call = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'apim/newUserToken' -Params $params -DefaultProfile $DefaultProfile
-        if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $call.Failure -Target $UserId; return }
-        $PSCmdlet.WriteObject([pscustomobject]@{
-            PSTypeName  = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken'
-            UserId      = $UserId
-            TokenExpiry = $tokenExpiry
-            KeyType     = $keyTypeName
-            UserToken   = [string]$call.Result.userToken
-        })
+        foreach ($item in (Wait-AzTokenBridgeWindowRoom $PSCmdlet $window)) { Write-AzTokenBridgeUserToken $PSCmdlet $item }
+        $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'apim/newUserToken' -Params $params -CallContext $callContext
+        $state = @{ UserId = $UserId; TokenExpiry = $tokenExpiry; KeyType = $keyTypeName }
+        foreach ($item in (Add-AzTokenBridgeWindowItem $PSCmdlet $window $request $state)) { Write-AzTokenBridgeUserToken $PSCmdlet $item }
     }
+    end {
+        foreach ($item in (Complete-AzTokenBridgeWindow $PSCmdlet $window)) { Write-AzTokenBridgeUserToken $PSCmdlet $item }
+    }
+    clean {
+        Stop-AzTokenBridgeWindow $window
+    }
+}
+
+function Write-AzTokenBridgeUserToken {
+    # One answered input of New-AzApiManagementUserToken: its token, or its error.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
+    $state = $Item.State
+    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $state.UserId; return }
+    $Cmdlet.WriteObject([pscustomobject]@{
+        PSTypeName  = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken'
+        UserId      = $state.UserId
+        TokenExpiry = $state.TokenExpiry
+        KeyType     = $state.KeyType
+        UserToken   = [string]$Item.Call.Result.userToken
+    })
 }

@@ -31,6 +31,8 @@ export interface FaultSpec {
   body?: unknown;
   /** Destroy the connection instead of answering. */
   reset?: boolean;
+  /** Answer after this many ms instead of the emulator's latency (e.g. one fast failure among slow calls). */
+  latencyMs?: number;
 }
 
 export interface FaultRecord extends FaultSpec {
@@ -71,6 +73,10 @@ export function parseFaultSpec(value: unknown): FaultParse {
   if (retryAfter !== undefined && !(typeof retryAfter === "number" && Number.isInteger(retryAfter) && retryAfter >= 0)) {
     return { ok: false, message: "'retryAfterSeconds' must be an integer >= 0." };
   }
+  const latencyMs = value.latencyMs;
+  if (latencyMs !== undefined && !(typeof latencyMs === "number" && Number.isInteger(latencyMs) && latencyMs >= 0 && latencyMs <= 600_000)) {
+    return { ok: false, message: "'latencyMs' must be an integer from 0 to 600000." };
+  }
   return {
     ok: true,
     spec: {
@@ -84,6 +90,7 @@ export function parseFaultSpec(value: unknown): FaultParse {
       count,
       body: value.body,
       reset,
+      latencyMs: latencyMs as number | undefined,
     },
   };
 }

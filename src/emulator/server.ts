@@ -120,7 +120,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
             : jsonResponse(500, { error: "server_error", error_description: "The emulator failed to process the request." });
     }
   }
-  const latencyMs = deps.latency.ms;
+  const latencyMs = fault?.latencyMs ?? deps.latency.ms;
   if (latencyMs > 0) {
     // The client may give up while the answer waits out its latency (a cancelled call): then
     // nothing is written and the log says so (`clientAborted`), which tests of cancellation read.

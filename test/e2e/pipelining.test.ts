@@ -1,0 +1,198 @@
+/**
+ * Pipelining (issue D): a cmdlet sends each input's request in `process` and returns for the next
+ * input, keeps up to -ThrottleLimit requests in flight, and writes the answers in input order.
+ * Concurrency is asserted from the emulator's request log (arrival time + duration of each
+ * request), not from wall-clock timings.
+ */
+import * as fs from "node:fs";
+import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
+import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { PsResult, runPs, spawnPs } from "../support/pshost";
+
+let emulator: EmulatorProcess;
+
+beforeAll(async () => {
+  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
+  emulator = await startEmulatorProcess();
+});
+afterAll(async () => emulator?.stop());
+beforeEach(async () => {
+  await emulator.control("DELETE", "/faults");
+  await emulator.control("PUT", "/latency", { ms: 0 });
+});
+
+/** Imports the module, makes a context, reads the 25 demo users; helpers Input and Set-EmulatorLatency. */
+function prelude(): string {
+  const CONTROL = emulator.info.controlEndpoint;
+  return `Import-Module '${MODULE_MANIFEST}'
+$context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+# The 25 demo users as objects with a UserId property (UserId binds by property name, as in Az).
+$users = @(Get-AzApiManagementUser -Context $context)
+$ids = @($users | ForEach-Object UserId)
+function Input([string[]]$Id) { foreach ($i in $Id) { [pscustomobject]@{ UserId = $i } } }
+# The emulator's latency, set from the script once the session has signed in and read the users.
+function Set-EmulatorLatency([int]$Ms) {
+    $handler = [System.Net.Http.HttpClientHandler]::new()
+    $handler.ServerCertificateCustomValidationCallback = [System.Net.Http.HttpClientHandler]::DangerousAcceptAnyServerCertificateValidator
+    $client = [System.Net.Http.HttpClient]::new($handler)
+    try { $null = $client.PutAsync('${CONTROL}/latency', [System.Net.Http.StringContent]::new("{""ms"":$Ms}", [System.Text.Encoding]::UTF8, 'application/json')).GetAwaiter().GetResult() }
+    finally { $client.Dispose() }
+}
+`;
+}
+
+function ps(script: string, opts: { json?: boolean; timeoutMs?: number } = { json: true }): Promise<PsResult> {
+  return runPs(`${prelude()}${script}`, {
+    json: opts.json,
+    timeoutMs: opts.timeoutMs ?? 90_000,
+    env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined, AZTOKENBRIDGE_THROTTLE_LIMIT: undefined },
+  });
+}
+
+const tokenRequests = (log: RequestLogEntry[]) => log.filter((x) => /\/users\/[^/]+\/token$/.test(x.path));
+
+/** The most token requests the emulator was serving at the same moment. */
+function maxInFlight(log: RequestLogEntry[]): number {
+  const edges: [number, number][] = [];
+  for (const x of tokenRequests(log)) {
+    const start = Date.parse(x.time);
+    edges.push([start, 1], [start + x.durationMs, -1]);
+  }
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]); // an end before a start at the same instant
+  let now = 0;
+  let max = 0;
+  for (const [, d] of edges) max = Math.max(max, (now += d));
+  return max;
+}
+
+async function latency(ms: number): Promise<void> {
+  await emulator.control("PUT", "/latency", { ms });
+  await emulator.control("DELETE", "/requests");
+}
+
+describe("New-AzApiManagementUserToken in a pipeline", () => {
+  test("keeps -ThrottleLimit requests in flight and writes the tokens in input order", async () => {
+    await latency(300);
+    const r = await ps(`$users + $users | New-AzApiManagementUserToken -Context $context -ThrottleLimit 8 | ForEach-Object UserId`);
+    expect(r.errors).toEqual([]);
+    const users = (await ps(`$ids`)).objects;
+    expect(users).toHaveLength(25);
+    expect(r.objects).toEqual([...users, ...users]);
+    const log = await emulator.requestLog();
+    expect(tokenRequests(log)).toHaveLength(50);
+    expect(maxInFlight(log)).toBe(8);
+  });
+
+  test("the default window is 16, and $env:AZTOKENBRIDGE_THROTTLE_LIMIT sets the session's; -ThrottleLimit 1 is one at a time", async () => {
+    await latency(300);
+    const byDefault = await ps(`$users | New-AzApiManagementUserToken -Context $context | ForEach-Object UserId`);
+    expect(byDefault.objects).toHaveLength(25);
+    expect(maxInFlight(await emulator.requestLog())).toBe(16);
+
+    await latency(100);
+    const session = await ps(`$env:AZTOKENBRIDGE_THROTTLE_LIMIT = '3'
+$users | New-AzApiManagementUserToken -Context $context | ForEach-Object UserId`);
+    expect(session.objects).toHaveLength(25);
+    expect(maxInFlight(await emulator.requestLog())).toBe(3);
+
+    await latency(50);
+    const one = await ps(`$users[0..5] | New-AzApiManagementUserToken -Context $context -ThrottleLimit 1 | ForEach-Object UserId`);
+    expect(one.objects).toHaveLength(6);
+    expect(maxInFlight(await emulator.requestLog())).toBe(1);
+  });
+
+  test("streams: the first tokens are written while later inputs are still to come", async () => {
+    await latency(50);
+    const r = await ps(
+      `& { foreach ($u in $users) { [Console]::Out.WriteLine("in $($u.UserId)"); $u } } |
+    New-AzApiManagementUserToken -Context $context -ThrottleLimit 4 |
+    ForEach-Object { [Console]::Out.WriteLine("out $($_.UserId)") }`,
+      { json: false },
+    );
+    expect(r.stderr).toBe("");
+    const lines = r.stdout.split("\n").filter((l) => /^(in|out) /.test(l));
+    expect(lines.filter((l) => l.startsWith("out "))).toHaveLength(25);
+    // With a window of 4, the 5th input waits for the 1st answer: "out <first>" comes before "in <sixth>".
+    const firstOut = lines.findIndex((l) => l.startsWith("out "));
+    const sixthIn = lines.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith("in "))[5][1];
+    expect(firstOut).toBeLessThan(sixthIn);
+    expect(lines[firstOut]).toBe(`out ${lines[0].slice(3)}`);
+  });
+
+  test("an input that fails gets its own error (TargetObject = that input); the others go on, in order", async () => {
+    await latency(50);
+    const r = await ps(`@($users[0]; Input nosuchuser; $users[1]; Input nosuchuser2; $users[2]) | New-AzApiManagementUserToken -Context $context -ThrottleLimit 4 -ErrorVariable failed -ErrorAction SilentlyContinue | ForEach-Object UserId
+[pscustomobject]@{ Failed = @($failed | ForEach-Object { [string]$_.TargetObject }) }`);
+    expect(r.errors).toEqual([]);
+    const users = (await ps(`$ids[0..2]`)).objects;
+    expect(r.objects.slice(0, 3)).toEqual(users);
+    expect(r.objects[3].Failed).toEqual(["nosuchuser", "nosuchuser2"]);
+    expect(r.objects).toHaveLength(4);
+  });
+
+  test("-ErrorAction Stop ends at the failing input and cancels what is still in flight", async () => {
+    // Every call takes 10 s but the first, a 404 after 1 s: when it is written (and stops the
+    // pipeline), the 7 requests sent behind it are in flight.
+    await latency(0);
+    await emulator.control("POST", "/faults", { match: { service: "arm", pathContains: "/users/nosuchuser/token" }, status: 404, latencyMs: 1000 });
+    const r = await ps(`Set-EmulatorLatency 10000
+try {
+    @(Input nosuchuser) + $users[0..9] | New-AzApiManagementUserToken -Context $context -ThrottleLimit 8 -ErrorAction Stop | ForEach-Object UserId
+} catch { [pscustomobject]@{ Stopped = [string]$_.TargetObject } }
+Set-EmulatorLatency 0`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual([{ $typeNames: expect.any(Array), Stopped: "nosuchuser" }]);
+    const log = tokenRequests(await emulator.requestLog());
+    expect(log.filter((x) => !x.path.includes("nosuchuser"))).toHaveLength(7);
+    expect(log.filter((x) => !x.path.includes("nosuchuser")).every((x) => x.clientAborted)).toBe(true);
+  });
+
+  test("Ctrl+C during a piped batch cancels every request in flight", async () => {
+    const run = spawnPs(
+      `${prelude()}[Console]::Out.WriteLine('ready')
+$null = [Console]::In.ReadLine()
+[Console]::Out.WriteLine('piping')
+$users | New-AzApiManagementUserToken -Context $context -ThrottleLimit 6`,
+      { env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined }, timeoutMs: 60_000, keepStdinOpen: true },
+    );
+    await run.waitForOutput("ready", 30_000);
+    await latency(20_000);
+    run.child.stdin!.end("go\n");
+    await run.waitForOutput("piping", 10_000);
+    await new Promise((res) => setTimeout(res, 1500));
+    run.child.kill("SIGINT");
+    const r = await run.result;
+    expect(r.code).toBe(1);
+    // Within the emulator's 20 s latency, all 6 were cancelled: their clients left.
+    await emulator.control("PUT", "/latency", { ms: 0 });
+    for (let i = 0; i < 100 && tokenRequests(await emulator.requestLog()).length < 6; i++) await new Promise((res) => setTimeout(res, 100));
+    const log = tokenRequests(await emulator.requestLog());
+    expect(log).toHaveLength(6);
+    expect(log.every((x) => x.clientAborted)).toBe(true);
+  }, 90_000);
+
+  test("several runspaces pipe at once through the one server and each gets its own answers", async () => {
+    await latency(30);
+    const r = await ps(`$manifest = '${MODULE_MANIFEST}'
+1..4 | ForEach-Object -ThrottleLimit 4 -Parallel {
+    Import-Module $using:manifest
+    $c = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+    # Each worker asks for its own expiry, which is part of every token it gets back.
+    $expiry = [datetime]::UtcNow.Date.AddDays($_ + 1)
+    $stamp = $expiry.ToString('yyyyMMddHHmm')
+    $tokens = @($using:users | New-AzApiManagementUserToken -Context $c -Expiry $expiry -ThrottleLimit 5)
+    [pscustomobject]@{
+        Worker  = $_
+        InOrder = ($tokens.UserId -join ',') -eq ($using:ids -join ',')
+        Foreign = @($tokens | Where-Object { $p = $_.UserToken -split '&'; $p[0] -ne $_.UserId -or $p[1] -ne $stamp }).Count
+    }
+}`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects.map((o) => [o.Worker, o.InOrder, o.Foreign]).sort()).toEqual([
+      [1, true, 0],
+      [2, true, 0],
+      [3, true, 0],
+      [4, true, 0],
+    ]);
+  });
+});
