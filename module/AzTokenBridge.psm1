@@ -10,6 +10,7 @@ $script:ModuleRoot = $PSScriptRoot
 . $PSScriptRoot/Private/Errors.ps1
 . $PSScriptRoot/Private/Apim.ps1
 . $PSScriptRoot/Private/Completers.ps1
+. $PSScriptRoot/Private/Acr.ps1
 
 . $PSScriptRoot/Public/New-AzApiManagementContext.ps1
 . $PSScriptRoot/Public/Get-AzApiManagementTenantAccess.ps1
@@ -18,6 +19,7 @@ $script:ModuleRoot = $PSScriptRoot
 . $PSScriptRoot/Public/New-AzApiManagementUserToken.ps1
 . $PSScriptRoot/Public/Start-AzTokenBridgeEmulator.ps1
 . $PSScriptRoot/Public/Stop-AzTokenBridgeEmulator.ps1
+. $PSScriptRoot/Public/New-AzContainerRegistryToken.ps1
 
 Register-AzTokenBridgeCompleters
 
