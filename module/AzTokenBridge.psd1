@@ -16,6 +16,9 @@
         'Start-AzTokenBridgeEmulator'
         'Stop-AzTokenBridgeEmulator'
         'New-AzContainerRegistryToken'
+        'Get-AzContainerRegistryToken'
+        'Get-AzContainerRegistryScopeMap'
+        'New-AzContainerRegistryCredentials'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

@@ -20,6 +20,9 @@ $script:ModuleRoot = $PSScriptRoot
 . $PSScriptRoot/Public/Start-AzTokenBridgeEmulator.ps1
 . $PSScriptRoot/Public/Stop-AzTokenBridgeEmulator.ps1
 . $PSScriptRoot/Public/New-AzContainerRegistryToken.ps1
+. $PSScriptRoot/Public/Get-AzContainerRegistryToken.ps1
+. $PSScriptRoot/Public/Get-AzContainerRegistryScopeMap.ps1
+. $PSScriptRoot/Public/New-AzContainerRegistryCredentials.ps1
 
 Register-AzTokenBridgeCompleters
 

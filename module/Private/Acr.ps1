@@ -299,3 +299,53 @@ function Invoke-AzTokenBridgeAcrGeneratePasswords {
     }
     @{ Passwords = $passwords.ToArray() }
 }
+
+function Get-AzTokenBridgeAcrRegistryItem {
+    # Shared by Get-AzContainerRegistryToken and Get-AzContainerRegistryScopeMap (they differ in the
+    # collection only): one item (-Name or -InputObject) or the registry's list. Returns the wire
+    # items; failures are written as the caller's errors.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [ValidateSet('Token', 'ScopeMap')][string]$Kind, [System.Collections.IDictionary]$Bound, $DefaultProfile)
+    $leaf = "$($Kind)Name"
+    $wireLeaf = if ($Kind -eq 'Token') { 'tokenName' } else { 'scopeMapName' }
+    if ($Cmdlet.ParameterSetName -eq 'GetViaIdentity') {
+        $identity = Resolve-AzTokenBridgeAcrIdentity $Bound['InputObject'] -Leaf $leaf -Collection $(if ($Kind -eq 'Token') { 'tokens' } else { 'scopeMaps' })
+        if ($identity -is [System.Management.Automation.ErrorRecord]) { $Cmdlet.WriteError($identity); return }
+        $params = @{ resourceGroupName = $identity.ResourceGroupName; registryName = $identity.RegistryName; subscriptionId = $identity.SubscriptionId; $wireLeaf = $identity[$leaf] }
+        $target = $Bound['InputObject']
+    } else {
+        $params = @{ resourceGroupName = [string]$Bound['ResourceGroupName']; registryName = [string]$Bound['RegistryName'] }
+        if ($Bound.ContainsKey('SubscriptionId')) { $params['subscriptionId'] = [string]$Bound['SubscriptionId'] }
+        if ($Bound.ContainsKey('Name')) { $params[$wireLeaf] = [string]$Bound['Name'] }
+        $target = if ($Bound.ContainsKey('Name')) { [string]$Bound['Name'] } else { [string]$Bound['RegistryName'] }
+    }
+    $call = if ($Kind -eq 'Token') {
+        Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/getTokens' -Params $params -DefaultProfile $DefaultProfile
+    } else {
+        Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/getScopeMaps' -Params $params -DefaultProfile $DefaultProfile
+    }
+    if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $call.Failure -Target $target; return }
+    if ($Kind -eq 'Token') { @($call.Result.tokens) } else { @($call.Result.scopeMaps) }
+}
+
+function ConvertTo-AzTokenBridgeAcrCredential {
+    # GenerateCredentialsResult → PSContainerRegistryCredential (Username, Password, Password2), the
+    # passwords matched by name (Az takes them by position), plus every generated entry in Passwords.
+    param($Result)
+    $entries = foreach ($p in @($Result.passwords)) {
+        if ($null -eq $p) { continue }
+        $o = [pscustomobject][ordered]@{ Name = $p.name; CreationTime = ConvertFrom-AzTokenBridgeWireDate $p.creationTime; Expiry = ConvertFrom-AzTokenBridgeWireDate $p.expiry; Value = $p.value }
+        $o.psobject.TypeNames.Insert(0, "$script:AcrModels.Api20220201Preview.ITokenPassword")
+        $o
+    }
+    $value = { param($n) foreach ($e in @($entries)) { if ($e -and $e.Name -eq $n) { return [string]$e.Value } }; '' }
+    $o = [pscustomobject][ordered]@{
+        Username  = [string]$Result.username
+        Password  = & $value 'password1'
+        Password2 = & $value 'password2'
+        Passwords = [object[]]@($entries)
+    }
+    $o.psobject.TypeNames.Insert(0, "$script:AcrModels.PSContainerRegistryCredential")
+    $display = [System.Management.Automation.PSPropertySet]::new('DefaultDisplayPropertySet', [string[]]@('Username', 'Password', 'Password2'))
+    $o.psobject.Members.Add([System.Management.Automation.PSMemberSet]::new('PSStandardMembers', [System.Management.Automation.PSMemberInfo[]]@($display)))
+    $o
+}

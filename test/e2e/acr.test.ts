@@ -361,3 +361,126 @@ $jobs.Count; $jobs | Receive-Job -Wait -AutoRemoveJob | ForEach-Object Name`,
     expect(r.objects.slice(12).sort()).toEqual([`${a}-1`, `${a}-2`]);
   });
 });
+
+describe("around the token: scope maps, tokens, passwords", () => {
+  const SCOPE_MAP_TYPE = "Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.Api20220201Preview.IScopeMap";
+  const CREDENTIAL_TYPE = "Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.PSContainerRegistryCredential";
+  const VALUE = /^[A-Za-z0-9+/=]{32}$/;
+
+  test("Get-AzContainerRegistryScopeMap: the list (table), one by name, by InputObject; its Id feeds -ScopeMapId", async () => {
+    const name = fresh();
+    const r = await ps(
+      `Get-AzContainerRegistryScopeMap -RegistryName lnxcr -ResourceGroupName lnxtest | Out-Default
+$all = Get-AzContainerRegistryScopeMap -RegistryName lnxcr -ResourceGroupName lnxtest
+$all.Count; $all[0].PSObject.TypeNames[0]
+$m = Get-AzContainerRegistryScopeMap -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapName _repositories_pull
+$m.Id; $m.TypePropertiesType; $m.Action -join ','
+(Get-AzContainerRegistryScopeMap -InputObject @{ SubscriptionId = '${SUB}'; ResourceGroupName = 'lnxtest'; RegistryName = 'lnxcr'; ScopeMapName = 'newmap' }).Id
+# Piping scope maps: a token for each chosen map.
+Get-AzContainerRegistryScopeMap -RegistryName lnxcr -ResourceGroupName lnxtest -Name newmap |
+    ForEach-Object { New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $_.Id } |
+    ForEach-Object { $_.ScopeMapId }`,
+      { json: true },
+    );
+    expect(r.errors).toEqual([]);
+    const host = r.records.filter((x) => x.kind === "host").map((x) => x.text).join("");
+    expect(host).toMatch(/Name\s+TypePropertiesType\s+ProvisioningState\s+Description/);
+    expect(host).toMatch(/_repositories_pull\s+SystemDefined\s+Succeeded\s+Can pull any repository of the registry/);
+    expect(host).toMatch(/newmap\s+UserDefined\s+Succeeded/);
+    expect(r.objects).toEqual([
+      4, SCOPE_MAP_TYPE,
+      `${REG_ID}/scopeMaps/_repositories_pull`, "SystemDefined", "repositories/*/content/read",
+      MAP_ID,
+      MAP_ID,
+    ]);
+  });
+
+  test("Get-AzContainerRegistryToken: the list, one by name, tokens piped as InputObject; 404 as an ErrorRecord", async () => {
+    const [a, b] = [fresh("a"), fresh("b")];
+    const r = await ps(
+      `$null = New-AzContainerRegistryToken -Name ${a} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map
+$null = New-AzContainerRegistryToken -Name ${b} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -Status disabled
+$names = (Get-AzContainerRegistryToken -RegistryName lnxcr -ResourceGroupName lnxtest).Name
+$names -contains '${a}'; $names -contains '${b}'
+$t = Get-AzContainerRegistryToken -RegistryName lnxcr -ResourceGroupName lnxtest -TokenName ${b}
+$t.PSObject.TypeNames[0]; $t.Status
+$t | Get-AzContainerRegistryToken | ForEach-Object Name
+"${REG_ID}/tokens/${a}" | Get-AzContainerRegistryToken | ForEach-Object Name
+Get-AzContainerRegistryToken -RegistryName lnxcr -ResourceGroupName lnxtest -Name nosuchtoken`,
+      { json: true },
+    );
+    expect(r.objects).toEqual([true, true, TOKEN_TYPE, "disabled", b, a]);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0].fullyQualifiedErrorId).toBe("ResourceNotFound,Get-AzContainerRegistryToken");
+    expect(r.errors[0].category).toBe("ObjectNotFound");
+    expect(r.errors[0].exceptionMessage).toMatch(/Error Message: The resource nosuchtoken could not be found\.\r?\nRequest Id: [0-9a-f-]{36}/);
+  });
+
+  test("New-AzContainerRegistryCredentials: both passwords once, one by -Name with -Expiry, a token piped by its Id; -WhatIf; no values in -Debug", async () => {
+    const name = fresh();
+    const r = await ps(
+      `$t = New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map
+$c = New-AzContainerRegistryCredentials -RegistryName lnxcr -ResourceGroupName lnxtest -TokenId $t.Id
+$c
+$two = $t | New-AzContainerRegistryCredentials -RegistryName lnxcr -ResourceGroupName lnxtest -Name password2 -Expiry ([datetime]::new(2030, 1, 1, 0, 0, 0, [System.DateTimeKind]::Utc)) -Verbose -Debug
+$two.Username; $two.Password; $two.Passwords.Count; $two.Passwords[0].Name; $two.Passwords[0].Expiry.ToString('o')
+New-AzContainerRegistryCredentials -RegistryName lnxcr -ResourceGroupName lnxtest -TokenId $t.Id -WhatIf
+# The token keeps the metadata only.
+$after = Get-AzContainerRegistryToken -RegistryName lnxcr -ResourceGroupName lnxtest -Name ${name}
+($after.CredentialsPassword | ForEach-Object { "$($_.Name)=$([string]::IsNullOrEmpty($_.Value))" }) -join ','
+($after.CredentialsPassword | Where-Object Name -eq 'password2').Expiry.ToString('o')`,
+      { json: true },
+    );
+    expect(r.errors).toEqual([]);
+    const [c, user2, password2Empty, count, pname, expiry, metadata, expiry2] = r.objects;
+    expect(c.$typeNames[0]).toBe(CREDENTIAL_TYPE);
+    expect(c.Username).toBe(name);
+    expect(c.Password).toMatch(VALUE);
+    expect(c.Password2).toMatch(VALUE);
+    expect(c.Password).not.toBe(c.Password2);
+    expect([user2, password2Empty, count, pname, expiry]).toEqual([name, "", 1, "password2", "2030-01-01T00:00:00.0000000Z"]);
+    expect(metadata).toBe("password1=True,password2=True");
+    expect(expiry2).toBe("2030-01-01T00:00:00.0000000Z");
+    const debug = r.records.filter((x) => x.kind === "debug").map((x) => x.message).join("\n");
+    expect(debug).toMatch(/acr\/generateCredentials/);
+    expect(debug).toMatch(/"value":"\*\*\*"/);
+    const host = r.records.filter((x) => x.kind === "host").map((x) => x.text).join("");
+    expect(host).toContain(`What if: Performing the operation "New-AzContainerRegistryCredentials_GenerateExpanded" on target "Call remote 'RegistriesGenerateCredentials' operation".`);
+    const log = await emulator.requestLog();
+    expect(log.filter((e) => e.path.endsWith("/generateCredentials")).map((e) => e.passwordNames)).toEqual(["password1,password2", "password2"]);
+    // The values appear in no log line and no debug message.
+    for (const v of [c.Password, c.Password2]) {
+      expect(debug).not.toContain(v);
+      expect(JSON.stringify(log)).not.toContain(v);
+    }
+  });
+
+  test("-GeneratePassword: the token and its passwords in one step (both, or those named with their expiry); not with -NoWait", async () => {
+    const [a, b] = [fresh("a"), fresh("b")];
+    const r = await ps(
+      `# One pipeline: the pull scope map → a token with both passwords.
+$t = Get-AzContainerRegistryScopeMap -RegistryName lnxcr -ResourceGroupName lnxtest -Name _repositories_pull |
+    ForEach-Object { New-AzContainerRegistryToken -Name ${a} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $_.Id -GeneratePassword }
+$t.PSObject.TypeNames[0]; $t.ProvisioningState
+$t.CredentialsPassword | ForEach-Object { $_.Name; $_.Value }
+$one = New-AzContainerRegistryToken -Name ${b} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -GeneratePassword -CredentialsPassword @{ Name = 'password1'; Expiry = [datetime]::new(2029, 5, 6, 7, 8, 9, [System.DateTimeKind]::Utc) }
+$one.CredentialsPassword.Count; $one.CredentialsPassword[0].Name; $one.CredentialsPassword[0].Expiry.ToString('o'); $one.CredentialsPassword[0].Value.Length
+New-AzContainerRegistryToken -Name ${b}x -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -GeneratePassword -NoWait`,
+      { json: true },
+    );
+    expect(r.objects.slice(0, 2)).toEqual([TOKEN_TYPE, "Succeeded"]);
+    const [n1, v1, n2, v2] = r.objects.slice(2, 6);
+    expect([n1, n2]).toEqual(["password1", "password2"]);
+    expect(v1).toMatch(VALUE);
+    expect(v2).toMatch(VALUE);
+    expect(r.objects.slice(6)).toEqual([1, "password1", "2029-05-06T07:08:09.0000000Z", 32]);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0].fullyQualifiedErrorId).toBe("GeneratePasswordWithNoWait,New-AzContainerRegistryToken");
+    expect(r.errors[0].category).toBe("InvalidArgument");
+    const log = await tokenLog(a);
+    expect(log.map((e) => e.method)).toEqual(["PUT", "GET", "GET"]);
+    const gen = (await emulator.requestLog()).filter((e) => e.path.endsWith("/generateCredentials"));
+    expect(gen.map((e) => [e.token, e.passwordNames])).toEqual([[a, "password1,password2"], [b, "password1"]]);
+    expect((await emulator.requestLog()).some((e) => e.path.includes(`${b}x`))).toBe(false);
+  });
+});
