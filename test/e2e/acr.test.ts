@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
-import { PsResult, runPs } from "../support/pshost";
+import { PsResult, runPs, spawnPs } from "../support/pshost";
 
 const TOKEN_TYPE = "Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.Api20220201Preview.IToken";
 const SUB = "9e223dbe-3399-4e19-88eb-0975f02ac87f";
@@ -359,6 +359,33 @@ $jobs.Count; $jobs | Receive-Job -Wait -AutoRemoveJob | ForEach-Object Name`,
       2,
     ]);
     expect(r.objects.slice(12).sort()).toEqual([`${a}-1`, `${a}-2`]);
+  });
+
+  test("Ctrl+C while waiting to poll stops the cmdlet at once; nothing more is sent", async () => {
+    await emulator.control("PUT", "/acr/operations", { durationMs: 120000, retryAfterSeconds: 30 });
+    const name = fresh("stop");
+    const run = spawnPs(
+      `Import-Module '${MODULE_MANIFEST}'
+$null = Get-AzContainerRegistryScopeMap -RegistryName lnxcr -ResourceGroupName lnxtest   # starts the server, signs in
+try {
+    [Console]::Out.WriteLine('calling'); [Console]::Out.Flush()
+    New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId '${MAP_ID}'
+} finally {
+    [Console]::Out.WriteLine('finally ran')
+}`,
+      { env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined }, timeoutMs: 60000 },
+    );
+    await run.waitForOutput("calling", 30000);
+    const deadline = Date.now() + 20000;
+    while (!(await tokenLog(name)).some((e) => e.method === "PUT") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500)); // in the 30 s wait now
+    const stoppedAt = Date.now();
+    run.child.kill("SIGINT");
+    const r = await run.result;
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/finally ran/);
+    expect((await tokenLog(name)).map((e) => e.method)).toEqual(["PUT"]);
   });
 });
 
