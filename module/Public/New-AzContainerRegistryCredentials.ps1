@@ -38,7 +38,7 @@ function New-AzContainerRegistryCredentials {
     Generates both passwords of token2.
 
     .EXAMPLE
-    Get-AzContainerRegistryToken -RegistryName lnxcr -ResourceGroupName lnxtest -Name token2 | New-AzContainerRegistryCredentials -RegistryName lnxcr -ResourceGroupName lnxtest -Name password2 -Expiry (Get-Date).AddDays(30)
+    Get-AzContainerRegistryToken -RegistryName lnxcr -ResourceGroupName lnxtest -Name token2 | New-AzContainerRegistryCredentials -RegistryName lnxcr -ResourceGroupName lnxtest -Name password2 -Expiry ([datetime]::UtcNow.AddDays(30))
 
     Regenerates password2 of token2, valid for 30 days.
 

@@ -216,8 +216,16 @@ function New-AzContainerRegistryToken {
             # and leaves it Failed.
             $bound = @{}
             foreach ($k in $PSBoundParameters.Keys) { if ($k -notin 'AsJob', 'WhatIf', 'Confirm') { $bound[$k] = $PSBoundParameters[$k] } }
-            $work = [pscustomobject]@{ Manifest = [System.IO.Path]::Combine($script:ModuleRoot, 'AzTokenBridge.psd1'); Bound = $bound }
+            # Az.Accounts, when this session has it, is loaded in the job too: the job signs in as
+            # the session does (its Get-AzContext / Get-AzAccessToken).
+            $azAccounts = @(Get-Module -Name Az.Accounts)[0]
+            $work = [pscustomobject]@{
+                Manifest   = [System.IO.Path]::Combine($script:ModuleRoot, 'AzTokenBridge.psd1')
+                AzAccounts = if ($azAccounts) { $azAccounts.ModuleBase } else { $null }
+                Bound      = $bound
+            }
             $job = $work | ForEach-Object -AsJob -ThrottleLimit 1 -Parallel {
+                if ($_.AzAccounts) { Import-Module $_.AzAccounts }
                 Import-Module $_.Manifest
                 $p = $_.Bound
                 # The cmdlet's own ErrorRecord, thrown: it is the job's error and the job ends Failed.

@@ -7,7 +7,8 @@
  */
 import * as fs from "node:fs";
 import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import * as path from "node:path";
+import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
 import { PsResult, runPs, spawnPs } from "../support/pshost";
 
 const TOKEN_TYPE = "Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.Api20220201Preview.IToken";
@@ -361,6 +362,32 @@ $jobs.Count; $jobs | Receive-Job -Wait -AutoRemoveJob | ForEach-Object Name`,
     expect(r.objects.slice(12).sort()).toEqual([`${a}-1`, `${a}-2`]);
   });
 
+
+  test("-AsJob signs in as the session does: with Az.Accounts (test double) loaded, the job uses its context", async () => {
+    const name = fresh("azacc");
+    const token = (await emulator.control<{ accessToken: string }>("POST", "/tokens", {})).body.accessToken;
+    const double = path.join(ROOT, "test", "support", "Az.Accounts", "Az.Accounts.psd1");
+    const r = await runPs(
+      `Import-Module '${double}'
+Import-Module '${MODULE_MANIFEST}'
+$j = New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId '${MAP_ID}' -AsJob
+($j | Receive-Job -Wait -AutoRemoveJob).Name`,
+      {
+        json: true,
+        timeoutMs: 60000,
+        env: {
+          ...emulator.env, AZTOKENBRIDGE_SERVER: undefined,
+          // No identity in the environment: only the Az.Accounts context can sign in.
+          AZURE_TENANT_ID: undefined, AZURE_CLIENT_ID: undefined, AZURE_CLIENT_SECRET: undefined, AZURE_SUBSCRIPTION_ID: undefined,
+          AZURE_CONFIG_DIR: path.join(ROOT, "test", "no-such-az-config"),
+          AZTB_FAKE_AZ_SUBSCRIPTION: SUB, AZTB_FAKE_AZ_TENANT: emulator.info.tenantId, AZTB_FAKE_AZ_TOKEN: token,
+        },
+      },
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual([name]);
+    expect((await emulator.requestLog()).filter((x) => x.service === "entra")).toEqual([]);
+  });
   test("Ctrl+C while waiting to poll stops the cmdlet at once; nothing more is sent", async () => {
     await emulator.control("PUT", "/acr/operations", { durationMs: 120000, retryAfterSeconds: 30 });
     const name = fresh("stop");
