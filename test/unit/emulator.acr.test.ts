@@ -243,3 +243,21 @@ describe("generateCredentials", () => {
     expect(gone.status).toBe(404);
   });
 });
+
+describe("control API: /_emulator/acr/operations", () => {
+  test("reads, changes the given fields, refuses bad values, resets", async () => {
+    expect((await control("GET", "/acr/operations")).body).toEqual({ durationMs: 300, retryAfterSeconds: 0, failNext: 0, credentialsLro: false });
+    expect((await control("PUT", "/acr/operations", { retryAfterSeconds: 10 })).body).toMatchObject({ durationMs: 300, retryAfterSeconds: 10 });
+    for (const bad of [{ durationMs: -1 }, { retryAfterSeconds: 1.5 }, { failNext: "x" }, { failCode: "" }, { credentialsLro: "yes" }]) {
+      const r = await control("PUT", "/acr/operations", bad);
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe("BadRequest");
+    }
+    expect((await control("POST", "/acr/operations", {})).status).toBe(405);
+    expect((await control("PUT", "/acr/operations", { reset: true })).body).toEqual({ durationMs: 1500, retryAfterSeconds: 1, failNext: 0, credentialsLro: false });
+    // The setting reaches the wire.
+    await control("PUT", "/acr/operations", { retryAfterSeconds: 10 });
+    const put = await arm("PUT", `${REG_ID}/tokens/${uniqueName()}`, { properties: { scopeMapId: MAP_ID } });
+    expect(put.headers["retry-after"]).toBe("10");
+  });
+});

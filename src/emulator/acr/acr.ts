@@ -122,7 +122,7 @@ export class AcrProvider implements ResourceProvider {
       return m === "POST" ? this.generateCredentials(req, registry) : req.arm.methodNotAllowed(ctx);
     }
     if (sub[0] === "operationresults" && sub.length === 2) {
-      return m === "GET" ? this.credentialsResult(req, registry, rest[3]) : req.arm.methodNotAllowed(ctx);
+      return m === "GET" ? this.credentialsResult(req, rest[3]) : req.arm.methodNotAllowed(ctx);
     }
     return req.arm.unknownResource(req);
   }
@@ -436,7 +436,7 @@ export class AcrProvider implements ResourceProvider {
   }
 
   /** The Location of a 202 generateCredentials: 202 until done, then 200 with the values, once. */
-  private credentialsResult(req: ArmRequest, registry: RegistryRecord, id: string): EmulatorResponse {
+  private credentialsResult(req: ArmRequest, id: string): EmulatorResponse {
     const op = this.store.credentialOperations.get(id.toLowerCase()) ?? this.store.credentialOperations.get(id);
     if (!op) return this.notFound(req, id);
     if (Date.now() < op.completesAt) {
@@ -446,7 +446,6 @@ export class AcrProvider implements ResourceProvider {
       });
     }
     this.store.credentialOperations.delete(op.id);
-    void registry;
     return req.arm.providerJson(req, 200, op.result);
   }
 
