@@ -15,6 +15,10 @@
         'New-AzApiManagementUserToken'
         'Start-AzTokenBridgeEmulator'
         'Stop-AzTokenBridgeEmulator'
+        'New-AzContainerRegistryToken'
+        'Get-AzContainerRegistryToken'
+        'Get-AzContainerRegistryScopeMap'
+        'New-AzContainerRegistryCredentials'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

@@ -11,6 +11,7 @@ $script:ModuleRoot = $PSScriptRoot
 . $PSScriptRoot/Private/Errors.ps1
 . $PSScriptRoot/Private/Apim.ps1
 . $PSScriptRoot/Private/Completers.ps1
+. $PSScriptRoot/Private/Acr.ps1
 
 . $PSScriptRoot/Public/New-AzApiManagementContext.ps1
 . $PSScriptRoot/Public/Get-AzApiManagementTenantAccess.ps1
@@ -19,6 +20,10 @@ $script:ModuleRoot = $PSScriptRoot
 . $PSScriptRoot/Public/New-AzApiManagementUserToken.ps1
 . $PSScriptRoot/Public/Start-AzTokenBridgeEmulator.ps1
 . $PSScriptRoot/Public/Stop-AzTokenBridgeEmulator.ps1
+. $PSScriptRoot/Public/New-AzContainerRegistryToken.ps1
+. $PSScriptRoot/Public/Get-AzContainerRegistryToken.ps1
+. $PSScriptRoot/Public/Get-AzContainerRegistryScopeMap.ps1
+. $PSScriptRoot/Public/New-AzContainerRegistryCredentials.ps1
 
 Register-AzTokenBridgeCompleters
 

@@ -223,5 +223,174 @@ export interface ApimListServicesResult {
 }
 export const ApimListServices = new RequestType<ApimListServicesParams, ApimListServicesResult, ErrorData>("apim/listServices");
 
+// ------------------------------------------------------------------------------------------
+// acr/*: Azure Container Registry (Az.ContainerRegistry cmdlets)
+//
+// The token PUT is a long-running operation, and the module runs its polling loop itself, so that
+// the cmdlet can show Write-Progress while it waits, return at the first answer under -NoWait,
+// and be stopped (Ctrl+C) between polls. The loop is the generated Az cmdlet's (acr.md §2.3):
+//
+//   r = acr/beginCreateToken                     one PUT; its status, headers and body, as they came
+//   -NoWait: emit { Target = r.azureAsyncOperation ?? r.location ?? r.requestUrl }, done
+//   r.statusCode 200 with a final provisioningState: the token is r.token, done (an update)
+//   url = r.azureAsyncOperation ?? r.location ?? r.requestUrl; delay = r.retryAfterSeconds ?? 30
+//   loop: wait delay seconds (Write-Progress), p = acr/pollOperation { url }
+//         p.done → break; else url = p.azureAsyncOperation ?? p.location ?? url, delay = p.retryAfterSeconds ?? 30
+//   acr/getTokens { tokenName } → the token (the final GET every client does)
+//
+// A failed operation (`status` / `provisioningState` Failed) is a ServiceError from acr/pollOperation
+// with the operation's error code and message and the poll's request id. The server sends the
+// bearer token only to URLs on the ARM endpoint of the call, so `url` must be one.
+
+/** Which container registry to address. */
+export interface AcrRegistryRef {
+  resourceGroupName: string;
+  registryName: string;
+  /** `-SubscriptionId` or the InputObject's; when absent the session's default subscription. */
+  subscriptionId?: string;
+}
+
+/** ITokenCertificate (dates ISO-8601 UTC). */
+export interface AcrTokenCertificate {
+  /** certificate1 | certificate2 */
+  name?: string;
+  expiry?: string;
+  thumbprint?: string;
+  encodedPemCertificate?: string;
+}
+
+/** ITokenPassword: `value` only in an acr/generateCredentials answer, never sent. */
+export interface AcrTokenPassword {
+  /** password1 | password2 */
+  name?: string;
+  creationTime?: string;
+  expiry?: string;
+  value?: string;
+}
+
+/** The settable part of a token (the PUT body's `properties`). */
+export interface AcrTokenProperties {
+  scopeMapId?: string;
+  /** enabled | disabled */
+  status?: string;
+  certificates?: AcrTokenCertificate[];
+  passwords?: AcrTokenPassword[];
+}
+
+export interface AcrSystemData {
+  createdBy?: string;
+  createdByType?: string;
+  createdAt?: string;
+  lastModifiedBy?: string;
+  lastModifiedByType?: string;
+  lastModifiedAt?: string;
+}
+
+/** A token as the service returns it (IToken). */
+export interface AcrToken {
+  id: string;
+  name: string;
+  type: string;
+  systemData?: AcrSystemData;
+  creationDate?: string;
+  /** Creating | Updating | Deleting | Succeeded | Failed | Canceled */
+  provisioningState?: string;
+  scopeMapId?: string;
+  status?: string;
+  certificates: AcrTokenCertificate[];
+  passwords: AcrTokenPassword[];
+}
+
+export interface AcrScopeMap {
+  id: string;
+  name: string;
+  type: string;
+  description?: string;
+  /** SystemDefined | UserDefined */
+  scopeMapType?: string;
+  creationDate?: string;
+  provisioningState?: string;
+  actions: string[];
+  systemData?: AcrSystemData;
+}
+
+/** New-AzContainerRegistryToken, first step → PUT …/registries/{reg}/tokens/{name} (no polling). */
+export interface AcrBeginCreateTokenParams extends AcrRegistryRef {
+  context: CallContext;
+  tokenName: string;
+  token: AcrTokenProperties;
+}
+/** The PUT's answer: 201 (new, an operation runs) or 200 (update of an existing token). */
+export interface AcrOperationResponse {
+  statusCode: number;
+  /** The PUT's URL (the poll URL of last resort, and -NoWait's Target when no header names one). */
+  requestUrl: string;
+  azureAsyncOperation?: string;
+  location?: string;
+  retryAfterSeconds?: number;
+  requestId?: string;
+  /** The body, when it is a token. */
+  token?: AcrToken;
+}
+export const AcrBeginCreateToken = new RequestType<AcrBeginCreateTokenParams, AcrOperationResponse, ErrorData>("acr/beginCreateToken");
+
+/** One GET of an operation's status URL (verbatim: it is signed). */
+export interface AcrPollOperationParams {
+  context: CallContext;
+  url: string;
+}
+export interface AcrPollOperationResult {
+  statusCode: number;
+  /** `status` of the status monitor, or `properties.provisioningState` of a resource. */
+  status?: string;
+  /** Succeeded or Canceled (or a body with neither field): stop polling. Failed is an error instead. */
+  done: boolean;
+  retryAfterSeconds?: number;
+  azureAsyncOperation?: string;
+  location?: string;
+  requestId?: string;
+}
+export const AcrPollOperation = new RequestType<AcrPollOperationParams, AcrPollOperationResult, ErrorData>("acr/pollOperation");
+
+/** Get-AzContainerRegistryToken and the create's final GET → GET …/tokens[/{name}] */
+export interface AcrGetTokensParams extends AcrRegistryRef {
+  context: CallContext;
+  /** One token (404 if there is none); absent: every token of the registry. */
+  tokenName?: string;
+}
+export interface AcrGetTokensResult {
+  tokens: AcrToken[];
+}
+export const AcrGetTokens = new RequestType<AcrGetTokensParams, AcrGetTokensResult, ErrorData>("acr/getTokens");
+
+/** Get-AzContainerRegistryScopeMap → GET …/scopeMaps[/{name}] */
+export interface AcrGetScopeMapsParams extends AcrRegistryRef {
+  context: CallContext;
+  scopeMapName?: string;
+}
+export interface AcrGetScopeMapsResult {
+  scopeMaps: AcrScopeMap[];
+}
+export const AcrGetScopeMaps = new RequestType<AcrGetScopeMapsParams, AcrGetScopeMapsResult, ErrorData>("acr/getScopeMaps");
+
+/** New-AzContainerRegistryCredentials → POST …/registries/{reg}/generateCredentials (waited for when 202). */
+export interface AcrGenerateCredentialsParams extends AcrRegistryRef {
+  context: CallContext;
+  tokenId: string;
+  /** password1 | password2; absent: both are generated. */
+  passwordName?: string;
+  /** ISO-8601 UTC. */
+  expiry?: string;
+}
+export interface AcrGenerateCredentialsResult {
+  username: string;
+  /** With their values: the only time the service shows them. */
+  passwords: AcrTokenPassword[];
+}
+export const AcrGenerateCredentials = new RequestType<AcrGenerateCredentialsParams, AcrGenerateCredentialsResult, ErrorData>("acr/generateCredentials");
+
 /** All request types the server implements, by method name. */
-export const AllMethods = [Hello, ApimNewUserToken, ApimGetTenantAccess, ApimGetUsers, ApimListServices].map((t) => t.method);
+export const AllMethods = [
+  Hello, ApimNewUserToken, ApimGetTenantAccess, ApimGetUsers, ApimListServices,
+  AcrBeginCreateToken, AcrPollOperation, AcrGetTokens, AcrGetScopeMaps, AcrGenerateCredentials,
+].map((t) => t.method);

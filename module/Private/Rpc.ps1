@@ -68,25 +68,29 @@ function ConvertFrom-AzTokenBridgeJsonElement {
 }
 
 function Write-AzTokenBridgeRedactedJson {
-    param([System.Text.Json.Utf8JsonWriter]$Writer, [System.Text.Json.JsonElement]$Element)
+    # -All: inside a secret field's object or array (e.g. "passwords": [{"name", "value"}]), every
+    # string is redacted.
+    param([System.Text.Json.Utf8JsonWriter]$Writer, [System.Text.Json.JsonElement]$Element, [switch]$All)
     switch ($Element.ValueKind) {
         'Object' {
             $Writer.WriteStartObject()
             foreach ($p in $Element.EnumerateObject()) {
-                if ($script:SecretField.IsMatch($p.Name) -and $p.Value.ValueKind -eq 'String') {
+                $secret = $All -or $script:SecretField.IsMatch($p.Name)
+                if ($secret -and $p.Value.ValueKind -eq 'String') {
                     $Writer.WriteString($p.Name, '***')
                 } else {
                     $Writer.WritePropertyName($p.Name)
-                    Write-AzTokenBridgeRedactedJson $Writer $p.Value
+                    Write-AzTokenBridgeRedactedJson $Writer $p.Value -All:$secret
                 }
             }
             $Writer.WriteEndObject()
         }
         'Array' {
             $Writer.WriteStartArray()
-            foreach ($item in $Element.EnumerateArray()) { Write-AzTokenBridgeRedactedJson $Writer $item }
+            foreach ($item in $Element.EnumerateArray()) { Write-AzTokenBridgeRedactedJson $Writer $item -All:$All }
             $Writer.WriteEndArray()
         }
+        'String' { if ($All) { $Writer.WriteStringValue('***') } else { $Element.WriteTo($Writer) } }
         default { $Element.WriteTo($Writer) }
     }
 }

@@ -10,6 +10,7 @@ function Start-AzTokenBridgeEmulator {
     AZURE_AUTHORITY_HOST, AZTOKENBRIDGE_ARM_ENDPOINT and NODE_EXTRA_CA_CERTS for this process, so
     the module's cmdlets sign in to the emulator. Stop-AzTokenBridgeEmulator restores them.
     Demo data: resource group powershelltest, API Management service powershellsdkservice.
+    Container registry (seed 002): resource group lnxtest, registry lnxcr, scope map newmap.
 
     .PARAMETER Port
     TCP port on 127.0.0.1; 0 (the default) picks a free one.

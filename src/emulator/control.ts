@@ -31,6 +31,10 @@
  *                                              system:serviceaccount:default:aztokenbridge); any subject is signed, but
  *                                              the token endpoint refuses one no credential names (AADSTS70021)
  *
+ *   GET    /_emulator/acr/operations           container registry settings: {durationMs, retryAfterSeconds, failNext, failCode?,
+ *   PUT    /_emulator/acr/operations           failMessage?, credentialsLro}; PUT changes the given fields ({reset: true}: defaults)
+ *                                              (acr/acr.ts)
+ *
  * Errors: {"error":{"code","message"}} with 400 / 404 / 405.
  */
 import type { AppRecord, Directory } from "./directory";
@@ -40,6 +44,7 @@ import { DEFAULT_WORKLOAD_SUBJECT, OidcIssuer, TOKEN_EXCHANGE_AUDIENCE } from ".
 import { EmulatorResponse, emptyResponse, jsonResponse, parseJsonBody, RequestContext } from "./http";
 import type { RequestLog } from "./requestLog";
 import type { ApimStore } from "./apim/model";
+import type { AcrProvider } from "./acr/acr";
 import { isPlainObject } from "./util";
 
 export const MAX_LATENCY_MS = 600_000;
@@ -56,6 +61,8 @@ export interface ControlDeps {
   faults: FaultStore;
   latency: LatencySetting;
   apim: ApimStore;
+  /** Container registry settings (operation duration, Retry-After, failures). */
+  acr?: AcrProvider;
   tokens: TokenService;
   directory: Directory;
   oidc: OidcIssuer;
@@ -143,6 +150,10 @@ export class ControlApi {
       if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > 1000) return bad("'size' must be an integer from 1 to 1000.");
       deps.apim.pageSize = size;
       return ok({ size });
+    }
+    if (a === "acr" && deps.acr) {
+      const answer = deps.acr.control(ctx, route.slice(1));
+      if (answer) return answer;
     }
     if (a === "tokens" && route.length === 1) {
       if (m !== "POST") return notAllowed(m);

@@ -10,7 +10,8 @@
  *                 the system-assigned identity of web app `aztokenbridge-demo-web` (in powershelltest),
  *                 served at /msi/token (EmulatorInfo.managedIdentity)
  *   Role assignments: the demo app and the managed identity are Contributor on the subscription.
- *   Subscription  4c601a82-4253-40dd-80c7-20bf261de101  "AzTokenBridge Demo Subscription"
+ *   Subscription  9e223dbe-3399-4e19-88eb-0975f02ac87f  "AzTokenBridge Demo Subscription" (the subscription of
+ *                 seed 002's example, so it runs verbatim)
  *   Resource group powershelltest (westus2)
  *   API Management powershellsdkservice (Developer, West US 2), as in the Az help example and the
  *   azure-powershell session records:
@@ -21,12 +22,17 @@
  *            25 in all; one `blocked`, one `pending`. Their ids are 24 hex digits like APIM's
  *            generated ids and are stable across runs; all keys are random per start.
  *
+ *   Resource group lnxtest (eastus), with container registry lnxcr (Premium, East US), as in seed 002's example:
+ *     scope map `newmap` (UserDefined: read and write of the `samples/*` repositories) and the system scope maps
+ *     `_repositories_pull`, `_repositories_push`, `_repositories_admin`; no tokens.
+ *
  * `integration` and `git` are not users: they do not appear in the users collection, but
  * `POST …/users/integration/token` (and `git`) works and is signed with the tenant access keys (apim.md §4.3).
  */
 import { createHash } from "crypto";
 import { AppRecord, Directory } from "./directory";
 import { ApimServiceRecord, ApimStore, ApimUser, newApimKey, UserState } from "./apim/model";
+import { AcrStore, acrTime, ScopeMapRecord, SystemDataRecord } from "./acr/model";
 
 export const DEMO = {
   tenantId: "f82175d1-9a74-4351-bdd0-7fa19a65ca08",
@@ -35,7 +41,7 @@ export const DEMO = {
   clientId: "22bd5aae-c71c-4cd8-b121-2e614bbac154",
   servicePrincipalId: "071cc128-db46-4563-a933-6e781bc59304",
   appName: "aztokenbridge-demo",
-  subscriptionId: "4c601a82-4253-40dd-80c7-20bf261de101",
+  subscriptionId: "9e223dbe-3399-4e19-88eb-0975f02ac87f",
   subscriptionName: "AzTokenBridge Demo Subscription",
   resourceGroup: "powershelltest",
   resourceGroupLocation: "westus2",
@@ -44,6 +50,11 @@ export const DEMO = {
   managedIdentityClientId: "6f1d5a3c-8b2e-4c7d-9a41-3e5b7c9d1f20",
   managedIdentityPrincipalId: "9c2e4a6b-1d3f-4e5a-8b7c-0d1e2f3a4b5c",
   webAppName: "aztokenbridge-demo-web",
+  acrResourceGroup: "lnxtest",
+  acrResourceGroupLocation: "eastus",
+  acrRegistryName: "lnxcr",
+  acrLocation: "eastus",
+  acrScopeMapName: "newmap",
 } as const;
 
 /** ARM id of the web app whose system-assigned identity the /msi/token endpoint serves (`xms_mirid`). */
@@ -70,7 +81,7 @@ export interface DemoSeed {
 }
 
 /** Fills an empty directory and APIM store with the demo data; returns the (random) client secret. */
-export function seedDemoData(directory: Directory, apim: ApimStore): DemoSeed {
+export function seedDemoData(directory: Directory, apim: ApimStore, acr: AcrStore = new AcrStore()): DemoSeed {
   directory.addTenant({ tenantId: DEMO.tenantId, displayName: DEMO.tenantName, defaultDomain: DEMO.tenantDomain });
   const app = directory.addApp({
     tenantId: DEMO.tenantId,
@@ -137,6 +148,7 @@ export function seedDemoData(directory: Directory, apim: ApimStore): DemoSeed {
     version: 1,
   };
   apim.add(service);
+  seedDemoRegistry(directory, subscription, acr);
   return { clientSecret: app.secrets[0].value, app, managedIdentity };
 }
 
@@ -147,4 +159,47 @@ export function seedDemoData(directory: Directory, apim: ApimStore): DemoSeed {
 export function seedDemoAppCredentials(directory: Directory, app: AppRecord, input: { certPem: string; oidcIssuer: string; subject: string }): void {
   directory.addCertificate(app, input.certPem);
   directory.addFederatedCredential(app, { issuer: input.oidcIssuer, subject: input.subject, name: "aztokenbridge-demo-k8s" });
+}
+
+/**
+ * Seed 002's names: resource group `lnxtest`, registry `lnxcr` (Premium), scope map `newmap`, and the
+ * system scope maps every registry has (`_repositories_pull`, `_repositories_push`, `_repositories_admin`;
+ * acr.md §5 and Azure/ARO-RP#251). Their descriptions and actions are the emulator's (no recording shows them).
+ */
+function seedDemoRegistry(directory: Directory, subscription: ReturnType<Directory["addSubscription"]>, acr: AcrStore): void {
+  directory.addResourceGroup(subscription, DEMO.acrResourceGroup, DEMO.acrResourceGroupLocation);
+  const created = new Date(Date.UTC(2023, 0, 20, 5, 0, 12, 345));
+  const owner: SystemDataRecord = {
+    createdBy: `admin@${DEMO.tenantDomain}`,
+    createdByType: "User",
+    createdAt: acrTime(created, 1234),
+    lastModifiedBy: `admin@${DEMO.tenantDomain}`,
+    lastModifiedByType: "User",
+    lastModifiedAt: acrTime(created, 1234),
+  };
+  const map = (name: string, type: ScopeMapRecord["type"], description: string, actions: string[], minutes: number): ScopeMapRecord => {
+    const at = acrTime(new Date(created.getTime() + minutes * 60_000), 5678);
+    return {
+      name, type, description, actions, creationDate: at,
+      systemData: { ...owner, createdAt: at, lastModifiedAt: at },
+    };
+  };
+  const all = (ops: string[]) => ops.map((op) => `repositories/*/${op}`);
+  const scopeMaps = [
+    map("_repositories_admin", "SystemDefined", "Can perform all read, write and delete operations on the registry", all(["metadata/read", "metadata/write", "content/read", "content/write", "content/delete"]), 0),
+    map("_repositories_pull", "SystemDefined", "Can pull any repository of the registry", all(["content/read"]), 0),
+    map("_repositories_push", "SystemDefined", "Can push to any repository of the registry", all(["content/read", "content/write"]), 0),
+    map(DEMO.acrScopeMapName, "UserDefined", "Read and write the samples repositories", ["repositories/samples/hello-world/content/read", "repositories/samples/hello-world/content/write", "repositories/samples/hello-world/metadata/read"], 14),
+  ];
+  acr.add({
+    name: DEMO.acrRegistryName,
+    subscriptionId: DEMO.subscriptionId,
+    resourceGroup: DEMO.acrResourceGroup,
+    location: DEMO.acrLocation,
+    sku: "Premium",
+    creationDate: acrTime(created, 4321),
+    systemData: owner,
+    scopeMaps: new Map(scopeMaps.map((s) => [s.name.toLowerCase(), s])),
+    tokens: new Map(),
+  });
 }

@@ -20,6 +20,7 @@
  *   oidc/             the workload identity OIDC issuer (/oidc)
  *   arm/              ARM front door: bearer-token checks, RBAC authorization, ARM headers and errors, provider dispatch
  *   apim/             Microsoft.ApiManagement: service, users, user tokens (SAS), tenant access
+ *   acr/              Microsoft.ContainerRegistry: registries, scope maps, tokens (long-running create), generateCredentials
  *   cert.ts, http.ts, faults.ts, requestLog.ts, util.ts
  */
 import { ignoreInterruptsWhileAttached } from "../lifecycle";
@@ -28,6 +29,8 @@ import { promises as fs } from "fs";
 import type { AddressInfo } from "net";
 import { ApimProvider } from "./apim/apim";
 import { ApimStore } from "./apim/model";
+import { AcrProvider } from "./acr/acr";
+import { AcrStore } from "./acr/model";
 import { ArmService } from "./arm/arm";
 import { createClientCertificate, createEmulatorCertificate, writeCaFile, writeClientCertificateFile } from "./cert";
 import { ControlApi, LatencySetting, MAX_LATENCY_MS } from "./control";
@@ -76,6 +79,9 @@ export interface EmulatorInfo {
   oidcIssuer: string;
   resourceGroup: "powershelltest";
   apimServiceName: "powershellsdkservice";
+  /** Seed 002's resource group and container registry (Premium), with scope map `newmap`. */
+  acrResourceGroup: "lnxtest";
+  acrRegistryName: "lnxcr";
   /** `https://127.0.0.1:PORT/_emulator` */
   controlEndpoint: string;
 }
@@ -116,12 +122,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const certificatePath = await writeClientCertificateFile(dir, clientCert);
     const directory = new Directory();
     const apim = new ApimStore();
-    const demo = seedDemoData(directory, apim);
+    const acr = new AcrStore();
+    const demo = seedDemoData(directory, apim, acr);
     const tokens = new TokenService(cert);
     const entra = new EntraService(directory, tokens);
     entra.clientAssertionVerifier = createClientAssertionVerifier({ directory, oidc });
     const arm = new ArmService(directory, tokens);
     arm.registerProvider(new ApimProvider(apim));
+    const acrProvider = new AcrProvider(acr);
+    arm.registerProvider(acrProvider);
     const identity = new AppServiceIdentityEndpoint(directory, tokens, {
       identity: demo.managedIdentity,
       tenant: directory.findTenant(DEMO.tenantId)!,
@@ -143,6 +152,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       faults,
       latency,
       apim,
+      acr: acrProvider,
       tokens,
       directory,
       oidc,
@@ -182,6 +192,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       oidcIssuer: oidc.issuer,
       resourceGroup: DEMO.resourceGroup,
       apimServiceName: DEMO.apimServiceName,
+      acrResourceGroup: DEMO.acrResourceGroup,
+      acrRegistryName: DEMO.acrRegistryName,
       controlEndpoint: `${origin}/_emulator`,
     };
 

@@ -5,6 +5,8 @@
 import { RequestType } from "vscode-jsonrpc";
 import { ApimGetTenantAccess, ApimGetUsers, ApimListServices, ApimNewUserToken, ErrorData, Hello, HelloResult, PROTOCOL_VERSION } from "../protocol";
 import { getTenantAccess, getUsers, listServices, newUserToken } from "../apim/handlers";
+import { AcrBeginCreateToken, AcrGenerateCredentials, AcrGetScopeMaps, AcrGetTokens, AcrPollOperation } from "../protocol";
+import { beginCreateToken, generateCredentials, getScopeMaps, getTokens, pollOperation } from "../acr/handlers";
 import { VERSION } from "../version";
 
 export interface MethodEntry<P, R> {
@@ -27,4 +29,9 @@ export const METHODS: MethodEntry<any, any>[] = [
   entry(ApimGetTenantAccess, getTenantAccess),
   entry(ApimGetUsers, getUsers),
   entry(ApimListServices, listServices),
+  entry(AcrBeginCreateToken, beginCreateToken),
+  entry(AcrPollOperation, pollOperation),
+  entry(AcrGetTokens, getTokens),
+  entry(AcrGetScopeMaps, getScopeMaps),
+  entry(AcrGenerateCredentials, generateCredentials),
 ];

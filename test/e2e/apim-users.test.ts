@@ -149,7 +149,10 @@ describe("help and completion", () => {
     expect(r.errors).toEqual([]);
     expect(r.objects.map((o) => o.Name).sort()).toEqual([
       "Get-AzApiManagementTenantAccess", "Get-AzApiManagementTenantGitAccess", "Get-AzApiManagementUser",
-      "New-AzApiManagementContext", "New-AzApiManagementUserToken", "Start-AzTokenBridgeEmulator", "Stop-AzTokenBridgeEmulator",
+      "Get-AzContainerRegistryScopeMap", "Get-AzContainerRegistryToken",
+      "New-AzApiManagementContext", "New-AzApiManagementUserToken",
+      "New-AzContainerRegistryCredentials", "New-AzContainerRegistryToken",
+      "Start-AzTokenBridgeEmulator", "Stop-AzTokenBridgeEmulator",
     ]);
     for (const o of r.objects) {
       expect(o.Synopsis).not.toMatch(new RegExp(`^\\s*${o.Name}`)); // a real synopsis, not the generated syntax

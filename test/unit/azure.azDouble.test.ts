@@ -49,7 +49,7 @@ function pythonLocal(seconds: number, tz: string): string {
 describe("az account get-access-token", () => {
   const exp = 1795282416;
   const tenant = "f82175d1-9a74-4351-bdd0-7fa19a65ca08";
-  const subscription = "4c601a82-4253-40dd-80c7-20bf261de101";
+  const subscription = "9e223dbe-3399-4e19-88eb-0975f02ac87f";
   const token = jwt({ exp, tid: tenant, aud: "https://management.azure.com" });
 
   test("prints the real CLI's JSON: sorted keys, two-space indent, local expiresOn with microseconds, POSIX expires_on", () => {

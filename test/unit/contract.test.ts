@@ -9,11 +9,13 @@ import { METHODS } from "../../src/rpc/methods";
 import { ROOT } from "../support/paths";
 
 function moduleMethods(): string[] {
-  const dir = path.join(ROOT, "module", "Public");
   const found = new Set<string>();
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ps1"))) {
-    const text = fs.readFileSync(path.join(dir, file), "utf8");
-    for (const m of text.matchAll(/-Method\s+'([^']+)'/g)) found.add(m[1]);
+  // Public cmdlets, and the Private helpers that call the server for them (module/Private/Acr.ps1).
+  for (const dir of [path.join(ROOT, "module", "Public"), path.join(ROOT, "module", "Private")]) {
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ps1"))) {
+      const text = fs.readFileSync(path.join(dir, file), "utf8");
+      for (const m of text.matchAll(/-Method\s+'([^']+)'/g)) found.add(m[1]);
+    }
   }
   return [...found].sort();
 }

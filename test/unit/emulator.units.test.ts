@@ -163,7 +163,7 @@ test(".NET general date format used in ARM's expiry message", () => {
 });
 
 describe("ARM authorization: action and scope per request", () => {
-  const sub = "/subscriptions/4c601a82-4253-40dd-80c7-20bf261de101";
+  const sub = "/subscriptions/9e223dbe-3399-4e19-88eb-0975f02ac87f";
   const svc = `${sub}/resourceGroups/powershelltest/providers/Microsoft.ApiManagement/service/powershellsdkservice`;
   const canonical = (ns: string) => (ns.toLowerCase() === "microsoft.apimanagement" ? "Microsoft.ApiManagement" : ns);
   test.each([

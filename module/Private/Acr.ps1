@@ -1,0 +1,351 @@
+# Azure Container Registry helpers shared by the cmdlets: identity (InputObject) resolution, the
+# token body from hashtables or objects, output objects with the Az type names, and the token
+# PUT's long-running operation loop (src/protocol.ts, acr/*).
+
+$script:AcrModels = 'Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models'
+$script:AcrTokenType = "$script:AcrModels.Api20220201Preview.IToken"
+$script:AcrScopeMapType = "$script:AcrModels.Api20220201Preview.IScopeMap"
+$script:AcrAsyncResponseType = 'Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Runtime.PowerShell.AsyncOperationResponse'
+$script:AcrTokenIdPattern = [regex]::new('^/subscriptions/(?<subscriptionId>[^/]+)/resourceGroups/(?<resourceGroupName>[^/]+)/providers/Microsoft.ContainerRegistry/registries/(?<registryName>[^/]+)/tokens/(?<tokenName>[^/]+)$', 'IgnoreCase')
+$script:AcrScopeMapIdPattern = [regex]::new('^/subscriptions/(?<subscriptionId>[^/]+)/resourceGroups/(?<resourceGroupName>[^/]+)/providers/Microsoft.ContainerRegistry/registries/(?<registryName>[^/]+)/scopeMaps/(?<scopeMapName>[^/]+)$', 'IgnoreCase')
+$script:AcrResourceGroupPattern = [regex]::new('^/subscriptions/(?<subscriptionId>[^/]+)/resourceGroups/(?<resourceGroupName>[^/]+)/providers/', 'IgnoreCase')
+
+function Get-AzTokenBridgeMember {
+    # A property of a hashtable (keys compared without case) or of any object; $null when absent.
+    param($Object, [string]$Name)
+    if ($null -eq $Object) { return $null }
+    if ($Object -is [psobject] -and $Object.psobject.BaseObject -is [System.Collections.IDictionary]) { $Object = $Object.psobject.BaseObject }
+    if ($Object -is [System.Collections.IDictionary]) {
+        foreach ($key in $Object.Keys) { if ([string]::Equals([string]$key, $Name, [System.StringComparison]::OrdinalIgnoreCase)) { return $Object[$key] } }
+        return $null
+    }
+    $p = ([psobject]$Object).psobject.Properties[$Name]
+    if ($p) { return $p.Value }
+    $null
+}
+
+function ConvertFrom-AzTokenBridgeJsonText {
+    # A JSON object given as a string (Az's type converters accept those) → PSCustomObject.
+    param([string]$Text)
+    $doc = [System.Text.Json.JsonDocument]::Parse([System.ReadOnlyMemory[byte]]::new([System.Text.Encoding]::UTF8.GetBytes($Text)), [System.Text.Json.JsonDocumentOptions]::new())
+    try { ConvertFrom-AzTokenBridgeJsonElement $doc.RootElement } finally { $doc.Dispose() }
+}
+
+function Resolve-AzTokenBridgeAcrIdentity {
+    # -InputObject (IContainerRegistryIdentity) → @{ SubscriptionId; ResourceGroupName; RegistryName;
+    # <Leaf> }, or an ErrorRecord. Accepts what Az's identity converter accepts: a resource id
+    # string, a JSON string, a hashtable, any object (an Id wins over the separate parts, as in Az).
+    param($InputObject, [string]$Leaf = 'TokenName', [string]$Collection = 'tokens')
+    $value = $InputObject
+    # Unwrap strings and hashtables only: a PSCustomObject's properties live on its wrapper.
+    if ($value -is [psobject] -and ($value.psobject.BaseObject -is [string] -or $value.psobject.BaseObject -is [System.Collections.IDictionary])) { $value = $value.psobject.BaseObject }
+    if ($value -is [string]) {
+        $value = if ($value.TrimStart().StartsWith('{')) {
+            try { ConvertFrom-AzTokenBridgeJsonText $value } catch {
+                return [System.Management.Automation.ErrorRecord]::new([System.ArgumentException]::new("InputObject is not valid JSON: $($_.Exception.Message)", 'InputObject'), 'InvalidInputObject', 'InvalidArgument', $InputObject)
+            }
+        } else { @{ Id = $value } }
+    }
+    $id = [string](Get-AzTokenBridgeMember $value 'Id')
+    $pattern = if ($Leaf -eq 'TokenName') { $script:AcrTokenIdPattern } else { $script:AcrScopeMapIdPattern }
+    if ($id) {
+        $m = $pattern.Match($id)
+        if (-not $m.Success) {
+            $template = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerRegistry/registries/{registryName}/$Collection/{$($Leaf.Substring(0,1).ToLowerInvariant() + $Leaf.Substring(1))}"
+            return [System.Management.Automation.ErrorRecord]::new([System.ArgumentException]::new("Invalid identity for URI '$template'", 'InputObject'), 'InvalidIdentity', 'InvalidArgument', $InputObject)
+        }
+        return @{ SubscriptionId = $m.Groups['subscriptionId'].Value; ResourceGroupName = $m.Groups['resourceGroupName'].Value; RegistryName = $m.Groups['registryName'].Value; $Leaf = $m.Groups[$Leaf.Substring(0, 1).ToLowerInvariant() + $Leaf.Substring(1)].Value }
+    }
+    $parts = @{}
+    foreach ($name in 'SubscriptionId', 'ResourceGroupName', 'RegistryName', $Leaf) {
+        $v = [string](Get-AzTokenBridgeMember $value $name)
+        if (-not $v) {
+            # Az's text (generated ViaIdentity cmdlets, acr.md §1.5).
+            return [System.Management.Automation.ErrorRecord]::new([System.ArgumentException]::new("InputObject has null value for InputObject.$name", 'InputObject'), 'InputObjectNullValue', 'InvalidArgument', $InputObject)
+        }
+        $parts[$name] = $v
+    }
+    $parts
+}
+
+function ConvertTo-AzTokenBridgeWireDate {
+    # DateTime or string → ISO-8601 for the wire: a local time is converted to UTC, a time without
+    # a kind is taken as UTC (as Az's serializer writes it with AdjustToUniversal).
+    param($Value)
+    if ($null -eq $Value -or ($Value -is [string] -and $Value -eq '')) { return $null }
+    if ($Value -is [psobject]) { $Value = $Value.psobject.BaseObject }
+    if ($Value -is [datetimeoffset]) { return $Value.UtcDateTime.ToString('o', [cultureinfo]::InvariantCulture) }
+    if ($Value -is [datetime]) {
+        $utc = switch ($Value.Kind) { 'Local' { $Value.ToUniversalTime() } 'Unspecified' { [datetime]::SpecifyKind($Value, 'Utc') } default { $Value } }
+        return $utc.ToString('o', [cultureinfo]::InvariantCulture)
+    }
+    [string]$Value
+}
+
+function ConvertTo-AzTokenBridgeAcrCredentials {
+    # -CredentialsCertificate / -CredentialsPassword elements (hashtables or objects) → wire entries.
+    # A password's Value is never sent (read-only; the service generates it), as with Az.
+    param($Items, [ValidateSet('Certificate', 'Password')][string]$Kind)
+    $list = [System.Collections.Generic.List[object]]::new()
+    foreach ($item in @($Items)) {
+        if ($null -eq $item) { continue }
+        if ($item -is [string] -and $item.TrimStart().StartsWith('{')) { $item = ConvertFrom-AzTokenBridgeJsonText $item }
+        $entry = [ordered]@{}
+        $name = Get-AzTokenBridgeMember $item 'Name'
+        if ($null -ne $name -and [string]$name -ne '') { $entry['name'] = [string]$name }
+        $expiry = ConvertTo-AzTokenBridgeWireDate (Get-AzTokenBridgeMember $item 'Expiry')
+        if ($expiry) { $entry['expiry'] = $expiry }
+        if ($Kind -eq 'Password') {
+            $created = ConvertTo-AzTokenBridgeWireDate (Get-AzTokenBridgeMember $item 'CreationTime')
+            if ($created) { $entry['creationTime'] = $created }
+        } else {
+            foreach ($pair in @(@('Thumbprint', 'thumbprint'), @('EncodedPemCertificate', 'encodedPemCertificate'))) {
+                $v = Get-AzTokenBridgeMember $item $pair[0]
+                if ($null -ne $v -and [string]$v -ne '') { $entry[$pair[1]] = [string]$v }
+            }
+        }
+        $list.Add($entry)
+    }
+    , $list.ToArray()
+}
+
+function ConvertTo-AzTokenBridgeAcrTokenBody {
+    # AcrTokenProperties (src/protocol.ts) from -TokenCreateParameter (a hashtable, a JSON string,
+    # an IToken such as this cmdlet's output) or from the expanded parameters.
+    param($TokenCreateParameter, [System.Collections.IDictionary]$Expanded)
+    $source = if ($null -ne $Expanded) { $Expanded } else { $TokenCreateParameter }
+    if ($source -is [psobject] -and $source.psobject.BaseObject -is [string]) { $source = $source.psobject.BaseObject }
+    if ($source -is [string]) {
+        try { $source = ConvertFrom-AzTokenBridgeJsonText $source } catch {
+            return [System.ArgumentException]::new("TokenCreateParameter is not valid JSON: $($_.Exception.Message)", 'TokenCreateParameter')
+        }
+    }
+    $body = [ordered]@{}
+    $scopeMapId = Get-AzTokenBridgeMember $source 'ScopeMapId'
+    if ($scopeMapId) { $body['scopeMapId'] = [string]$scopeMapId }
+    $status = Get-AzTokenBridgeMember $source 'Status'
+    if ($null -ne $status -and [string]$status -ne '') { $body['status'] = [string]$status }
+    $certs = Get-AzTokenBridgeMember $source 'CredentialsCertificate'
+    if ($null -ne $certs) { $body['certificates'] = ConvertTo-AzTokenBridgeAcrCredentials $certs -Kind Certificate }
+    $passwords = Get-AzTokenBridgeMember $source 'CredentialsPassword'
+    if ($null -ne $passwords) { $body['passwords'] = ConvertTo-AzTokenBridgeAcrCredentials $passwords -Kind Password }
+    $body
+}
+
+function ConvertFrom-AzTokenBridgeWireDate {
+    param([string]$Text)
+    if (-not $Text) { return $null }
+    [datetime]::Parse($Text, [cultureinfo]::InvariantCulture, [System.Globalization.DateTimeStyles]::AdjustToUniversal -bor [System.Globalization.DateTimeStyles]::AssumeUniversal)
+}
+
+function ConvertTo-AzTokenBridgeAcrToken {
+    # AcrToken (src/protocol.ts) → IToken, with Token.cs's public properties in its order.
+    param($Token)
+    $certificates = foreach ($c in @($Token.certificates)) {
+        if ($null -eq $c) { continue }
+        $o = [pscustomobject][ordered]@{ Name = $c.name; Expiry = ConvertFrom-AzTokenBridgeWireDate $c.expiry; Thumbprint = $c.thumbprint; EncodedPemCertificate = $c.encodedPemCertificate }
+        $o.psobject.TypeNames.Insert(0, "$script:AcrModels.Api20220201Preview.ITokenCertificate")
+        $o
+    }
+    $passwords = foreach ($p in @($Token.passwords)) {
+        if ($null -eq $p) { continue }
+        $o = [pscustomobject][ordered]@{ Name = $p.name; CreationTime = ConvertFrom-AzTokenBridgeWireDate $p.creationTime; Expiry = ConvertFrom-AzTokenBridgeWireDate $p.expiry; Value = $p.value }
+        $o.psobject.TypeNames.Insert(0, "$script:AcrModels.Api20220201Preview.ITokenPassword")
+        $o
+    }
+    $rg = $script:AcrResourceGroupPattern.Match([string]$Token.id)
+    $sd = $Token.systemData
+    $o = [pscustomobject][ordered]@{
+        Id                           = [string]$Token.id
+        Name                         = [string]$Token.name
+        Type                         = [string]$Token.type
+        ResourceGroupName            = if ($rg.Success) { $rg.Groups['resourceGroupName'].Value } else { $null }
+        SystemDataCreatedAt          = ConvertFrom-AzTokenBridgeWireDate $sd.createdAt
+        SystemDataCreatedBy          = $sd.createdBy
+        SystemDataCreatedByType      = $sd.createdByType
+        SystemDataLastModifiedAt     = ConvertFrom-AzTokenBridgeWireDate $sd.lastModifiedAt
+        SystemDataLastModifiedBy     = $sd.lastModifiedBy
+        SystemDataLastModifiedByType = $sd.lastModifiedByType
+        CreationDate                 = ConvertFrom-AzTokenBridgeWireDate $Token.creationDate
+        ProvisioningState            = $Token.provisioningState
+        ScopeMapId                   = $Token.scopeMapId
+        Status                       = $Token.status
+        CredentialsCertificate       = [object[]]@($certificates)
+        CredentialsPassword          = [object[]]@($passwords)
+    }
+    $o.psobject.TypeNames.Insert(0, $script:AcrTokenType)
+    $o
+}
+
+function ConvertTo-AzTokenBridgeAcrScopeMap {
+    param($ScopeMap)
+    $rg = $script:AcrResourceGroupPattern.Match([string]$ScopeMap.id)
+    $sd = $ScopeMap.systemData
+    $o = [pscustomobject][ordered]@{
+        Id                           = [string]$ScopeMap.id
+        Name                         = [string]$ScopeMap.name
+        Type                         = [string]$ScopeMap.type
+        ResourceGroupName            = if ($rg.Success) { $rg.Groups['resourceGroupName'].Value } else { $null }
+        SystemDataCreatedAt          = ConvertFrom-AzTokenBridgeWireDate $sd.createdAt
+        SystemDataCreatedBy          = $sd.createdBy
+        SystemDataCreatedByType      = $sd.createdByType
+        SystemDataLastModifiedAt     = ConvertFrom-AzTokenBridgeWireDate $sd.lastModifiedAt
+        SystemDataLastModifiedBy     = $sd.lastModifiedBy
+        SystemDataLastModifiedByType = $sd.lastModifiedByType
+        Action                       = [string[]]@($ScopeMap.actions)
+        CreationDate                 = ConvertFrom-AzTokenBridgeWireDate $ScopeMap.creationDate
+        Description                  = $ScopeMap.description
+        ProvisioningState            = $ScopeMap.provisioningState
+        TypePropertiesType           = $ScopeMap.scopeMapType
+    }
+    $o.psobject.TypeNames.Insert(0, $script:AcrScopeMapType)
+    $o
+}
+
+function Wait-AzTokenBridgePollDelay {
+    # Waits before a poll as Az's generated cmdlets do: Write-Progress "In progress" / "Checking
+    # operation status" with the percentage of the delay, in 100 ms slices (a stop gets through).
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [int]$Seconds, [string]$Activity)
+    $Cmdlet.WriteDebug("Delaying $Seconds seconds before polling.")
+    $total = [Math]::Max(0, $Seconds) * 1000
+    $sw = [System.Diagnostics.Stopwatch]::StartNew()
+    $shown = -1
+    do {
+        $second = [int][Math]::Floor($sw.ElapsedMilliseconds / 1000)
+        if ($second -ne $shown -and ($second * 1000 -lt $total -or $shown -lt 0)) {
+            $record = [System.Management.Automation.ProgressRecord]::new(1, 'In progress', 'Checking operation status')
+            $record.CurrentOperation = $Activity
+            $record.PercentComplete = if ($total -gt 0) { [Math]::Min(99, [int]($second * 100000 / $total)) } else { 0 }
+            $Cmdlet.WriteProgress($record)
+            $shown = $second
+        }
+        $left = $total - $sw.ElapsedMilliseconds
+        if ($left -gt 0) { [System.Threading.Thread]::Sleep([int][Math]::Min(100, $left)) }
+    } while ($sw.ElapsedMilliseconds -lt $total)
+}
+
+function Complete-AzTokenBridgeProgress {
+    param([System.Management.Automation.PSCmdlet]$Cmdlet)
+    $record = [System.Management.Automation.ProgressRecord]::new(1, 'In progress', 'Completed')
+    $record.RecordType = 'Completed'
+    $Cmdlet.WriteProgress($record)
+}
+
+function Invoke-AzTokenBridgeAcrTokenCreate {
+    # The token PUT and its long-running operation, as Az's generated TokensCreate_Call runs it
+    # (acr.md §2.3): wait Retry-After (30 s when absent) before every poll, poll the
+    # Azure-AsyncOperation URL (else Location, else the request URL), stop at Succeeded/Canceled,
+    # then GET the token. Returns @{ Token = <AcrToken>; Failure = <exception> }, or, with -NoWait,
+    # @{ Target = <url> } at the first answer.
+    param(
+        [System.Management.Automation.PSCmdlet]$Cmdlet,
+        [System.Collections.IDictionary]$Params,
+        $DefaultProfile,
+        [switch]$NoWait
+    )
+    $call = Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/beginCreateToken' -Params $Params -DefaultProfile $DefaultProfile
+    if ($call.Failure) { return @{ Failure = $call.Failure } }
+    $first = $call.Result
+    $url = if ($first.azureAsyncOperation) { [string]$first.azureAsyncOperation } elseif ($first.location) { [string]$first.location } else { [string]$first.requestUrl }
+    if ($NoWait) { return @{ Target = $url } }
+    $state = if ($first.token) { [string]$first.token.provisioningState } else { '' }
+    if ([int]$first.statusCode -eq 200 -and $state -in 'Succeeded', 'Canceled') {
+        # An update answered at once: the body is the token (Az would wait 30 s and GET it again).
+        return @{ Token = $first.token }
+    }
+    $delay = if ($null -ne $first.retryAfterSeconds) { [int]$first.retryAfterSeconds } else { 30 }
+    $activity = "Creating token '$($Params['tokenName'])'"
+    try {
+        while ($true) {
+            Wait-AzTokenBridgePollDelay -Cmdlet $Cmdlet -Seconds $delay -Activity $activity
+            $poll = Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/pollOperation' -Params @{ url = $url } -DefaultProfile $DefaultProfile
+            if ($poll.Failure) { return @{ Failure = $poll.Failure } }
+            $r = $poll.Result
+            $Cmdlet.WriteVerbose("AzTokenBridge: operation status $(if ($r.status) { $r.status } else { "HTTP $($r.statusCode)" }).")
+            if ($r.done) { break }
+            if ($r.azureAsyncOperation) { $url = [string]$r.azureAsyncOperation } elseif ($r.location) { $url = [string]$r.location }
+            $delay = if ($null -ne $r.retryAfterSeconds) { [int]$r.retryAfterSeconds } else { 30 }
+        }
+    } finally {
+        Complete-AzTokenBridgeProgress -Cmdlet $Cmdlet
+    }
+    $get = @{ resourceGroupName = $Params['resourceGroupName']; registryName = $Params['registryName']; tokenName = $Params['tokenName'] }
+    if ($Params['subscriptionId']) { $get['subscriptionId'] = $Params['subscriptionId'] }
+    $final = Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/getTokens' -Params $get -DefaultProfile $DefaultProfile
+    if ($final.Failure) { return @{ Failure = $final.Failure } }
+    @{ Token = @($final.Result.tokens)[0] }
+}
+
+function Invoke-AzTokenBridgeAcrGeneratePasswords {
+    # Generates passwords for a token (POST generateCredentials): both, or each one named in
+    # -CredentialsPassword with its Expiry. Returns @{ Passwords = <AcrTokenPassword[]>; Failure }.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [System.Collections.IDictionary]$Ref, [string]$TokenId, $Requested, $DefaultProfile)
+    $calls = [System.Collections.Generic.List[hashtable]]::new()
+    foreach ($entry in @($Requested)) {
+        if ($null -eq $entry -or -not $entry['name']) { continue }
+        $c = @{ passwordName = $entry['name'] }
+        if ($entry['expiry']) { $c['expiry'] = $entry['expiry'] }
+        $calls.Add($c)
+    }
+    if ($calls.Count -eq 0) { $calls.Add(@{}) }
+    $passwords = [System.Collections.Generic.List[object]]::new()
+    foreach ($c in $calls) {
+        $params = @{ resourceGroupName = $Ref['resourceGroupName']; registryName = $Ref['registryName']; tokenId = $TokenId }
+        if ($Ref['subscriptionId']) { $params['subscriptionId'] = $Ref['subscriptionId'] }
+        foreach ($k in $c.Keys) { $params[$k] = $c[$k] }
+        $call = Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/generateCredentials' -Params $params -DefaultProfile $DefaultProfile
+        if ($call.Failure) { return @{ Failure = $call.Failure } }
+        foreach ($p in @($call.Result.passwords)) { if ($null -ne $p) { $passwords.Add($p) } }
+    }
+    @{ Passwords = $passwords.ToArray() }
+}
+
+function Get-AzTokenBridgeAcrRegistryItem {
+    # Shared by Get-AzContainerRegistryToken and Get-AzContainerRegistryScopeMap (they differ in the
+    # collection only): one item (-Name or -InputObject) or the registry's list. Returns the wire
+    # items; failures are written as the caller's errors.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [ValidateSet('Token', 'ScopeMap')][string]$Kind, [System.Collections.IDictionary]$Bound, $DefaultProfile)
+    $leaf = "$($Kind)Name"
+    $wireLeaf = if ($Kind -eq 'Token') { 'tokenName' } else { 'scopeMapName' }
+    if ($Cmdlet.ParameterSetName -eq 'GetViaIdentity') {
+        $identity = Resolve-AzTokenBridgeAcrIdentity $Bound['InputObject'] -Leaf $leaf -Collection $(if ($Kind -eq 'Token') { 'tokens' } else { 'scopeMaps' })
+        if ($identity -is [System.Management.Automation.ErrorRecord]) { $Cmdlet.WriteError($identity); return }
+        $params = @{ resourceGroupName = $identity.ResourceGroupName; registryName = $identity.RegistryName; subscriptionId = $identity.SubscriptionId; $wireLeaf = $identity[$leaf] }
+        $target = $Bound['InputObject']
+    } else {
+        $params = @{ resourceGroupName = [string]$Bound['ResourceGroupName']; registryName = [string]$Bound['RegistryName'] }
+        if ($Bound.ContainsKey('SubscriptionId')) { $params['subscriptionId'] = [string]$Bound['SubscriptionId'] }
+        if ($Bound.ContainsKey('Name')) { $params[$wireLeaf] = [string]$Bound['Name'] }
+        $target = if ($Bound.ContainsKey('Name')) { [string]$Bound['Name'] } else { [string]$Bound['RegistryName'] }
+    }
+    $call = if ($Kind -eq 'Token') {
+        Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/getTokens' -Params $params -DefaultProfile $DefaultProfile
+    } else {
+        Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/getScopeMaps' -Params $params -DefaultProfile $DefaultProfile
+    }
+    if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $call.Failure -Target $target; return }
+    if ($Kind -eq 'Token') { @($call.Result.tokens) } else { @($call.Result.scopeMaps) }
+}
+
+function ConvertTo-AzTokenBridgeAcrCredential {
+    # GenerateCredentialsResult → PSContainerRegistryCredential (Username, Password, Password2), the
+    # passwords matched by name (Az takes them by position), plus every generated entry in Passwords.
+    param($Result)
+    $entries = foreach ($p in @($Result.passwords)) {
+        if ($null -eq $p) { continue }
+        $o = [pscustomobject][ordered]@{ Name = $p.name; CreationTime = ConvertFrom-AzTokenBridgeWireDate $p.creationTime; Expiry = ConvertFrom-AzTokenBridgeWireDate $p.expiry; Value = $p.value }
+        $o.psobject.TypeNames.Insert(0, "$script:AcrModels.Api20220201Preview.ITokenPassword")
+        $o
+    }
+    $value = { param($n) foreach ($e in @($entries)) { if ($e -and $e.Name -eq $n) { return [string]$e.Value } }; '' }
+    $o = [pscustomobject][ordered]@{
+        Username  = [string]$Result.username
+        Password  = & $value 'password1'
+        Password2 = & $value 'password2'
+        Passwords = [object[]]@($entries)
+    }
+    $o.psobject.TypeNames.Insert(0, "$script:AcrModels.PSContainerRegistryCredential")
+    $display = [System.Management.Automation.PSPropertySet]::new('DefaultDisplayPropertySet', [string[]]@('Username', 'Password', 'Password2'))
+    $o.psobject.Members.Add([System.Management.Automation.PSMemberSet]::new('PSStandardMembers', [System.Management.Automation.PSMemberInfo[]]@($display)))
+    $o
+}

@@ -1,0 +1,262 @@
+function New-AzContainerRegistryToken {
+    <#
+    .SYNOPSIS
+    Creates a token for a container registry with the specified parameters.
+
+    .DESCRIPTION
+    Creates a token for a container registry with the specified parameters.
+
+    The creation is a long-running operation: the cmdlet waits as long as the service's
+    Retry-After asks (30 seconds when it names none) before each status request, showing progress,
+    then reads the token and writes it. -NoWait returns at the first answer; -AsJob returns a job
+    at once.
+
+    -GeneratePassword (not in Az) also generates the token's passwords once it exists, as
+    `az acr token create` does: both, or those named in -CredentialsPassword (with their Expiry).
+    The values are in CredentialsPassword[].Value of the output: the service shows them only once.
+
+    .PARAMETER Name
+    The name of the token.
+
+    .PARAMETER RegistryName
+    The name of the container registry.
+
+    .PARAMETER ResourceGroupName
+    The name of the resource group to which the container registry belongs.
+
+    .PARAMETER SubscriptionId
+    The Microsoft Azure subscription ID. Default: the session's subscription (AZURE_SUBSCRIPTION_ID,
+    -DefaultProfile, the Az.Accounts context or the Azure CLI's default subscription).
+
+    .PARAMETER InputObject
+    Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a
+    hash table. A token's resource id (string), or any object with an Id (this cmdlet's output,
+    Get-AzContainerRegistryToken's) is accepted too.
+
+    .PARAMETER TokenCreateParameter
+    An object that represents a token for a container registry. To construct, see NOTES section
+    for TOKENCREATEPARAMETER properties and create a hash table.
+
+    .PARAMETER CredentialsCertificate
+    To construct, see NOTES section for CREDENTIALSCERTIFICATE properties and create a hash table.
+
+    .PARAMETER CredentialsPassword
+    To construct, see NOTES section for CREDENTIALSPASSWORD properties and create a hash table.
+
+    .PARAMETER ScopeMapId
+    The resource ID of the scope map to which the token will be associated with.
+
+    .PARAMETER Status
+    The status of the token example enabled or disabled.
+
+    .PARAMETER GeneratePassword
+    Generate the token's passwords once it has been created (POST generateCredentials): both
+    password1 and password2, or those named in -CredentialsPassword, each with its Expiry. The
+    output's CredentialsPassword then carries the values. Not with -NoWait.
+
+    .PARAMETER DefaultProfile
+    The credentials, account, tenant, and subscription used for communication with Azure: an Az
+    context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
+    CertificatePath (and CertificatePassword), Environment.
+
+    .PARAMETER AsJob
+    Run the command as a job
+
+    .PARAMETER NoWait
+    Run the command asynchronously
+
+    .EXAMPLE
+    New-AzContainerRegistryToken -Name token2 -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId /subscriptions/9e223dbe-3399-4e19-88eb-0975f02ac87f/resourceGroups/lnxtest/providers/Microsoft.ContainerRegistry/registries/lnxcr/scopeMaps/newmap
+
+    Create new token for certain container registry
+
+    .EXAMPLE
+    $token = New-AzContainerRegistryToken -Name ci-pull -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId (Get-AzContainerRegistryScopeMap -RegistryName lnxcr -ResourceGroupName lnxtest -Name _repositories_pull).Id -GeneratePassword
+    $token.CredentialsPassword | ForEach-Object { "$($_.Name): $($_.Value)" }
+
+    Creates a pull-only token with both passwords, and shows them (the only time they can be read).
+
+    .INPUTS
+    Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.Api20220201Preview.IToken
+
+    .INPUTS
+    Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.IContainerRegistryIdentity
+
+    .OUTPUTS
+    Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.Api20220201Preview.IToken
+
+    .NOTES
+    COMPLEX PARAMETER PROPERTIES
+
+    To create the parameters described below, construct a hash table containing the appropriate
+    properties. For information on hash tables, run Get-Help about_Hash_Tables.
+
+    CREDENTIALSCERTIFICATE <ITokenCertificate[]>: .
+      [EncodedPemCertificate <String>]: Base 64 encoded string of the public certificate1 in PEM format that will be used for authenticating the token.
+      [Expiry <DateTime?>]: The expiry datetime of the certificate.
+      [Name <TokenCertificateName?>]:
+      [Thumbprint <String>]: The thumbprint of the certificate.
+
+    CREDENTIALSPASSWORD <ITokenPassword[]>: .
+      [CreationTime <DateTime?>]: The creation datetime of the password.
+      [Expiry <DateTime?>]: The expiry datetime of the password.
+      [Name <TokenPasswordName?>]: The password name "password1" or "password2"
+
+    INPUTOBJECT <IContainerRegistryIdentity>: Identity Parameter
+      [Id <String>]: Resource identity path
+      [RegistryName <String>]: The name of the container registry.
+      [ResourceGroupName <String>]: The name of the resource group to which the container registry belongs.
+      [SubscriptionId <String>]: The Microsoft Azure subscription ID.
+      [TokenName <String>]: The name of the token.
+      (AgentPoolName, ConnectedRegistryName, ExportPipelineName, GroupName, ImportPipelineName,
+      PipelineRunName, PrivateEndpointConnectionName, ReplicationName, RunId, ScopeMapName,
+      TaskName, TaskRunName, WebhookName are accepted and not used here.)
+
+    TOKENCREATEPARAMETER <IToken>: An object that represents a token for a container registry.
+      [SystemDataCreatedAt <DateTime?>] … [SystemDataLastModifiedByType <LastModifiedByType?>]: read-only, not sent.
+      [CredentialsCertificate <ITokenCertificate[]>]: as CREDENTIALSCERTIFICATE
+      [CredentialsPassword <ITokenPassword[]>]: as CREDENTIALSPASSWORD
+      [ScopeMapId <String>]: The resource ID of the scope map to which the token will be associated with.
+      [Status <TokenStatus?>]: The status of the token example enabled or disabled.
+    #>
+    [CmdletBinding(DefaultParameterSetName = 'CreateExpanded', PositionalBinding = $false, SupportsShouldProcess, ConfirmImpact = 'Medium')]
+    [OutputType('Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.Api20220201Preview.IToken')]
+    param(
+        [Parameter(ParameterSetName = 'CreateExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Create', Mandatory)]
+        [Alias('TokenName')]
+        [string]$Name,
+
+        [Parameter(ParameterSetName = 'CreateExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Create', Mandatory)]
+        [string]$RegistryName,
+
+        [Parameter(ParameterSetName = 'CreateExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Create', Mandatory)]
+        [string]$ResourceGroupName,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [Parameter(ParameterSetName = 'Create')]
+        [string]$SubscriptionId,
+
+        [Parameter(ParameterSetName = 'CreateViaIdentity', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'CreateViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [ValidateNotNull()]
+        $InputObject,
+
+        [Parameter(ParameterSetName = 'Create', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'CreateViaIdentity', Mandatory, ValueFromPipeline)]
+        [ValidateNotNull()]
+        $TokenCreateParameter,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [Parameter(ParameterSetName = 'CreateViaIdentityExpanded')]
+        [object[]]$CredentialsCertificate,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [Parameter(ParameterSetName = 'CreateViaIdentityExpanded')]
+        [object[]]$CredentialsPassword,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [Parameter(ParameterSetName = 'CreateViaIdentityExpanded')]
+        [string]$ScopeMapId,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [Parameter(ParameterSetName = 'CreateViaIdentityExpanded')]
+        [ArgumentCompleter({ param($c, $p, $word) 'enabled', 'disabled' | Where-Object { $_ -like "$word*" } })]
+        [string]$Status,
+
+        [switch]$GeneratePassword,
+
+        [Alias('AzureRMContext', 'AzureCredential')]
+        $DefaultProfile,
+
+        [switch]$AsJob,
+
+        [switch]$NoWait
+    )
+    process {
+        $set = $PSCmdlet.ParameterSetName
+        if ($GeneratePassword -and $NoWait) {
+            $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
+                [System.ArgumentException]::new('-GeneratePassword needs the token to exist: it cannot be combined with -NoWait.', 'GeneratePassword'),
+                'GeneratePasswordWithNoWait', 'InvalidArgument', $null))
+            return
+        }
+        # Where: the path parameters, or the identity's parts (Az: an Id wins over the parts).
+        if ($set -like 'CreateViaIdentity*') {
+            $identity = Resolve-AzTokenBridgeAcrIdentity $InputObject
+            if ($identity -is [System.Management.Automation.ErrorRecord]) { $PSCmdlet.WriteError($identity); return }
+            $ref = @{ resourceGroupName = $identity.ResourceGroupName; registryName = $identity.RegistryName; tokenName = $identity.TokenName; subscriptionId = $identity.SubscriptionId }
+        } else {
+            $ref = @{ resourceGroupName = $ResourceGroupName; registryName = $RegistryName; tokenName = $Name }
+            if ($PSBoundParameters.ContainsKey('SubscriptionId')) { $ref['subscriptionId'] = $SubscriptionId }
+        }
+        $target = if ($set -like 'CreateViaIdentity*') { $InputObject } else { $ref['tokenName'] }
+
+        # What: the body from -TokenCreateParameter or the expanded parameters.
+        if ($set -in 'Create', 'CreateViaIdentity') {
+            $body = ConvertTo-AzTokenBridgeAcrTokenBody -TokenCreateParameter $TokenCreateParameter
+        } else {
+            $expanded = @{}
+            foreach ($k in 'ScopeMapId', 'Status', 'CredentialsCertificate', 'CredentialsPassword') { if ($PSBoundParameters.ContainsKey($k)) { $expanded[$k] = $PSBoundParameters[$k] } }
+            $body = ConvertTo-AzTokenBridgeAcrTokenBody -Expanded $expanded
+        }
+        if ($body -is [System.Exception]) {
+            $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($body, 'InvalidTokenCreateParameter', 'InvalidArgument', $TokenCreateParameter))
+            return
+        }
+
+        # Az's ShouldProcess text (the internal cmdlet's name as the action).
+        if (-not $PSCmdlet.ShouldProcess("Call remote 'TokensCreate' operation", "New-AzContainerRegistryToken_$set")) { return }
+
+        if ($AsJob) {
+            # A real job, at once: the same call on a thread of its own, in this process (it shares
+            # the server). Receive-Job yields the token; a failure goes to the job's error stream
+            # and leaves it Failed.
+            $bound = @{}
+            foreach ($k in $PSBoundParameters.Keys) { if ($k -notin 'AsJob', 'WhatIf', 'Confirm') { $bound[$k] = $PSBoundParameters[$k] } }
+            # Az.Accounts, when this session has it, is loaded in the job too: the job signs in as
+            # the session does (its Get-AzContext / Get-AzAccessToken).
+            $azAccounts = @(Get-Module -Name Az.Accounts)[0]
+            $work = [pscustomobject]@{
+                Manifest   = [System.IO.Path]::Combine($script:ModuleRoot, 'AzTokenBridge.psd1')
+                AzAccounts = if ($azAccounts) { $azAccounts.ModuleBase } else { $null }
+                Bound      = $bound
+            }
+            $job = $work | ForEach-Object -AsJob -ThrottleLimit 1 -Parallel {
+                if ($_.AzAccounts) { Import-Module $_.AzAccounts }
+                Import-Module $_.Manifest
+                $p = $_.Bound
+                # The cmdlet's own ErrorRecord, thrown: it is the job's error and the job ends Failed.
+                New-AzContainerRegistryToken @p -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable failed
+                if ($failed) { throw $failed[0] }
+            }
+            $job.Name = "New-AzContainerRegistryToken_$set"
+            $PSCmdlet.WriteObject($job)
+            return
+        }
+
+        $params = @{}
+        foreach ($k in $ref.Keys) { $params[$k] = $ref[$k] }
+        $params['token'] = $body
+        $run = Invoke-AzTokenBridgeAcrTokenCreate -Cmdlet $PSCmdlet -Params $params -DefaultProfile $DefaultProfile -NoWait:$NoWait
+        if ($run.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $run.Failure -Target $target; return }
+        if ($NoWait) {
+            $response = [pscustomobject]@{ Target = $run.Target }
+            $response.psobject.TypeNames.Insert(0, $script:AcrAsyncResponseType)
+            $PSCmdlet.WriteObject($response)
+            return
+        }
+        $token = $run.Token
+        if ($GeneratePassword) {
+            $generated = Invoke-AzTokenBridgeAcrGeneratePasswords -Cmdlet $PSCmdlet -Ref $params -TokenId ([string]$token.id) -Requested $body['passwords'] -DefaultProfile $DefaultProfile
+            if ($generated.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $generated.Failure -Target $target; return }
+            # The token with the generated passwords (and their values) in place of their metadata.
+            $names = @($generated.Passwords | ForEach-Object { [string]$_.name })
+            $kept = @($token.passwords | Where-Object { $null -ne $_ -and [string]$_.name -notin $names })
+            $token.passwords = [object[]](@($kept) + @($generated.Passwords) | Where-Object { $null -ne $_ })
+        }
+        $PSCmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $token))
+    }
+}
