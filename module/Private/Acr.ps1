@@ -261,7 +261,7 @@ function Invoke-AzTokenBridgeAcrTokenCreate {
             $poll = Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/pollOperation' -Params @{ url = $url } -DefaultProfile $DefaultProfile
             if ($poll.Failure) { return @{ Failure = $poll.Failure } }
             $r = $poll.Result
-            $Cmdlet.WriteVerbose("AzTokenBridge: operation status $(if ($r.status) { $r.status } else { "HTTP $($r.statusCode)" }).")
+            Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: operation status $(if ($r.status) { $r.status } else { "HTTP $($r.statusCode)" })."
             if ($r.done) { break }
             if ($r.azureAsyncOperation) { $url = [string]$r.azureAsyncOperation } elseif ($r.location) { $url = [string]$r.location }
             $delay = if ($null -ne $r.retryAfterSeconds) { [int]$r.retryAfterSeconds } else { 30 }
