@@ -5,6 +5,8 @@
 import { RequestType } from "vscode-jsonrpc";
 import { ApimGetTenantAccess, ApimGetUsers, ApimListServices, ApimNewUserToken, ErrorData, Hello, HelloResult, PROTOCOL_VERSION } from "../protocol";
 import { getTenantAccess, getUsers, listServices, newUserToken } from "../apim/handlers";
+import { PartnerCompleteLogin, PartnerNewAccessToken } from "../protocol";
+import { completeLogin, newAccessToken } from "../partner/handlers";
 import { VERSION } from "../version";
 
 export interface MethodEntry<P, R> {
@@ -27,4 +29,6 @@ export const METHODS: MethodEntry<any, any>[] = [
   entry(ApimGetTenantAccess, getTenantAccess),
   entry(ApimGetUsers, getUsers),
   entry(ApimListServices, listServices),
+  entry(PartnerNewAccessToken, newAccessToken),
+  entry(PartnerCompleteLogin, completeLogin),
 ];
