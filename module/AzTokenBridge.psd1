@@ -15,6 +15,7 @@
         'New-AzApiManagementUserToken'
         'Start-AzTokenBridgeEmulator'
         'Stop-AzTokenBridgeEmulator'
+        'New-PartnerAccessToken'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

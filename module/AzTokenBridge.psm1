@@ -18,6 +18,8 @@ $script:ModuleRoot = $PSScriptRoot
 . $PSScriptRoot/Public/New-AzApiManagementUserToken.ps1
 . $PSScriptRoot/Public/Start-AzTokenBridgeEmulator.ps1
 . $PSScriptRoot/Public/Stop-AzTokenBridgeEmulator.ps1
+. $PSScriptRoot/Private/Partner.ps1
+. $PSScriptRoot/Public/New-PartnerAccessToken.ps1
 
 Register-AzTokenBridgeCompleters
 

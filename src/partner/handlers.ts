@@ -255,12 +255,9 @@ async function beginLogin(
     }, ORPHAN_MS),
   };
   login.timer.unref();
+  // Kept (finished or not) until completeLogin takes it or the orphan timer drops it: the user may
+  // finish signing in before the module asks.
   logins.set(loginId, login);
-  const forget = () => {
-    clearTimeout(login.timer);
-    logins.delete(loginId);
-  };
-  run.then(forget, forget);
   return { pending: { loginId }, warnings, info: info(flow, c.kind) };
 }
 
@@ -275,6 +272,7 @@ export async function completeLogin(p: PartnerCompleteLoginParams, signal: Abort
     });
   }
   clearTimeout(login.timer);
+  logins.delete(p.loginId);
   const aborted = new Promise<never>((_, reject) => {
     const fail = () => {
       login.cancel();
