@@ -85,6 +85,11 @@ function Start-AzTokenBridgeEmulator {
         ApimServiceName = $raw.apimServiceName
         CaFile          = $raw.caFile
         ControlEndpoint = $raw.controlEndpoint
+        # New-PartnerAccessToken: a public client app for the user flows, the demo users (the first
+        # is the default sign-in), and the demo app's certificate (PEM with its private key).
+        PublicClientId  = $raw.publicClientId
+        Users           = [string[]]@($raw.users)
+        CertificatePath = $raw.certificatePath
     }
     $state['Emulator'] = [hashtable]::Synchronized(@{ Process = $process; Info = $info; PreviousEnvironment = $previous })
     $PSCmdlet.WriteVerbose("AzTokenBridge: emulator started (process $($process.Id)) at $($raw.armEndpoint); this session now signs in to it.")

@@ -418,6 +418,24 @@ $s = New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -Credential $cre
   });
 });
 
+describe("README", () => {
+  test("the Partner Center examples run against the emulator", async () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Partner Center: New-PartnerAccessToken"));
+    const block = /```powershell\n([\s\S]+?)```/.exec(section)![1];
+    expect(block).toMatch(/^\$emu = Start-AzTokenBridgeEmulator$/m);
+    // The test's emulator stands in for the one the example starts (the session already points at it).
+    const script = block
+      .replace(/^\$emu = Start-AzTokenBridgeEmulator$/m, `$emu = [pscustomobject]@{ PublicClientId = '${emulator.info.publicClientId}'; CertificatePath = '${emulator.info.certificatePath}' }`)
+      .replace(/^Stop-AzTokenBridgeEmulator$/m, "");
+    const r = await withUser(script);
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toHaveLength(5);
+    for (const o of r.objects) expect(o.$typeNames[0]).toBe(AUTH_RESULT);
+    expect(decode(r.objects[3].AccessToken).aud).toBe("https://outlook.office365.com");
+  });
+});
+
 describe("cancellation", () => {
   test("Ctrl+C (the host's stop) during device code: the call ends promptly, polling stops", async () => {
     const run = spawn(`try {
