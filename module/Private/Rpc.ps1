@@ -119,9 +119,11 @@ function Invoke-AzTokenBridgeRpc {
         [Parameter(Mandatory)][string]$Method,
         [System.Collections.IDictionary]$Params = @{},
         # The cmdlet's -DefaultProfile (a hashtable or an Az context), if any.
-        $DefaultProfile
+        $DefaultProfile,
+        # Send only the session's variables: no Az.Accounts context (cmdlets that do not sign in to ARM).
+        [switch]$EnvironmentOnly
     )
-    $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
+    $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile -EnvironmentOnly:$EnvironmentOnly
     if ($callContext -is [System.Exception]) { return @{ Result = $null; Failure = $callContext } }
     $Params['context'] = $callContext
     $debugOn = $null -ne $Cmdlet -and $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore'

@@ -179,7 +179,7 @@ function New-PartnerAccessToken {
             $params['certificate'] = $cert
         }
 
-        $call = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'partner/newAccessToken' -Params $params
+        $call = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'partner/newAccessToken' -Params $params -EnvironmentOnly
         if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $call.Failure -Target $target; return }
         $answer = $call.Result
         $info = $answer.info
@@ -192,7 +192,7 @@ function New-PartnerAccessToken {
         $result = $answer.result
         if ($answer.pending) {
             # The user signs in now (device code or browser); a stop (Ctrl+C) cancels the sign-in.
-            $done = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'partner/completeLogin' -Params @{ loginId = [string]$answer.pending.loginId }
+            $done = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'partner/completeLogin' -Params @{ loginId = [string]$answer.pending.loginId } -EnvironmentOnly
             if ($done.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $done.Failure -Target $target; return }
             $result = $done.Result.result
         }

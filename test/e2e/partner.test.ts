@@ -195,9 +195,15 @@ New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -CertificateThumbprin
   test("-UseAuthorizationCode as a confidential client (secret, then certificate): browser sign-in, user token, refresh token", async () => {
     const r = await withUser(`New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -Credential $cred -Scopes '${SCOPE}' -Tenant $env:AZURE_TENANT_ID -ServicePrincipal -UseAuthorizationCode -Verbose
 $tp = ([System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser') | ForEach-Object { $_.Open('ReadOnly'); $_.Certificates[0].Thumbprint; $_.Close() })
-New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -CertificateThumbprint $tp -Scopes '${SCOPE}' -Tenant $env:AZURE_TENANT_ID -AuthCode`);
+$c = New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -CertificateThumbprint $tp -Scopes '${SCOPE}' -Tenant $env:AZURE_TENANT_ID -AuthCode
+$c
+# RefreshToken set with -CertificateThumbprint: a confidential refresh signed with the certificate
+New-PartnerAccessToken -RefreshToken $c.RefreshToken -ApplicationId $env:AZURE_CLIENT_ID -CertificateThumbprint $tp -Scopes '${SCOPE}' -ServicePrincipal`);
     expect(r.errors).toEqual([]);
-    expect(r.objects).toHaveLength(2);
+    expect(r.objects).toHaveLength(3);
+    expect(decode(r.objects[2].AccessToken)).toMatchObject({ appidacr: "2", upn: emulator.info.users[0] });
+    expect(r.objects[2].RefreshToken).not.toBe(r.objects[1].RefreshToken);
+    expect((await emulator.requestLog()).filter((x) => x.grantType === "refresh_token").map((x) => x.credentialType)).toEqual(["certificate"]);
     expect(decode(r.objects[0].AccessToken)).toMatchObject({ appidacr: "1", upn: emulator.info.users[0], appid: emulator.info.clientId });
     expect(decode(r.objects[1].AccessToken)).toMatchObject({ appidacr: "2", upn: emulator.info.users[0] });
     expect(r.objects[0].RefreshToken).toMatch(/^1\.A/);
@@ -394,6 +400,20 @@ try { New-PartnerAccessToken -ApplicationId x -Scopes y -Environment Mars -Error
     expect(r.errors[0]).toMatchObject({ fullyQualifiedErrorId: "EnvironmentRetired,New-PartnerAccessToken", category: "InvalidArgument" });
     expect(r.errors[0].exceptionMessage).toMatch(/^The AzureGermanCloud environment \(Microsoft Cloud Deutschland, login\.microsoftonline\.de\) closed on 29 October 2021/);
     expect((await emulator.requestLog()).filter((x) => x.grantType === "client_credentials")).toHaveLength(4);
+  });
+});
+
+describe("session", () => {
+  test("an Az.Accounts session is not asked for an ARM token (only the session's variables are sent)", async () => {
+    const r = await ps(`Import-Module '${path.join(__dirname, "..", "support", "Az.Accounts", "Az.Accounts.psd1")}'
+$c = [pscredential]::new('x', [System.Net.NetworkCredential]::new('', $env:AZTB_TEST_SECRET).SecurePassword)
+$null = New-PartnerAccessToken -ApplicationId '${emulator.info.clientId}' -Credential $c -Scopes '${DEFAULT_SCOPE}' -Tenant '${emulator.info.tenantId}'
+[bool](Get-Module Az.Accounts)
+$null -eq $global:AztbFakeAzTokenCalls`, {
+      env: { AZURE_CLIENT_SECRET: undefined, AZTB_TEST_SECRET: emulator.info.clientSecret, AZTB_FAKE_AZ_SUBSCRIPTION: emulator.info.subscriptionId, AZTB_FAKE_AZ_TENANT: emulator.info.tenantId, AZTB_FAKE_AZ_TOKEN: "not-used" },
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual([true, true]);
   });
 });
 

@@ -20,12 +20,13 @@ let emulator: RunningEmulator;
 let info: EmulatorInfo;
 let control: EmulatorHttp["control"];
 let requestLog: EmulatorHttp["requestLog"];
+let raw: EmulatorHttp["raw"];
 
 beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
   info = emulator.info;
   const ca = fs.readFileSync(info.caFile, "utf8");
-  ({ control, requestLog } = emulatorHttp(info, ca, { agent: false }));
+  ({ control, requestLog, raw } = emulatorHttp(info, ca, { agent: false }));
   tls.setDefaultCACertificates([...tls.getCACertificates("default"), ca]);
   await control("PUT", "/entra/device-codes/interval", { seconds: 1 });
 });
@@ -243,5 +244,51 @@ describe("refresh tokens", () => {
     } finally {
       await control("PUT", `/entra/users/${user}/interaction-required`, { code: null });
     }
+  });
+});
+
+describe("pages for a real browser", () => {
+  test("/authorize: a sign-in page listing the demo users; its form answers with the code (query: 302; form_post: an auto-submitting form)", async () => {
+    const q = new URLSearchParams({ client_id: info.publicClientId, redirect_uri: "http://localhost:8765/", response_type: "code", scope: `${PARTNER_SCOPE} openid offline_access`, state: "st" });
+    const path = `/organizations/oauth2/v2.0/authorize?${q}`;
+    const page = await raw("GET", path);
+    expect(page.status).toBe(200);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    for (const u of info.users) expect(page.text).toContain(`<option value="${u}"`);
+    const form = { headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ login: info.users[1] }).toString() };
+    const answer = await raw("POST", path, form);
+    expect(answer.status).toBe(302);
+    const location = new URL(answer.headers.location as string);
+    expect(`${location.origin}${location.pathname}`).toBe("http://localhost:8765/");
+    expect(location.searchParams.get("state")).toBe("st");
+    expect(location.searchParams.get("code")).toMatch(/^0\.A/);
+    q.set("response_mode", "form_post");
+    const posted = await raw("POST", `/organizations/oauth2/v2.0/authorize?${q}`, form);
+    expect(posted.status).toBe(200);
+    expect(posted.text).toMatch(/<form method="POST" name="hiddenform" action="http:\/\/localhost:8765\/"><input type="hidden" name="code" value="0\.A[^"]+"><input type="hidden" name="state" value="st">/);
+    // A redirect URI that is not a loopback address: AADSTS50011, on the page (no redirect).
+    q.set("redirect_uri", "https://evil.example/cb");
+    const bad = await raw("GET", `/organizations/oauth2/v2.0/authorize?${q}`);
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain("AADSTS50011: The redirect URI &#39;https://evil.example/cb&#39; specified in the request does not match");
+  });
+
+  test("/devicelogin: enter the code and pick a user", async () => {
+    const dc = await raw("POST", "/organizations/oauth2/v2.0/devicecode", {
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ client_id: info.publicClientId, scope: `${PARTNER_SCOPE} openid offline_access` }).toString(),
+    });
+    expect(dc.json).toMatchObject({ verification_uri: `${info.authorityHost}/devicelogin`, expires_in: 900, interval: 1 });
+    expect((await raw("GET", "/devicelogin")).text).toContain('<input name="code"');
+    const done = await raw("POST", "/devicelogin", { headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ code: dc.json.user_code.toLowerCase(), login: info.users[1] }).toString() });
+    expect(done.text).toContain("You have signed in.");
+    const token = await raw("POST", "/organizations/oauth2/v2.0/token", {
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:device_code", client_id: info.publicClientId, device_code: dc.json.device_code }).toString(),
+    });
+    expect(token.status).toBe(200);
+    expect(decode(token.json.access_token).upn).toBe(info.users[1]);
+    expect(token.json).toMatchObject({ token_type: "Bearer", scope: PARTNER_SCOPE, refresh_token: expect.stringMatching(/^1\.A/), id_token: expect.any(String) });
+    expect(token.json.client_info).toBeUndefined(); // only for client_info=1 (msal always asks)
   });
 });
