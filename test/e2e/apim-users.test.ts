@@ -150,7 +150,8 @@ describe("help and completion", () => {
     expect(r.objects.map((o) => o.Name).sort()).toEqual([
       "Get-AzApiManagementTenantAccess", "Get-AzApiManagementTenantGitAccess", "Get-AzApiManagementUser",
       "New-AzApiManagementContext", "New-AzApiManagementUserToken", "Start-AzTokenBridgeEmulator", "Stop-AzTokenBridgeEmulator",
-    ]);
+      "New-PartnerAccessToken",
+    ].sort());
     for (const o of r.objects) {
       expect(o.Synopsis).not.toMatch(new RegExp(`^\\s*${o.Name}`)); // a real synopsis, not the generated syntax
       expect(o.Examples).toBeGreaterThan(0);

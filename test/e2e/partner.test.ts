@@ -134,6 +134,19 @@ foreach ($s in $c.ParameterSets) {
     expect(r.objects[6].Aliases).toBe("ApplicationId=ClientId;Environment=EnvironmentName;Module=ModuleName;Tenant=Domain/TenantId;UseAuthorizationCode=AuthCode;UseDeviceAuthentication=DeviceCode/DeviceAuth/Device");
     expect(r.objects[6].Values).toBe("AzureCloud,AzureChinaCloud,AzureGermanCloud,AzurePPE,AzureUSGovernment");
   });
+
+  test("Get-Help: the seed's synopsis, its two examples, every parameter", async () => {
+    const r = await ps(`$h = Get-Help New-PartnerAccessToken -Full
+[string]$h.Synopsis
+@($h.examples.example).Count
+(@($h.parameters.parameter | ForEach-Object { [string]$_.name }) -join ',')`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects[0]).toBe("Acquires an access token from Azure Active Directory.");
+    expect(r.objects[1]).toBe(2);
+    expect(r.objects[2].split(",").sort()).toEqual(
+      ["AccessToken", "ApplicationId", "CertificateThumbprint", "Credential", "Environment", "Module", "RefreshToken", "Scopes", "ServicePrincipal", "Tenant", "UseAuthorizationCode", "UseDeviceAuthentication"].sort(),
+    );
+  });
 });
 
 describe("ServicePrincipal and ServicePrincipalCertificate", () => {
