@@ -18,8 +18,8 @@
  * confidential one must (AADSTS7000218), with a secret or a certificate assertion (entra.ts).
  * Refresh tokens are bound to the client they were issued to (AADSTS700007).
  *
- * Error texts: recorded ones are used verbatim (sources in brackets); those marked (emulator) were not
- * found in any recording and are the emulator's own wording.
+ * Error texts: recorded ones are used verbatim (sources in brackets); the others were not found in
+ * any recording and are the emulator's own wording, marked "Text: the emulator's own" where used.
  *   AADSTS70016   "OAuth 2.0 device flow error. Authorization is pending. Continue polling."  [Entra docs, msal issues]
  *   AADSTS700007  "The grant was issued for a different client id."  [EntraFalcon#6, Partner-Center-PowerShell#419]
  *   AADSTS9002313 "Invalid request. Request is malformed or invalid."  [dnn.azureadprovider#112]
@@ -31,7 +31,8 @@
  *   AADSTS70008   "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."
  *   AADSTS501481  "The Code_Verifier does not match the code_challenge supplied in the authorization request."
  *   AADSTS50011   "The redirect URI '…' specified in the request does not match the redirect URIs configured for the application '…'. …"
- *   AADSTS70000, AADSTS70020, AADSTS50020, AADSTS65004: texts (emulator) where marked below.
+ *   AADSTS65004   "User declined to consent to access the app."
+ *   AADSTS70000, AADSTS70020, AADSTS50020, AADSTS500117, AADSTS700016 on the sign-in page: the emulator's own texts.
  */
 import { createHash, randomBytes } from "crypto";
 import * as http from "http";
@@ -141,7 +142,8 @@ export class UserFlows {
     const redirectUri = params.get("redirect_uri") ?? "";
     const app = clientId ? this.directory.findAppById(clientId) : undefined;
     if (!app) {
-      return page(400, "Sign in", `AADSTS700016: Application with identifier '${clientId}' was not found in the directory. (emulator)`);
+      // Text: the emulator's own (no recording shows it).
+      return page(400, "Sign in", `AADSTS700016: Application with identifier '${clientId}' was not found in the directory.`);
     }
     if (!isLoopbackRedirect(redirectUri)) {
       return page(
@@ -165,13 +167,16 @@ export class UserFlows {
         ...(state !== null ? { state } : {}),
       },
     });
-    if (!["query", "form_post", "fragment"].includes(mode)) return deliverError("invalid_request", 900144, `Unsupported response_mode '${mode}'. (emulator)`);
+    // Text: the emulator's own (no recording shows it).
+    if (!["query", "form_post", "fragment"].includes(mode)) return deliverError("invalid_request", 900144, `Unsupported response_mode '${mode}'.`);
     if (params.get("response_type") !== "code") {
-      return deliverError("unsupported_response_type", 70000, "The authorization server only issues authorization codes here. (emulator)");
+      // Text: the emulator's own (no recording shows it).
+      return deliverError("unsupported_response_type", 70000, "The authorization server only issues authorization codes here.");
     }
     const method = params.get("code_challenge_method");
     if (params.get("code_challenge") && method && method !== "S256" && method !== "plain") {
-      return deliverError("invalid_request", 501491, `Invalid code_challenge_method '${method}'. (emulator)`);
+      // Text: the emulator's own (no recording shows it).
+      return deliverError("invalid_request", 501491, `Invalid code_challenge_method '${method}'.`);
     }
     const scope = params.get("scope") ?? "";
     const parsed = this.parseScope(scope);
@@ -180,7 +185,8 @@ export class UserFlows {
     if (signIn === "decline") return deliverError("access_denied", 65004, "User declined to consent to access the app.");
     const tenant = this.pathTenant(tenantSegment);
     if (tenant && tenant.tenantId !== signIn.tenantId) {
-      return deliverError("invalid_request", 50020, `User account '${signIn.userPrincipalName}' does not exist in tenant '${tenant.displayName}'. (emulator)`);
+      // Text: the emulator's own (no recording shows it).
+      return deliverError("invalid_request", 50020, `User account '${signIn.userPrincipalName}' does not exist in tenant '${tenant.displayName}'.`);
     }
     const code = `0.A${base64url(randomBytes(96))}`;
     this.authCodes.set(code, {
@@ -348,7 +354,9 @@ export class UserFlows {
   private deviceLoginPage(ctx: RequestContext): EmulatorResponse {
     if (ctx.method === "POST") {
       const form = formOf(ctx);
-      const r = this.decideDeviceCode(form.get("code") ?? "", form.get("login") ?? undefined, !!form.get("decline"));
+      const code = (form.get("code") ?? "").trim();
+      if (!code) return htmlPage(200, "Enter code", "<p>Enter the code shown by the application.</p>");
+      const r = this.decideDeviceCode(code, form.get("login") ?? undefined, !!form.get("decline"));
       if (!r.ok) return htmlPage(200, "Enter code", `<p>${esc(r.message)}</p>`);
       return htmlPage(200, "Enter code", r.record.status === "approved" ? "<p>You have signed in. You may now close this window.</p>" : "<p>Sign-in cancelled.</p>");
     }
@@ -368,16 +376,19 @@ export class UserFlows {
     const record = this.deviceCodes.get(code);
     const clientId = form.get("client_id") ?? "";
     if (!record || record.clientId !== clientId.toLowerCase()) {
-      return entra.error(ctx, 400, "invalid_grant", 70000, "Provided grant is invalid or malformed. (emulator)");
+      // Text: the emulator's own (no recording shows it).
+      return entra.error(ctx, 400, "invalid_grant", 70000, "Provided grant is invalid or malformed.");
     }
     if (record.status === "redeemed") {
       return entra.error(ctx, 400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.");
     }
     if (record.expiresAt <= Date.now()) {
-      return entra.error(ctx, 400, "expired_token", 70020, "The provided value for the input parameter 'device_code' is not valid. This device code has expired. (emulator)");
+      // Text: the emulator's own (no recording shows it).
+      return entra.error(ctx, 400, "expired_token", 70020, "The provided value for the input parameter 'device_code' is not valid. This device code has expired.");
     }
     if (record.status === "declined") {
-      return entra.error(ctx, 400, "authorization_declined", 70000, "The user declined the sign-in request. (emulator)");
+      // Text: the emulator's own (no recording shows it).
+      return entra.error(ctx, 400, "authorization_declined", 70000, "The user declined the sign-in request.");
     }
     if (record.status === "pending") {
       return entra.error(ctx, 400, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.");
@@ -407,7 +418,8 @@ export class UserFlows {
       return entra.error(ctx, 400, "invalid_grant", 700007, "The grant was issued for a different client id.");
     }
     if ((form.get("redirect_uri") ?? "") !== record.redirectUri) {
-      return entra.error(ctx, 400, "invalid_grant", 500117, "The reply uri specified in the request does not match the reply uri used to get the authorization code. (emulator)");
+      // Text: the emulator's own (no recording shows it).
+      return entra.error(ctx, 400, "invalid_grant", 500117, "The reply uri specified in the request does not match the reply uri used to get the authorization code.");
     }
     if (record.codeChallenge) {
       const verifier = form.get("code_verifier") ?? "";
@@ -499,7 +511,8 @@ export class UserFlows {
     const user = signIn.user;
     const tenant = this.pathTenant(req.tenantSegment);
     if (tenant && tenant.tenantId !== user.tenantId) {
-      return entra.error(ctx, 400, "invalid_grant", 50020, `User account '${user.userPrincipalName}' does not exist in tenant '${tenant.displayName}'. (emulator)`);
+      // Text: the emulator's own (no recording shows it).
+      return entra.error(ctx, 400, "invalid_grant", 50020, `User account '${user.userPrincipalName}' does not exist in tenant '${tenant.displayName}'.`);
     }
     ctx.logExtras.user = user.userPrincipalName;
     ctx.logExtras.resource = g.resourceUri;
