@@ -85,7 +85,7 @@ function makeClient(auth: Authority, clientId: string, p: PartnerNewAccessTokenP
 async function userResult(c: Client, r: AuthenticationResult | null): Promise<PartnerAuthResult> {
   if (!r) throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "Entra ID returned no token.", { category: "AuthenticationError", errorId: "NoAccessToken" });
   const rt = refreshTokenFromCache(c.app.getTokenCache().serialize(), r, c.clientId) ?? c.network.lastRefreshToken ?? null;
-  return toAuthResult(r, rt);
+  return toAuthResult(r, rt, c.network.lastLifetimes);
 }
 
 export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: AbortSignal): Promise<PartnerNewAccessTokenResult> {
@@ -140,7 +140,7 @@ export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: Abo
   try {
     const r = await (c.app as ConfidentialClientApplication).acquireTokenByClientCredential({ scopes });
     if (!r) throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "Entra ID returned no token.", { category: "AuthenticationError", errorId: "NoAccessToken" });
-    return { result: toAuthResult(r, null), warnings: [], info: info("ClientCredentials", c.kind) };
+    return { result: toAuthResult(r, null, c.network.lastLifetimes), warnings: [], info: info("ClientCredentials", c.kind) };
   } catch (e) {
     throw toBridgeError(e, c.network, retry);
   }

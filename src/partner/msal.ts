@@ -27,6 +27,8 @@ export class PartnerNetwork implements INetworkModule {
   lastError: { status: number; body: EntraErrorBody; requestId?: string } | undefined;
   /** The refresh token of the last successful token answer (fallback when msal's cache has none). */
   lastRefreshToken: string | undefined;
+  /** expires_in / ext_expires_in of the last successful token answer. */
+  lastLifetimes: { expiresIn: number; extExpiresIn: number } | undefined;
 
   constructor(private readonly signal: AbortSignal) {}
 
@@ -56,8 +58,12 @@ export class PartnerNetwork implements INetworkModule {
     } catch {
       body = { error: "invalid_response", error_description: `The identity endpoint answered HTTP ${response.status} with a body that is not JSON.` };
     }
-    if (response.status === 200 && body && typeof body === "object" && typeof (body as { refresh_token?: unknown }).refresh_token === "string") {
-      this.lastRefreshToken = (body as { refresh_token: string }).refresh_token;
+    if (response.status === 200 && body && typeof body === "object" && "access_token" in body) {
+      const b = body as { refresh_token?: unknown; expires_in?: unknown; ext_expires_in?: unknown };
+      if (typeof b.refresh_token === "string") this.lastRefreshToken = b.refresh_token;
+      const expiresIn = Number(b.expires_in);
+      const extExpiresIn = Number(b.ext_expires_in);
+      this.lastLifetimes = Number.isFinite(expiresIn) && Number.isFinite(extExpiresIn) ? { expiresIn, extExpiresIn } : undefined;
     }
     if (response.status >= 400 && body && typeof body === "object" && "error" in body) {
       this.lastError = { status: response.status, body: body as EntraErrorBody, requestId: headers["x-ms-request-id"] };
@@ -85,7 +91,11 @@ function tidOf(token: string): string | null {
   }
 }
 
-export function toAuthResult(result: AuthenticationResult, refreshToken: string | null): PartnerAuthResult {
+/**
+ * msal-node puts extExpiresOn at expiresOn + ext_expires_in; MSAL.NET (the original's) at now +
+ * ext_expires_in, which is what Entra ID means. `lifetimes` (from the token answer) gives the latter.
+ */
+export function toAuthResult(result: AuthenticationResult, refreshToken: string | null, lifetimes?: { expiresIn: number; extExpiresIn: number }): PartnerAuthResult {
   if (!result.accessToken) {
     // msal-node can resolve with an empty result when an endpoint answers nonsense (partner.md 4.7).
     throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "Entra ID returned no access token.", { category: "AuthenticationError", errorId: "NoAccessToken" });
@@ -98,7 +108,10 @@ export function toAuthResult(result: AuthenticationResult, refreshToken: string 
     isExtendedLifeTimeToken: false,
     uniqueId: result.uniqueId || null,
     expiresOn,
-    extendedExpiresOn: (result.extExpiresOn ?? result.expiresOn ?? new Date()).toISOString(),
+    extendedExpiresOn:
+      lifetimes && result.expiresOn
+        ? new Date(result.expiresOn.getTime() + (lifetimes.extExpiresIn - lifetimes.expiresIn) * 1000).toISOString()
+        : (result.extExpiresOn ?? result.expiresOn ?? new Date()).toISOString(),
     tenantId: result.tenantId || tidOf(result.accessToken),
     account: account
       ? {

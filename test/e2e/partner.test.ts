@@ -53,7 +53,7 @@ function ps(script: string, opts: { json?: boolean; env?: Record<string, string 
 }
 
 function spawn(script: string, env: Record<string, string | undefined> = {}): PsProcess {
-  return spawnPs(prelude() + script, { json: true, timeoutMs: 90000, env: psEnv(env) });
+  return spawnPs(prelude() + script, { json: true, timeoutMs: 90000, env: psEnv(env), width: 2000 });
 }
 
 /**
@@ -290,6 +290,19 @@ New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -Device`);
       expect(o.RefreshToken).toMatch(/^1\.A/);
       expect(o.Account).toMatchObject({ Username: emulator.info.users[0], HomeAccountId: { TenantId: emulator.info.tenantId } });
     }
+  });
+
+  test("a user's AuthResult prints as the original's list: the Account line is MSAL.NET's Account.ToString()", async () => {
+    const r = await withUser(`New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -Device | Out-Default`);
+    expect(r.errors).toEqual([]);
+    const text = r.records.filter((x) => x.kind === "host").map((x) => x.text).join("\n");
+    const host = new URL(emulator.info.authorityHost).host;
+    expect(text).toMatch(new RegExp(`^Account\\s+: Account username: ${emulator.info.users[0].replace(/\./g, "\\.")} environment ${host.replace(/\./g, "\\.")} home account id: AccountId: [0-9a-f-]{36}\\.${emulator.info.tenantId}$`, "m"));
+    expect(text).toMatch(/^RefreshToken\s+: 1\.A\S+$/m);
+    expect(text).toMatch(/^Scopes\s+: \{https:\/\/api\.partnercenter\.microsoft\.com\/user_impersonation\}$/m);
+    // As MSAL.NET: ExtendedExpiresOn = now + ext_expires_in (Entra sends both 3599 s), not msal-node's expiresOn + ext_expires_in.
+    const expires = /^ExpiresOn\s+: (.+)$/m.exec(text)![1];
+    expect(text).toMatch(new RegExp(`^ExtendedExpiresOn\\s+: ${expires.replace(/[+/]/g, "\\$&")}$`, "m"));
   });
 
   test("a declined device code and a cancelled browser sign-in are errors with Entra's code", async () => {
