@@ -12,6 +12,8 @@
  *   Public client 5d3f1a9e-2b7c-4e8d-9f60-1a2b3c4d5e6f "aztokenbridge-partner-cli" (user flows, no credential), and the
  *                 Exchange Online PowerShell app a0c73c16-a7e3-4564-9a95-2bdf47383716 (public client)
  *   Users         adele.vance@… (default) and alex.wilber@aztokenbridgedemo.onmicrosoft.com (DEMO_USERS)
+ *   Customer tenant 3c1d7e5a-8f2b-4a6d-9e0c-5b7a9d1f3e24 "Contoso Customer" (contosocustomer.onmicrosoft.com): the demo
+ *                 tenant is its delegated admin partner, so the demo users get tokens for it (-Tenant <customer>)
  *   Role assignments: the demo app and the managed identity are Contributor on the subscription.
  *   Subscription  4c601a82-4253-40dd-80c7-20bf261de101  "AzTokenBridge Demo Subscription"
  *   Resource group powershelltest (westus2)
@@ -52,6 +54,10 @@ export const DEMO = {
   publicClientName: "aztokenbridge-partner-cli",
   /** Exchange Online Remote PowerShell, the first-party public client of -Module ExchangeOnline. */
   exchangeOnlineClientId: "a0c73c16-a7e3-4564-9a95-2bdf47383716",
+  /** A Partner Center customer of the demo tenant: its users sign in there as delegated admins. */
+  customerTenantId: "3c1d7e5a-8f2b-4a6d-9e0c-5b7a9d1f3e24",
+  customerTenantName: "Contoso Customer",
+  customerTenantDomain: "contosocustomer.onmicrosoft.com",
 } as const;
 
 /**
@@ -118,6 +124,12 @@ export function seedDemoData(directory: Directory, apim: ApimStore): DemoSeed {
     publicClient: true,
   });
   for (const u of DEMO_USERS) directory.addUser({ tenantId: DEMO.tenantId, ...u });
+  directory.addTenant({
+    tenantId: DEMO.customerTenantId,
+    displayName: DEMO.customerTenantName,
+    defaultDomain: DEMO.customerTenantDomain,
+    delegatedAdminPartners: [DEMO.tenantId],
+  });
   const subscription = directory.addSubscription({ subscriptionId: DEMO.subscriptionId, tenantId: DEMO.tenantId, displayName: DEMO.subscriptionName });
   directory.addResourceGroup(subscription, DEMO.resourceGroup, DEMO.resourceGroupLocation);
   const subscriptionScope = `/subscriptions/${DEMO.subscriptionId}`;

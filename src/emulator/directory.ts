@@ -15,6 +15,11 @@ export interface TenantRecord {
   defaultDomain: string;
   /** Unix seconds; goes into tokens as `xms_tcdt`. */
   createdAt: number;
+  /**
+   * A Partner Center customer: the partner tenants whose users may sign in here as delegated admins
+   * (GDAP/DAP), getting tokens for this tenant (`tid`) from their own refresh tokens.
+   */
+  delegatedAdminPartners?: string[];
 }
 
 export interface ClientSecretRecord {
@@ -183,7 +188,7 @@ export class Directory {
   private readonly roleAssignments: RoleAssignmentRecord[] = [];
   private readonly users = new Map<string, UserRecord>();
 
-  addTenant(input: { tenantId?: string; displayName: string; defaultDomain?: string }): TenantRecord {
+  addTenant(input: { tenantId?: string; displayName: string; defaultDomain?: string; delegatedAdminPartners?: string[] }): TenantRecord {
     const tenantId = (input.tenantId ?? newGuid()).toLowerCase();
     const record: TenantRecord = {
       tenantId,
@@ -191,6 +196,7 @@ export class Directory {
       defaultDomain:
         input.defaultDomain ?? `${input.displayName.toLowerCase().replace(/[^a-z0-9]/g, "") || "tenant"}.onmicrosoft.com`,
       createdAt: Math.floor(Date.UTC(2019, 4, 13, 21, 0, 0) / 1000),
+      ...(input.delegatedAdminPartners ? { delegatedAdminPartners: input.delegatedAdminPartners.map((t) => t.toLowerCase()) } : {}),
     };
     this.tenants.set(tenantId, record);
     return record;

@@ -83,6 +83,8 @@ export interface EmulatorInfo {
   publicClientId: string;
   /** User principal names; the first is the default of the control API's sign-ins. */
   users: string[];
+  /** A Partner Center customer tenant whose delegated admin partner is the demo tenant. */
+  customerTenantId: string;
 }
 
 export interface ManagedIdentityInfo {
@@ -192,6 +194,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       controlEndpoint: `${origin}/_emulator`,
       publicClientId: DEMO.publicClientId,
       users: directory.listUsers().map((u) => u.userPrincipalName),
+      customerTenantId: DEMO.customerTenantId,
     };
 
     let closing: Promise<void> | undefined;

@@ -340,9 +340,14 @@ New-PartnerAccessToken -RefreshToken $third.RefreshToken -Credential $idCred -Sc
   test("-Module ExchangeOnline: device code with the Exchange Online app and scope; then its refresh token (-ModuleName)", async () => {
     const r = await withUser(`$t = New-PartnerAccessToken -Module ExchangeOnline -Verbose
 $t
-New-PartnerAccessToken -ModuleName ExchangeOnline -RefreshToken $t.RefreshToken -UseAuthorizationCode`);
+$u = New-PartnerAccessToken -ModuleName ExchangeOnline -RefreshToken $t.RefreshToken -UseAuthorizationCode
+$u
+# The partner's refresh token, exchanged for a customer tenant (the demo tenant is its delegated admin)
+(New-PartnerAccessToken -Module ExchangeOnline -RefreshToken $u.RefreshToken -Tenant '${emulator.info.customerTenantId}').AccessToken`);
     expect(r.errors).toEqual([]);
-    expect(r.objects).toHaveLength(2);
+    expect(r.objects).toHaveLength(3);
+    expect(decode(r.objects[2])).toMatchObject({ tid: emulator.info.customerTenantId, upn: emulator.info.users[0], aud: "https://outlook.office365.com" });
+    r.objects.pop();
     for (const o of r.objects) {
       expect(decode(o.AccessToken)).toMatchObject({ aud: "https://outlook.office365.com", appid: "a0c73c16-a7e3-4564-9a95-2bdf47383716" });
       expect(o.RefreshToken).toMatch(/^1\.A/);
@@ -476,9 +481,10 @@ describe("README", () => {
       .replace(/^Stop-AzTokenBridgeEmulator$/m, "");
     const r = await withUser(script);
     expect(r.errors).toEqual([]);
-    expect(r.objects).toHaveLength(5);
+    expect(r.objects).toHaveLength(6);
     for (const o of r.objects) expect(o.$typeNames[0]).toBe(AUTH_RESULT);
     expect(decode(r.objects[3].AccessToken).aud).toBe("https://outlook.office365.com");
+    expect(decode(r.objects[4].AccessToken).tid).toBe(emulator.info.customerTenantId);
   });
 });
 

@@ -184,7 +184,7 @@ export class UserFlows {
     if (signIn === undefined) return { kind: "signin", app, loginHint: params.get("login_hint") ?? undefined };
     if (signIn === "decline") return deliverError("access_denied", 65004, "User declined to consent to access the app.");
     const tenant = this.pathTenant(tenantSegment);
-    if (tenant && tenant.tenantId !== signIn.tenantId) {
+    if (tenant && !mayAccess(signIn, tenant)) {
       // Text: the emulator's own (no recording shows it).
       return deliverError("invalid_request", 50020, `User account '${signIn.userPrincipalName}' does not exist in tenant '${tenant.displayName}'.`);
     }
@@ -510,7 +510,7 @@ export class UserFlows {
     const g = parsed.value;
     const user = signIn.user;
     const tenant = this.pathTenant(req.tenantSegment);
-    if (tenant && tenant.tenantId !== user.tenantId) {
+    if (tenant && !mayAccess(user, tenant)) {
       // Text: the emulator's own (no recording shows it).
       return entra.error(ctx, 400, "invalid_grant", 50020, `User account '${user.userPrincipalName}' does not exist in tenant '${tenant.displayName}'.`);
     }
@@ -519,7 +519,9 @@ export class UserFlows {
     const now = Math.floor(Date.now() / 1000);
     const confidential = !app.publicClient;
     const appidacr = !confidential ? "0" : form.has("client_assertion") ? "2" : "1";
-    const sts = `https://sts.windows.net/${user.tenantId}/`;
+    // The tenant the token is for: the path's (a customer tenant, for a partner's delegated admin), else the user's.
+    const tid = tenant?.tenantId ?? user.tenantId;
+    const sts = `https://sts.windows.net/${tid}/`;
     const mfa = user.interactionRequired !== undefined && signIn.signInAt >= user.interactionRequired.since;
     const accessToken = this.tokens.sign({
       aud: g.resourceUri,
@@ -541,7 +543,7 @@ export class UserFlows {
       rh: `0.A${base64url(randomBytes(30))}.`,
       scp: g.scp,
       sub: base64url(createHash("sha256").update(`${user.objectId}|${app.appId}`).digest()).slice(0, 43),
-      tid: user.tenantId,
+      tid,
       unique_name: user.userPrincipalName,
       upn: user.userPrincipalName,
       uti: base64url(randomBytes(16)),
@@ -564,7 +566,7 @@ export class UserFlows {
     if (g.openid) {
       body.id_token = this.tokens.sign({
         aud: app.appId,
-        iss: `${ctx.origin}/${user.tenantId}/v2.0`,
+        iss: `${ctx.origin}/${tid}/v2.0`,
         iat: now,
         nbf: now,
         exp: now + USER_TOKEN_LIFETIME_SECONDS,
@@ -574,7 +576,7 @@ export class UserFlows {
         preferred_username: user.userPrincipalName,
         rh: `0.A${base64url(randomBytes(30))}.`,
         sub: base64url(createHash("sha256").update(`${user.objectId}|${app.appId}|sub`).digest()).slice(0, 43),
-        tid: user.tenantId,
+        tid,
         uti: base64url(randomBytes(16)),
         ver: "2.0",
       });
@@ -634,6 +636,11 @@ export class UserFlows {
 function formOf(ctx: RequestContext): URLSearchParams {
   const type = (header(ctx, "content-type") ?? "").toLowerCase();
   return type.startsWith("application/x-www-form-urlencoded") ? new URLSearchParams(ctx.body.toString("utf8")) : new URLSearchParams();
+}
+
+/** A user signs in to their own tenant, or to a customer tenant whose delegated admin partner is theirs. */
+function mayAccess(user: UserRecord, tenant: TenantRecord): boolean {
+  return tenant.tenantId === user.tenantId || (tenant.delegatedAdminPartners ?? []).includes(user.tenantId);
 }
 
 function clientInfo(user: UserRecord): string {
