@@ -19,6 +19,7 @@
         'Get-AzContainerRegistryToken'
         'Get-AzContainerRegistryScopeMap'
         'New-AzContainerRegistryCredentials'
+        'New-PartnerAccessToken'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

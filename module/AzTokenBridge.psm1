@@ -24,6 +24,8 @@ $script:ModuleRoot = $PSScriptRoot
 . $PSScriptRoot/Public/Get-AzContainerRegistryToken.ps1
 . $PSScriptRoot/Public/Get-AzContainerRegistryScopeMap.ps1
 . $PSScriptRoot/Public/New-AzContainerRegistryCredentials.ps1
+. $PSScriptRoot/Private/Partner.ps1
+. $PSScriptRoot/Public/New-PartnerAccessToken.ps1
 
 Register-AzTokenBridgeCompleters
 

@@ -389,8 +389,119 @@ export interface AcrGenerateCredentialsResult {
 }
 export const AcrGenerateCredentials = new RequestType<AcrGenerateCredentialsParams, AcrGenerateCredentialsResult, ErrorData>("acr/generateCredentials");
 
+// partner/*: Partner Center sign-in (New-PartnerAccessToken, PartnerCenter module)
+//
+// One cmdlet call is one `partner/newAccessToken`. Flows that need no user finish in it. The two
+// that wait for a user (device code, browser sign-in) answer at once with `pending`: a login id and
+// the warnings the user must see now (the device code message; the browser launch notices, or the
+// URL to open when no browser could be opened). The module writes those warnings, then calls
+// `partner/completeLogin`, which waits until the user has signed in. A stop (Ctrl+C) during that
+// wait sends $/cancelRequest: the server stops polling / closes the loopback listener (the port is
+// free again) and answers RequestCancelled. A login whose completeLogin does not come within 30 s
+// is cancelled the same way. (Server-to-client notifications were not used: the transport's
+// reader only matches responses to requests.)
+
+/** -Environment values (PartnerCenter's EnvironmentName). */
+export type PartnerEnvironmentName = "AzureCloud" | "AzureChinaCloud" | "AzureGermanCloud" | "AzurePPE" | "AzureUSGovernment";
+
+export type PartnerParameterSet = "AccessToken" | "RefreshToken" | "ServicePrincipal" | "ServicePrincipalCertificate" | "User" | "ByModule";
+
+/** New-PartnerAccessToken → Entra ID (msal-node), or no network at all for the AccessToken set. */
+export interface PartnerNewAccessTokenParams {
+  context: CallContext;
+  /** The parameter set PowerShell bound ($PSCmdlet.ParameterSetName). */
+  parameterSet: PartnerParameterSet;
+  /** Default AzureCloud. */
+  environment?: PartnerEnvironmentName;
+  /** -Tenant; default `organizations`. */
+  tenant?: string;
+  applicationId?: string;
+  scopes?: string[];
+  /** AccessToken set: the token to decode (a secret). */
+  accessToken?: string;
+  /** RefreshToken / ByModule sets (a secret). */
+  refreshToken?: string;
+  /**
+   * -Credential: user name and password. ServicePrincipal set: password = client secret (the user
+   * name is not used for sign-in). RefreshToken set: user name = the client id, password = its secret.
+   */
+  credential?: { userName: string; password: string };
+  /**
+   * -CertificateThumbprint, found by the module in the .NET stores (CurrentUser\My, then
+   * LocalMachine\My): the certificate and its private key, exported in memory (never a file).
+   */
+  certificate?: { thumbprint: string; certificatePem: string; privateKeyPem: string; store: string };
+  module?: "ExchangeOnline";
+  useAuthorizationCode?: boolean;
+  useDeviceAuthentication?: boolean;
+}
+
+/** Microsoft.Store.PartnerCenter.PowerShell.Models.Authentication.AuthResult, as data. */
+export interface PartnerAuthResult {
+  /** Always filled for user flows; null for client credentials and the AccessToken set. */
+  refreshToken: string | null;
+  accessToken: string;
+  isExtendedLifeTimeToken: boolean;
+  uniqueId: string | null;
+  /** ISO-8601 UTC. */
+  expiresOn: string;
+  extendedExpiresOn: string;
+  tenantId: string | null;
+  account: PartnerAccount | null;
+  idToken: string | null;
+  scopes: string[];
+  correlationId: string;
+}
+
+export interface PartnerAccount {
+  username: string;
+  /** The authority host msal files the account under (e.g. login.windows.net for AzureCloud). */
+  environment: string;
+  homeAccountId: { identifier: string; objectId: string; tenantId: string };
+}
+
+/** Where the call signs in (for -Verbose; no secrets). */
+export interface PartnerAuthorityInfo {
+  environment: PartnerEnvironmentName;
+  /** The environment's own authority, e.g. https://login.chinacloudapi.cn/organizations. */
+  authority: string;
+  /** Where requests go when AZURE_AUTHORITY_HOST redirects them (a custom host), else undefined. */
+  redirectedTo?: string;
+  /** Which flow ran: "ClientCredentials", "RefreshToken", "AuthorizationCode", "DeviceCode", "AccessToken". */
+  flow: string;
+  clientId?: string;
+  /** "public" | "confidential (secret)" | "confidential (certificate)" */
+  client?: string;
+}
+
+export interface PartnerNewAccessTokenResult {
+  /** Set when the call is done. */
+  result?: PartnerAuthResult;
+  /** Set when a user must act first: show `warnings`, then call partner/completeLogin. */
+  pending?: { loginId: string };
+  /** Warnings for the user, in order (port taken, browser launch, device code message, the URL to open). */
+  warnings: string[];
+  info: PartnerAuthorityInfo;
+}
+export const PartnerNewAccessToken = new RequestType<PartnerNewAccessTokenParams, PartnerNewAccessTokenResult, ErrorData>(
+  "partner/newAccessToken",
+);
+
+/** Waits for a pending login (device code or browser) to finish. Cancellable with $/cancelRequest. */
+export interface PartnerCompleteLoginParams {
+  context?: CallContext;
+  loginId: string;
+}
+export interface PartnerCompleteLoginResult {
+  result: PartnerAuthResult;
+}
+export const PartnerCompleteLogin = new RequestType<PartnerCompleteLoginParams, PartnerCompleteLoginResult, ErrorData>(
+  "partner/completeLogin",
+);
+
 /** All request types the server implements, by method name. */
 export const AllMethods = [
   Hello, ApimNewUserToken, ApimGetTenantAccess, ApimGetUsers, ApimListServices,
   AcrBeginCreateToken, AcrPollOperation, AcrGetTokens, AcrGetScopeMaps, AcrGenerateCredentials,
+  PartnerNewAccessToken, PartnerCompleteLogin,
 ].map((t) => t.method);

@@ -97,13 +97,14 @@ function Get-AzTokenBridgeAzContextSpec {
 
 function Get-AzTokenBridgeCallContext {
     # The CallContext for one call, read from the session now. Returns it, or an exception when
-    # -DefaultProfile is unusable.
-    param($DefaultProfile)
+    # -DefaultProfile is unusable. -EnvironmentOnly: the variables only (no Az.Accounts context).
+    param($DefaultProfile, [switch]$EnvironmentOnly)
     $envVars = [ordered]@{}
     foreach ($entry in [System.Environment]::GetEnvironmentVariables().GetEnumerator()) {
         if ($script:ContextVariable.IsMatch($entry.Key)) { $envVars[$entry.Key] = [string]$entry.Value }
     }
     $context = [ordered]@{ env = $envVars }
+    if ($EnvironmentOnly) { return $context }
     # A hashtable arrives wrapped in a PSObject; unwrap only that (a [pscustomobject] context's
     # properties live on the wrapper).
     if ($DefaultProfile -is [psobject] -and $DefaultProfile.psobject.BaseObject -is [System.Collections.IDictionary]) { $DefaultProfile = $DefaultProfile.psobject.BaseObject }

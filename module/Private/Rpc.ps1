@@ -127,6 +127,21 @@ function Write-AzTokenBridgeTrace {
     }
 }
 
+function Write-AzTokenBridgeWarning {
+    # A warning the user must see while the cmdlet waits (the device code message, the browser
+    # notices). Under -Debug without -WarningAction the engine makes every WriteWarning an Inquire
+    # prompt ("Continue with this operation?"), which would hold up the sign-in it announces, and
+    # throws under -NonInteractive; so there the message goes to the debug stream, which -Debug
+    # shows, prefixed "WARNING: ".
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [string]$Message)
+    $bound = $Cmdlet.MyInvocation.BoundParameters
+    if (-not $bound.ContainsKey('WarningAction') -and $bound.ContainsKey('Debug') -and ([System.Management.Automation.SwitchParameter]$bound['Debug']).IsPresent) {
+        $Cmdlet.WriteDebug("WARNING: $Message")
+    } else {
+        $Cmdlet.WriteWarning($Message)
+    }
+}
+
 function Invoke-AzTokenBridgeRpc {
     # Calls one server method and waits for its answer. Returns @{ Result; Failure }: Result is the
     # method's result as PowerShell values; Failure an exception (a JSON-RPC error carries it in
@@ -141,9 +156,12 @@ function Invoke-AzTokenBridgeRpc {
         [Parameter(Mandatory)][string]$Method,
         [System.Collections.IDictionary]$Params = @{},
         # The cmdlet's -DefaultProfile (a hashtable or an Az context), if any.
-        $DefaultProfile
+        $DefaultProfile,
+        # Send only the session's variables: no Az.Accounts context (cmdlets that do not sign in to ARM).
+        [switch]$EnvironmentOnly
     )
-    $request = Send-AzTokenBridgeRequest -Cmdlet $Cmdlet -Method $Method -Params $Params -DefaultProfile $DefaultProfile
+    $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile -EnvironmentOnly:$EnvironmentOnly
+    $request = Send-AzTokenBridgeRequest -Cmdlet $Cmdlet -Method $Method -Params $Params -CallContext $callContext
     Receive-AzTokenBridgeResponse -Cmdlet $Cmdlet -Request $request
 }
 

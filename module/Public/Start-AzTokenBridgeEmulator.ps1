@@ -83,6 +83,11 @@ function Start-AzTokenBridgeEmulator {
             ApimServiceName = $raw.apimServiceName
             CaFile          = $raw.caFile
             ControlEndpoint = $raw.controlEndpoint
+            # New-PartnerAccessToken: a public client app for the user flows, the demo users (the first
+            # is the default sign-in), and the demo app's certificate (PEM with its private key).
+            PublicClientId  = $raw.publicClientId
+            Users           = [string[]]@($raw.users)
+            CertificatePath = $raw.certificatePath
         }
         $previous = @{}
         foreach ($name in $variables.Keys) { $previous[$name] = [System.Environment]::GetEnvironmentVariable($name) }

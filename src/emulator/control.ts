@@ -34,10 +34,14 @@
  *   GET    /_emulator/acr/operations           container registry settings: {durationMs, retryAfterSeconds, failNext, failCode?,
  *   PUT    /_emulator/acr/operations           failMessage?, credentialsLro}; PUT changes the given fields ({reset: true}: defaults)
  *                                              (acr/acr.ts)
+ *   …/_emulator/entra/…                          user flows: demo users, MFA on demand, device-code approval, browser
+ *                                              sign-in without a browser, refresh-token expiry (entra/userControl.ts)
  *
  * Errors: {"error":{"code","message"}} with 400 / 404 / 405.
  */
 import type { AppRecord, Directory } from "./directory";
+import { handleUserControl } from "./entra/userControl";
+import type { UserFlows } from "./entra/userFlows";
 import type { TokenService } from "./entra/tokens";
 import { FaultStore, parseFaultSpec } from "./faults";
 import { DEFAULT_WORKLOAD_SUBJECT, OidcIssuer, TOKEN_EXCHANGE_AUDIENCE } from "./oidc/issuer";
@@ -72,6 +76,8 @@ export interface ControlDeps {
   servicePrincipalId: string;
   /** Scope of the Contributor assignment new apps get (the demo subscription). */
   contributorScope: string;
+  /** Entra ID user flows: /_emulator/entra/… (entra/userControl.ts). */
+  userFlows?: UserFlows;
 }
 
 const noStore = { "Cache-Control": "no-store" };
@@ -79,12 +85,13 @@ const noStore = { "Cache-Control": "no-store" };
 export class ControlApi {
   constructor(private readonly deps: ControlDeps) {}
 
-  handle(ctx: RequestContext): EmulatorResponse {
+  handle(ctx: RequestContext): EmulatorResponse | Promise<EmulatorResponse> {
     // segments[0] is "_emulator".
     const route = ctx.segments.slice(1);
     const [a, b, c, d, e] = route.map((s) => s.toLowerCase());
     const m = ctx.method;
     const { deps } = this;
+    if (a === "entra" && deps.userFlows) return handleUserControl(ctx, route.slice(1), deps.userFlows, deps.directory);
 
     if (route.length === 0) {
       return m === "GET"

@@ -9,6 +9,11 @@
  *   Managed identity 6f1d5a3c-8b2e-4c7d-9a41-3e5b7c9d1f20 (client id) / principal 9c2e4a6b-1d3f-4e5a-8b7c-0d1e2f3a4b5c:
  *                 the system-assigned identity of web app `aztokenbridge-demo-web` (in powershelltest),
  *                 served at /msi/token (EmulatorInfo.managedIdentity)
+ *   Public client 5d3f1a9e-2b7c-4e8d-9f60-1a2b3c4d5e6f "aztokenbridge-partner-cli" (user flows, no credential), and the
+ *                 Exchange Online PowerShell app a0c73c16-a7e3-4564-9a95-2bdf47383716 (public client)
+ *   Users         adele.vance@… (default) and alex.wilber@aztokenbridgedemo.onmicrosoft.com (DEMO_USERS)
+ *   Customer tenant 3c1d7e5a-8f2b-4a6d-9e0c-5b7a9d1f3e24 "Contoso Customer" (contosocustomer.onmicrosoft.com): the demo
+ *                 tenant is its delegated admin partner, so the demo users get tokens for it (-Tenant <customer>)
  *   Role assignments: the demo app and the managed identity are Contributor on the subscription.
  *   Subscription  9e223dbe-3399-4e19-88eb-0975f02ac87f  "AzTokenBridge Demo Subscription" (the subscription of
  *                 seed 002's example, so it runs verbatim)
@@ -55,7 +60,25 @@ export const DEMO = {
   acrRegistryName: "lnxcr",
   acrLocation: "eastus",
   acrScopeMapName: "newmap",
+  /** A public client app ("Allow public client flows"): New-PartnerAccessToken's user flows. */
+  publicClientId: "5d3f1a9e-2b7c-4e8d-9f60-1a2b3c4d5e6f",
+  publicClientName: "aztokenbridge-partner-cli",
+  /** Exchange Online Remote PowerShell, the first-party public client of -Module ExchangeOnline. */
+  exchangeOnlineClientId: "a0c73c16-a7e3-4564-9a95-2bdf47383716",
+  /** A Partner Center customer of the demo tenant: its users sign in there as delegated admins. */
+  customerTenantId: "3c1d7e5a-8f2b-4a6d-9e0c-5b7a9d1f3e24",
+  customerTenantName: "Contoso Customer",
+  customerTenantDomain: "contosocustomer.onmicrosoft.com",
 } as const;
+
+/**
+ * Demo users (user flows). Sign-in needs no password: the control API or the emulator's sign-in page
+ * picks the user. The first one is the default.
+ */
+export const DEMO_USERS = [
+  { userPrincipalName: "adele.vance@aztokenbridgedemo.onmicrosoft.com", displayName: "Adele Vance", objectId: "b7a1c3e5-9d2f-4a6b-8c0e-1f3a5c7e9b2d" },
+  { userPrincipalName: "alex.wilber@aztokenbridgedemo.onmicrosoft.com", displayName: "Alex Wilber", objectId: "c8b2d4f6-0e3a-4b7c-9d1f-2a4b6d8f0c3e" },
+] as const;
 
 /** ARM id of the web app whose system-assigned identity the /msi/token endpoint serves (`xms_mirid`). */
 export const DEMO_WEB_APP_ID = `/subscriptions/${DEMO.subscriptionId}/resourcegroups/${DEMO.resourceGroup}/providers/Microsoft.Web/sites/${DEMO.webAppName}`;
@@ -96,6 +119,27 @@ export function seedDemoData(directory: Directory, apim: ApimStore, acr: AcrStor
     servicePrincipalId: DEMO.managedIdentityPrincipalId,
     clientSecret: null,
     kind: "managedIdentity",
+  });
+  directory.addApp({
+    tenantId: DEMO.tenantId,
+    appId: DEMO.publicClientId,
+    displayName: DEMO.publicClientName,
+    clientSecret: null,
+    publicClient: true,
+  });
+  directory.addApp({
+    tenantId: DEMO.tenantId,
+    appId: DEMO.exchangeOnlineClientId,
+    displayName: "Microsoft Exchange REST API Based Powershell",
+    clientSecret: null,
+    publicClient: true,
+  });
+  for (const u of DEMO_USERS) directory.addUser({ tenantId: DEMO.tenantId, ...u });
+  directory.addTenant({
+    tenantId: DEMO.customerTenantId,
+    displayName: DEMO.customerTenantName,
+    defaultDomain: DEMO.customerTenantDomain,
+    delegatedAdminPartners: [DEMO.tenantId],
   });
   const subscription = directory.addSubscription({ subscriptionId: DEMO.subscriptionId, tenantId: DEMO.tenantId, displayName: DEMO.subscriptionName });
   directory.addResourceGroup(subscription, DEMO.resourceGroup, DEMO.resourceGroupLocation);

@@ -15,6 +15,11 @@ export interface TenantRecord {
   defaultDomain: string;
   /** Unix seconds; goes into tokens as `xms_tcdt`. */
   createdAt: number;
+  /**
+   * A Partner Center customer: the partner tenants whose users may sign in here as delegated admins
+   * (GDAP/DAP), getting tokens for this tenant (`tid`) from their own refresh tokens.
+   */
+  delegatedAdminPartners?: string[];
 }
 
 export interface ClientSecretRecord {
@@ -64,6 +69,30 @@ export interface AppRecord {
   secrets: ClientSecretRecord[];
   certificates: CertificateCredentialRecord[];
   federatedCredentials: FederatedCredentialRecord[];
+  /**
+   * "Allow public client flows": a public client (no credential of its own) may use the user flows
+   * (authorization code, device code, refresh token) without client authentication; a confidential
+   * app must authenticate on every grant (AADSTS7000218). Users of any tenant may sign in to it
+   * (multi-tenant, as first-party apps such as Exchange Online PowerShell).
+   */
+  publicClient?: boolean;
+}
+
+/** A user account of a tenant (user flows: authorization code, device code, refresh token). */
+export interface UserRecord {
+  objectId: string;
+  tenantId: string;
+  userPrincipalName: string;
+  displayName: string;
+  givenName: string;
+  surname: string;
+  /**
+   * Set on demand (control API): a refresh token from a sign-in made before `since` (Unix ms) fails
+   * with this AADSTS code (50076 MFA required, 50078 MFA expired, 50079 MFA registration required)
+   * as `invalid_grant` + suberror `basic_action`, as Entra ID answers a Conditional Access / MFA
+   * policy; a new interactive sign-in (browser or device code) satisfies it.
+   */
+  interactionRequired?: { code: 50076 | 50078 | 50079; since: number };
 }
 
 /** An Azure RBAC role assignment: `principalId` (object id) holds `roleName` at `scope` and below. */
@@ -107,12 +136,20 @@ export interface AddAppInput {
   /** Secret value; random (Entra-style) when omitted; null = no secret (managed identities). */
   clientSecret?: string | null;
   kind?: AppRecord["kind"];
+  publicClient?: boolean;
 }
 
 export const ARM_RESOURCE_APP: ResourceAppRecord = {
   appId: "797f4846-ba00-4fd7-ba43-dac1f8f63013",
   displayName: "Windows Azure Service Management API",
   identifierUris: ["https://management.azure.com/", "https://management.core.windows.net/"],
+};
+
+/** Partner Center's API (New-PartnerAccessToken's usual scope: https://api.partnercenter.microsoft.com/user_impersonation). */
+export const PARTNER_CENTER_RESOURCE_APP: ResourceAppRecord = {
+  appId: "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd",
+  displayName: "Microsoft Partner Center",
+  identifierUris: ["https://api.partnercenter.microsoft.com"],
 };
 
 /** The audiences ARM accepts, in the order its error message lists them. */
@@ -128,6 +165,12 @@ const WELL_KNOWN_RESOURCES: ResourceAppRecord[] = [
   { appId: "00000003-0000-0000-c000-000000000000", displayName: "Microsoft Graph", identifierUris: ["https://graph.microsoft.com/"] },
   { appId: "cfa8b339-82a2-471a-a3c9-0fc0be7a4093", displayName: "Azure Key Vault", identifierUris: ["https://vault.azure.net/"] },
   { appId: "e406a681-f3d4-42a8-90b6-c2b029497af1", displayName: "Azure Storage", identifierUris: ["https://storage.azure.com/"] },
+  PARTNER_CENTER_RESOURCE_APP,
+  {
+    appId: "00000002-0000-0ff1-ce00-000000000000",
+    displayName: "Office 365 Exchange Online",
+    identifierUris: ["https://outlook.office365.com/", "https://outlook.office.com/"],
+  },
 ];
 
 const normUri = (u: string): string => u.toLowerCase().replace(/\/+$/, "");
@@ -143,8 +186,9 @@ export class Directory {
   private readonly resources: ResourceAppRecord[] = [...WELL_KNOWN_RESOURCES];
   private readonly subscriptions = new Map<string, SubscriptionRecord>();
   private readonly roleAssignments: RoleAssignmentRecord[] = [];
+  private readonly users = new Map<string, UserRecord>();
 
-  addTenant(input: { tenantId?: string; displayName: string; defaultDomain?: string }): TenantRecord {
+  addTenant(input: { tenantId?: string; displayName: string; defaultDomain?: string; delegatedAdminPartners?: string[] }): TenantRecord {
     const tenantId = (input.tenantId ?? newGuid()).toLowerCase();
     const record: TenantRecord = {
       tenantId,
@@ -152,6 +196,7 @@ export class Directory {
       defaultDomain:
         input.defaultDomain ?? `${input.displayName.toLowerCase().replace(/[^a-z0-9]/g, "") || "tenant"}.onmicrosoft.com`,
       createdAt: Math.floor(Date.UTC(2019, 4, 13, 21, 0, 0) / 1000),
+      ...(input.delegatedAdminPartners ? { delegatedAdminPartners: input.delegatedAdminPartners.map((t) => t.toLowerCase()) } : {}),
     };
     this.tenants.set(tenantId, record);
     return record;
@@ -184,6 +229,7 @@ export class Directory {
       secrets: value === undefined ? [] : [{ keyId: newGuid(), value, hint: value.slice(0, 3) }],
       certificates: [],
       federatedCredentials: [],
+      ...(input.publicClient ? { publicClient: true } : {}),
     };
     this.apps.set(`${tenant.tenantId}|${appId}`, record);
     return record;
@@ -234,6 +280,37 @@ export class Directory {
     };
     app.federatedCredentials.push(record);
     return record;
+  }
+
+  // ----- users ----------------------------------------------------------------------------------
+
+  addUser(input: { tenantId: string; userPrincipalName: string; displayName: string; objectId?: string }): UserRecord {
+    const tenant = this.findTenant(input.tenantId);
+    if (!tenant) throw new Error(`unknown tenant '${input.tenantId}'`);
+    const [givenName = "", surname = ""] = input.displayName.split(" ");
+    const record: UserRecord = {
+      objectId: (input.objectId ?? newGuid()).toLowerCase(),
+      tenantId: tenant.tenantId,
+      userPrincipalName: input.userPrincipalName,
+      displayName: input.displayName,
+      givenName,
+      surname,
+    };
+    this.users.set(record.userPrincipalName.toLowerCase(), record);
+    return record;
+  }
+
+  /** By user principal name (case-insensitive) or object id. */
+  findUser(nameOrId: string): UserRecord | undefined {
+    const key = nameOrId.toLowerCase();
+    const byName = this.users.get(key);
+    if (byName) return byName;
+    for (const u of this.users.values()) if (u.objectId === key) return u;
+    return undefined;
+  }
+
+  listUsers(): UserRecord[] {
+    return [...this.users.values()];
   }
 
   // ----- Azure RBAC ------------------------------------------------------------------------------

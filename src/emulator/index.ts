@@ -15,7 +15,8 @@
  *   demo.ts           the demo tenant, app, managed identity, subscription, resource group and APIM service
  *   directory.ts      tenants, apps (secrets, certificates, federated credentials), managed identities,
  *                     subscriptions, resource groups, role assignments
- *   entra/            Entra ID endpoints, JWT signing, token issuing, client assertions (certificate / federated)
+ *   entra/            Entra ID endpoints, JWT signing, token issuing, client assertions (certificate / federated),
+ *                     user flows (authorize, device code, refresh token) and their control API
  *   identity/         the App Service managed identity endpoint (/msi/token)
  *   oidc/             the workload identity OIDC issuer (/oidc)
  *   arm/              ARM front door: bearer-token checks, RBAC authorization, ARM headers and errors, provider dispatch
@@ -39,6 +40,7 @@ import { Directory } from "./directory";
 import { createClientAssertionVerifier } from "./entra/assertions";
 import { EntraService } from "./entra/entra";
 import { TokenService } from "./entra/tokens";
+import { UserFlows } from "./entra/userFlows";
 import { FaultStore } from "./faults";
 import { AppServiceIdentityEndpoint, MSI_PATH } from "./identity/appService";
 import { DEFAULT_WORKLOAD_SUBJECT, OIDC_PATH, OidcIssuer } from "./oidc/issuer";
@@ -84,6 +86,12 @@ export interface EmulatorInfo {
   acrRegistryName: "lnxcr";
   /** `https://127.0.0.1:PORT/_emulator` */
   controlEndpoint: string;
+  /** User flows (authorization code, device code, refresh token): a public client app and the demo users. */
+  publicClientId: string;
+  /** User principal names; the first is the default of the control API's sign-ins. */
+  users: string[];
+  /** A Partner Center customer tenant whose delegated admin partner is the demo tenant. */
+  customerTenantId: string;
 }
 
 export interface ManagedIdentityInfo {
@@ -127,6 +135,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const tokens = new TokenService(cert);
     const entra = new EntraService(directory, tokens);
     entra.clientAssertionVerifier = createClientAssertionVerifier({ directory, oidc });
+    const userFlows = new UserFlows(directory, tokens, entra);
     const arm = new ArmService(directory, tokens);
     arm.registerProvider(new ApimProvider(apim));
     const acrProvider = new AcrProvider(acr);
@@ -160,6 +169,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       clientId: DEMO.clientId,
       servicePrincipalId: DEMO.servicePrincipalId,
       contributorScope: `/subscriptions/${DEMO.subscriptionId}`,
+      userFlows,
     });
     const shutdown = new AbortController();
     const server = createEmulatorServer({
@@ -195,6 +205,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       acrResourceGroup: DEMO.acrResourceGroup,
       acrRegistryName: DEMO.acrRegistryName,
       controlEndpoint: `${origin}/_emulator`,
+      publicClientId: DEMO.publicClientId,
+      users: directory.listUsers().map((u) => u.userPrincipalName),
+      customerTenantId: DEMO.customerTenantId,
     };
 
     let closing: Promise<void> | undefined;

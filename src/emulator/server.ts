@@ -97,7 +97,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   };
 
   if (service === "control") {
-    writeResponse(req, res, deps.control.handle(ctx));
+    writeResponse(req, res, await deps.control.handle(ctx));
     return;
   }
 

@@ -7,6 +7,8 @@ import { ApimGetTenantAccess, ApimGetUsers, ApimListServices, ApimNewUserToken, 
 import { getTenantAccess, getUsers, listServices, newUserToken } from "../apim/handlers";
 import { AcrBeginCreateToken, AcrGenerateCredentials, AcrGetScopeMaps, AcrGetTokens, AcrPollOperation } from "../protocol";
 import { beginCreateToken, generateCredentials, getScopeMaps, getTokens, pollOperation } from "../acr/handlers";
+import { PartnerCompleteLogin, PartnerNewAccessToken } from "../protocol";
+import { completeLogin, newAccessToken } from "../partner/handlers";
 import { VERSION } from "../version";
 
 export interface MethodEntry<P, R> {
@@ -34,4 +36,6 @@ export const METHODS: MethodEntry<any, any>[] = [
   entry(AcrGetTokens, getTokens),
   entry(AcrGetScopeMaps, getScopeMaps),
   entry(AcrGenerateCredentials, generateCredentials),
+  entry(PartnerNewAccessToken, newAccessToken),
+  entry(PartnerCompleteLogin, completeLogin),
 ];

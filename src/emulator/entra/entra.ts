@@ -55,6 +55,7 @@ export type ClientAuthResult =
 export class EntraService {
   private readonly grants = new Map<string, GrantHandler>();
   private readonly routes = new Map<string, EntraRouteHandler>();
+  private readonly rootRoutes = new Map<string, (ctx: RequestContext) => EmulatorResponse | Promise<EmulatorResponse>>();
   clientAssertionVerifier: ClientAssertionVerifier | undefined;
 
   constructor(
@@ -74,8 +75,15 @@ export class EntraService {
     this.routes.set(`${method.toUpperCase()} ${subPath.toLowerCase()}`, handler);
   }
 
+  /** A page outside any tenant, e.g. /devicelogin (first path segment; never a tenant name). */
+  registerRootRoute(segment: string, handler: (ctx: RequestContext) => EmulatorResponse | Promise<EmulatorResponse>): void {
+    this.rootRoutes.set(segment.toLowerCase(), handler);
+  }
+
   async handle(ctx: RequestContext): Promise<EmulatorResponse> {
     const [tenantSegment = "", ...rest] = ctx.segments;
+    const root = rest.length === 0 ? this.rootRoutes.get(tenantSegment.toLowerCase()) : undefined;
+    if (root) return root(ctx);
     if (tenantSegment === "") {
       return jsonResponse(404, { error: "not_found", error_description: `No Entra ID endpoint at '${ctx.rawPath}'.` }, this.baseHeaders(ctx, newGuid()));
     }
@@ -110,6 +118,7 @@ export class EntraService {
         return this.token(ctx, tenant, tenantSegment);
       case "oauth2/v2.0/authorize":
       case "oauth2/v2.0/devicecode":
+        return this.methodNotAllowed(ctx, sub.endsWith("devicecode") ? "POST" : "GET");
       case "oauth2/v2.0/logout":
         return this.error(ctx, 501, "invalid_request", 0, `The endpoint '/${tenantSegment}/${rest.join("/")}' is not implemented by the AzTokenBridge emulator.`);
       default:

@@ -1,0 +1,285 @@
+/**
+ * New-PartnerAccessToken on @azure/msal-node. The flow follows PartnerCenter's dispatch order
+ * (partner.md 1.2): AccessToken set → -UseAuthorizationCode → -RefreshToken → User/ByModule
+ * (device code or browser) → client credentials. The client is confidential when a secret or a
+ * certificate is given, else public.
+ *
+ *   ServicePrincipal(+Certificate)      client credentials (secret, or the certificate's assertion)
+ *   …  -UseAuthorizationCode            authorization code + PKCE, confidential, via the loopback
+ *   RefreshToken / ByModule -RefreshToken   refresh token (public, or confidential with -Credential /
+ *                                       -CertificateThumbprint; with -Credential its user name is the client id)
+ *   User                                browser sign-in (authorization code + PKCE, prompt=login, public)
+ *   User -UseDeviceAuthentication       device code; ByModule: always device code (Exchange Online app)
+ *   AccessToken                         no network (validation.ts)
+ *
+ * The refresh token is read from msal's cache after every user flow (`forceCache` for refresh, so
+ * the new one is cached), with the token endpoint's answer as a fallback: it is always returned.
+ */
+import { createHash, randomBytes, randomUUID, X509Certificate } from "node:crypto";
+import {
+  AuthenticationResult,
+  ConfidentialClientApplication,
+  Configuration,
+  DeviceCodeRequest,
+  LogLevel,
+  PublicClientApplication,
+} from "@azure/msal-node";
+import {
+  BridgeErrorCodes,
+  PartnerAuthorityInfo,
+  PartnerAuthResult,
+  PartnerCompleteLoginParams,
+  PartnerCompleteLoginResult,
+  PartnerNewAccessTokenParams,
+  PartnerNewAccessTokenResult,
+} from "../protocol";
+import { BridgeError, invalidInput } from "../rpc/errors";
+import { sessionEnv } from "../azure/settings";
+import { trustExtraCaFile } from "../azure/tls";
+import { openBrowser, openLoopback } from "./loopback";
+import { PartnerNetwork, refreshTokenFromCache, toAuthResult, toBridgeError } from "./msal";
+import { accessTokenResult, Authority, EXCHANGE_ONLINE, resolveAuthority, validateParams } from "./validation";
+
+/** A pending login is cancelled when nobody asks for it within this time. */
+const ORPHAN_MS = 30_000;
+
+interface PendingLogin {
+  result: Promise<PartnerAuthResult>;
+  cancel: () => void;
+  timer: NodeJS.Timeout;
+}
+
+const logins = new Map<string, PendingLogin>();
+
+type Client = { app: PublicClientApplication | ConfidentialClientApplication; clientId: string; kind: string; network: PartnerNetwork };
+
+function abortError(): Error {
+  return Object.assign(new Error("The request was cancelled."), { name: "AbortError" });
+}
+
+function makeClient(auth: Authority, clientId: string, p: PartnerNewAccessTokenParams, signal: AbortSignal): Client {
+  const network = new PartnerNetwork(signal);
+  const secret = p.parameterSet === "ServicePrincipal" || p.parameterSet === "RefreshToken" ? p.credential?.password || undefined : undefined;
+  const cert = p.parameterSet === "ServicePrincipalCertificate" || p.parameterSet === "RefreshToken" ? p.certificate : undefined;
+  const config: Configuration = {
+    auth: { clientId, authority: auth.msalAuthority, knownAuthorities: auth.knownAuthorities ?? [] },
+    system: { networkClient: network, loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined } },
+  };
+  if (secret) {
+    config.auth.clientSecret = secret;
+    return { app: new ConfidentialClientApplication(config), clientId, kind: "confidential (secret)", network };
+  }
+  if (cert) {
+    let thumbprintSha256: string;
+    try {
+      thumbprintSha256 = createHash("sha256").update(new X509Certificate(cert.certificatePem).raw).digest("hex");
+    } catch (e) {
+      throw invalidInput("InvalidCertificate", "CertificateThumbprint", `The certificate ${cert.thumbprint} could not be read: ${(e as Error).message}`);
+    }
+    config.auth.clientCertificate = { thumbprintSha256, privateKey: cert.privateKeyPem };
+    return { app: new ConfidentialClientApplication(config), clientId, kind: "confidential (certificate)", network };
+  }
+  return { app: new PublicClientApplication(config), clientId, kind: "public", network };
+}
+
+async function userResult(c: Client, r: AuthenticationResult | null): Promise<PartnerAuthResult> {
+  if (!r) throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "Entra ID returned no token.", { category: "AuthenticationError", errorId: "NoAccessToken" });
+  const rt = refreshTokenFromCache(c.app.getTokenCache().serialize(), r, c.clientId) ?? c.network.lastRefreshToken ?? null;
+  return toAuthResult(r, rt, c.network.lastLifetimes);
+}
+
+export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: AbortSignal): Promise<PartnerNewAccessTokenResult> {
+  validateParams(p);
+  if (p.parameterSet === "AccessToken") {
+    if (!p.accessToken) throw invalidInput("AccessTokenRequired", "AccessToken", "-AccessToken is empty.");
+    return {
+      result: accessTokenResult(p.accessToken, p.scopes ?? []),
+      warnings: [],
+      info: { environment: p.environment ?? "AzureCloud", authority: "(none: the access token is read locally)", flow: "AccessToken" },
+    };
+  }
+  const auth = resolveAuthority(p);
+  const env = sessionEnv(p.context);
+  trustExtraCaFile(env.NODE_EXTRA_CA_CERTS);
+
+  const byModule = p.parameterSet === "ByModule";
+  const clientId = (byModule ? EXCHANGE_ONLINE.applicationId : p.parameterSet === "RefreshToken" && p.credential ? p.credential.userName : p.applicationId!).trim();
+  const scopes = byModule ? EXCHANGE_ONLINE.scopes : p.scopes!;
+  const useAuthCode = !byModule && !!p.useAuthorizationCode;
+  const retry =
+    `New-PartnerAccessToken -ApplicationId ${clientId} -Scopes '${scopes.join("','")}'` +
+    (auth.tenant !== "organizations" ? ` -Tenant ${auth.tenant}` : "") +
+    (auth.environment !== "AzureCloud" ? ` -Environment ${auth.environment}` : "") +
+    " -UseAuthorizationCode (or -UseDeviceAuthentication)";
+
+  const info = (flow: string, kind: string): PartnerAuthorityInfo => ({
+    environment: auth.environment,
+    authority: auth.authority,
+    redirectedTo: auth.redirected ? auth.msalAuthority : undefined,
+    flow,
+    clientId,
+    client: kind,
+  });
+
+  if (useAuthCode) return beginLogin("AuthorizationCode", p, auth, clientId, scopes, env, signal, retry, info);
+  if (p.refreshToken) {
+    const c = makeClient(auth, clientId, p, signal);
+    try {
+      const r = await c.app.acquireTokenByRefreshToken({ refreshToken: p.refreshToken, scopes, forceCache: true });
+      return { result: await userResult(c, r), warnings: [], info: info("RefreshToken", c.kind) };
+    } catch (e) {
+      throw toBridgeError(e, c.network, retry);
+    }
+  }
+  if (p.parameterSet === "User" || byModule) {
+    const flow = byModule || p.useDeviceAuthentication ? "DeviceCode" : "AuthorizationCode";
+    return beginLogin(flow, p, auth, clientId, scopes, env, signal, retry, info);
+  }
+  // ServicePrincipal / ServicePrincipalCertificate: client credentials.
+  const c = makeClient(auth, clientId, p, signal);
+  try {
+    const r = await (c.app as ConfidentialClientApplication).acquireTokenByClientCredential({ scopes });
+    if (!r) throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "Entra ID returned no token.", { category: "AuthenticationError", errorId: "NoAccessToken" });
+    return { result: toAuthResult(r, null, c.network.lastLifetimes), warnings: [], info: info("ClientCredentials", c.kind) };
+  } catch (e) {
+    throw toBridgeError(e, c.network, retry);
+  }
+}
+
+/**
+ * Starts a login that waits for the user; answers once the user has something to do (the device
+ * code message, or the browser launched / the URL to open).
+ */
+async function beginLogin(
+  flow: "DeviceCode" | "AuthorizationCode",
+  p: PartnerNewAccessTokenParams,
+  auth: Authority,
+  clientId: string,
+  scopes: string[],
+  env: Record<string, string>,
+  signal: AbortSignal,
+  retry: string,
+  info: (flow: string, kind: string) => PartnerAuthorityInfo,
+): Promise<PartnerNewAccessTokenResult> {
+  const abort = new AbortController();
+  const onCallAbort = () => abort.abort();
+  signal.addEventListener("abort", onCallAbort, { once: true });
+  const c = makeClient(auth, clientId, p, abort.signal);
+  const warnings: string[] = [];
+  let ready!: () => void;
+  const readyPromise = new Promise<void>((resolve) => (ready = resolve));
+  const aborted = new Promise<never>((_, reject) => {
+    if (abort.signal.aborted) reject(abortError());
+    abort.signal.addEventListener("abort", () => reject(abortError()), { once: true });
+  });
+  aborted.catch(() => undefined);
+
+  let run: Promise<PartnerAuthResult>;
+  if (flow === "DeviceCode") {
+    const request: DeviceCodeRequest = {
+      scopes,
+      deviceCodeCallback: (r) => {
+        warnings.push(r.message);
+        ready();
+      },
+    };
+    abort.signal.addEventListener("abort", () => (request.cancel = true), { once: true });
+    run = (async () => {
+      try {
+        return await userResult(c, await (c.app as PublicClientApplication).acquireTokenByDeviceCode(request));
+      } catch (e) {
+        throw toBridgeError(e, c.network, retry);
+      }
+    })();
+  } else {
+    const loop = await openLoopback(warnings).catch((e: Error) => {
+      throw new BridgeError(BridgeErrorCodes.InvalidInput, e.message, { category: "ResourceUnavailable", errorId: "NoFreePort" });
+    });
+    abort.signal.addEventListener("abort", () => void loop.close(), { once: true });
+    const verifier = randomBytes(32).toString("base64url");
+    const state = randomUUID();
+    let url: string;
+    try {
+      url = await c.app.getAuthCodeUrl({
+        scopes,
+        redirectUri: loop.redirectUri,
+        codeChallenge: createHash("sha256").update(verifier).digest("base64url"),
+        codeChallengeMethod: "S256",
+        state,
+        responseMode: "query",
+        ...(c.kind === "public" ? { prompt: "login" } : {}),
+      });
+    } catch (e) {
+      await loop.close();
+      throw toBridgeError(e, c.network, retry);
+    }
+    run = (async () => {
+      try {
+        const a = await Promise.race([loop.answer, aborted]);
+        if (a.error) throw Object.assign(new Error(a.errorDescription ?? a.error), { name: "ServerError", errorCode: a.error, errorMessage: a.errorDescription ?? a.error });
+        if (a.state !== state) throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "The sign-in answer carries a different state: it was not this request's.", { category: "AuthenticationError", errorId: "StateMismatch" });
+        const r = await c.app.acquireTokenByCode({ code: a.code!, scopes, redirectUri: loop.redirectUri, codeVerifier: verifier, state });
+        return await userResult(c, r);
+      } catch (e) {
+        throw toBridgeError(e, c.network, retry);
+      } finally {
+        await loop.close();
+      }
+    })();
+    warnings.push("Attempting to launch a browser for authorization code login.");
+    if (await openBrowser(url, env)) {
+      warnings.push("We have launched a browser for you to login. For the old experience with device code flow, please run 'New-PartnerAccessToken -UseDeviceAuthentication'.");
+    } else {
+      warnings.push(`Unable to launch a browser for authorization code login. To sign in, open this address in a browser on this computer: ${url}`);
+    }
+    ready();
+  }
+  run.catch(() => undefined);
+
+  try {
+    const first = await Promise.race([readyPromise.then(() => undefined), run, aborted]);
+    if (first !== undefined) return { result: first, warnings, info: info(flow, c.kind) };
+  } catch (e) {
+    abort.abort();
+    throw e;
+  } finally {
+    signal.removeEventListener("abort", onCallAbort);
+  }
+  const loginId = randomUUID();
+  const login: PendingLogin = {
+    result: run,
+    cancel: () => abort.abort(),
+    timer: setTimeout(() => {
+      logins.delete(loginId);
+      abort.abort();
+    }, ORPHAN_MS),
+  };
+  login.timer.unref();
+  // Kept (finished or not) until completeLogin takes it or the orphan timer drops it: the user may
+  // finish signing in before the module asks.
+  logins.set(loginId, login);
+  return { pending: { loginId }, warnings, info: info(flow, c.kind) };
+}
+
+/** Waits for a login begun by partner/newAccessToken. A cancelled call cancels the login. */
+export async function completeLogin(p: PartnerCompleteLoginParams, signal: AbortSignal): Promise<PartnerCompleteLoginResult> {
+  const login = logins.get(p.loginId);
+  if (!login) {
+    throw new BridgeError(BridgeErrorCodes.InvalidInput, `No pending sign-in '${p.loginId}' (it finished, was cancelled, or waited more than ${ORPHAN_MS / 1000} s).`, {
+      category: "InvalidOperation",
+      errorId: "NoPendingLogin",
+      target: "loginId",
+    });
+  }
+  clearTimeout(login.timer);
+  logins.delete(p.loginId);
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => {
+      login.cancel();
+      reject(abortError());
+    };
+    if (signal.aborted) fail();
+    else signal.addEventListener("abort", fail, { once: true });
+  });
+  return { result: await Promise.race([login.result, aborted]) };
+}

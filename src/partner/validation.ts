@@ -1,0 +1,189 @@
+/**
+ * New-PartnerAccessToken: checks made before any network call, the environment → authority
+ * mapping, and the AccessToken set (which needs no network at all).
+ *
+ * Environments (PartnerCenter's EnvironmentName → the STS host MSAL.NET's AzureCloudInstance gives):
+ *   AzureCloud          https://login.microsoftonline.com   (default)
+ *   AzureChinaCloud     https://login.chinacloudapi.cn      (msal sends token requests to login.partner.microsoftonline.cn)
+ *   AzureUSGovernment   https://login.microsoftonline.us
+ *   AzurePPE            https://login.windows-ppe.net       a custom authority: msal reads its OpenID metadata
+ *                                                           (the original maps PPE to AzureCloudInstance.None and fails)
+ *   AzureGermanCloud    refused before any network call: Microsoft Cloud Deutschland closed on 29 October 2021
+ * AZURE_AUTHORITY_HOST naming a host that is not an Entra ID cloud (the local emulator, a proxy)
+ * sends every environment's requests there (as the other cmdlets do, src/azure/settings.ts); one
+ * naming a real cloud is ignored, since -Environment chooses the cloud here.
+ */
+import { BridgeErrorCodes, PartnerAuthResult, PartnerEnvironmentName, PartnerNewAccessTokenParams } from "../protocol";
+import { BridgeError, invalidInput } from "../rpc/errors";
+import { sessionEnv } from "../azure/settings";
+
+export const ENVIRONMENT_HOSTS: Record<Exclude<PartnerEnvironmentName, "AzureGermanCloud">, string> = {
+  AzureCloud: "https://login.microsoftonline.com",
+  AzureChinaCloud: "https://login.chinacloudapi.cn",
+  AzureUSGovernment: "https://login.microsoftonline.us",
+  AzurePPE: "https://login.windows-ppe.net",
+};
+
+/** Hosts msal-node knows (hard-coded metadata); any other host is a custom authority. */
+const ENTRA_CLOUD_HOSTS = new Set([
+  "login.microsoftonline.com",
+  "login.windows.net",
+  "login.chinacloudapi.cn",
+  "login.partner.microsoftonline.cn",
+  "login.microsoftonline.us",
+  "login-us.microsoftonline.com",
+  "login.microsoftonline.de",
+  "login.windows-ppe.net",
+]);
+
+/** Exchange Online PowerShell (PartnerCenter's PowerShellModule.KnownModules["ExchangeOnline"]). */
+export const EXCHANGE_ONLINE = { applicationId: "a0c73c16-a7e3-4564-9a95-2bdf47383716", scopes: ["https://outlook.office365.com/.default"] };
+
+const SETS = ["AccessToken", "RefreshToken", "ServicePrincipal", "ServicePrincipalCertificate", "User", "ByModule"];
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TENANT_ALIASES = ["common", "organizations", "consumers"];
+
+export interface Authority {
+  environment: PartnerEnvironmentName;
+  tenant: string;
+  /** The environment's authority (https://host/tenant). */
+  authority: string;
+  /** What msal is given: the environment's, or the custom AZURE_AUTHORITY_HOST one. */
+  msalAuthority: string;
+  /** For a custom host: msal's knownAuthorities (host:port). */
+  knownAuthorities?: string[];
+  redirected: boolean;
+}
+
+export function resolveAuthority(params: PartnerNewAccessTokenParams): Authority {
+  const environment = params.environment ?? "AzureCloud";
+  if (environment === "AzureGermanCloud") {
+    throw new BridgeError(
+      BridgeErrorCodes.InvalidInput,
+      "The AzureGermanCloud environment (Microsoft Cloud Deutschland, login.microsoftonline.de) closed on 29 October 2021; " +
+        "its sign-in service no longer answers. Tenants were migrated to the global cloud: use -Environment AzureCloud.",
+      { category: "InvalidArgument", errorId: "EnvironmentRetired", target: "Environment" },
+    );
+  }
+  const host = ENVIRONMENT_HOSTS[environment];
+  if (!host) throw invalidInput("InvalidEnvironment", "Environment", `Unknown environment '${environment}'. Use AzureCloud, AzureChinaCloud, AzureGermanCloud, AzurePPE or AzureUSGovernment.`);
+  const tenant = params.tenant && params.tenant.trim() !== "" ? params.tenant.trim() : "organizations";
+  if (!/^[A-Za-z0-9.-]+$/.test(tenant)) throw invalidInput("InvalidTenant", "Tenant", `'${tenant}' is not a tenant id or domain name.`);
+  const authority = `${host}/${tenant}`;
+  const override = sessionEnv(params.context).AZURE_AUTHORITY_HOST?.replace(/\/+$/, "");
+  let custom: URL | undefined;
+  if (override) {
+    try {
+      custom = new URL(override);
+    } catch {
+      throw invalidInput("InvalidAuthorityHost", "AZURE_AUTHORITY_HOST", `AZURE_AUTHORITY_HOST '${override}' is not a URL.`);
+    }
+    if (ENTRA_CLOUD_HOSTS.has(custom.hostname.toLowerCase())) custom = undefined;
+  }
+  if (custom) {
+    return { environment, tenant, authority, msalAuthority: `${custom.origin}/${tenant}`, knownAuthorities: [custom.host], redirected: true };
+  }
+  return {
+    environment,
+    tenant,
+    authority,
+    msalAuthority: authority,
+    knownAuthorities: environment === "AzurePPE" ? [new URL(host).host] : undefined,
+    redirected: false,
+  };
+}
+
+/** The parameter checks PowerShell's binding does not make, before any network call. */
+export function validateParams(p: PartnerNewAccessTokenParams): void {
+  if (!SETS.includes(p.parameterSet)) throw invalidInput("InvalidParameterSet", "ParameterSetName", `Unknown parameter set '${p.parameterSet}'.`);
+  if (p.parameterSet !== "ByModule" && (!p.scopes || p.scopes.length === 0 || p.scopes.some((s) => typeof s !== "string" || s.trim() === ""))) {
+    throw invalidInput("ScopesRequired", "Scopes", "-Scopes needs at least one scope, e.g. https://api.partnercenter.microsoft.com/user_impersonation.");
+  }
+  if (p.parameterSet === "ByModule" && p.module !== "ExchangeOnline") throw invalidInput("InvalidModule", "Module", `Unknown module '${p.module}'. The only module is ExchangeOnline.`);
+  const clientId = p.parameterSet === "RefreshToken" && p.credential ? p.credential.userName : p.applicationId;
+  const clientTarget = p.parameterSet === "RefreshToken" && p.credential ? "Credential" : "ApplicationId";
+  if (p.parameterSet !== "ByModule" && p.parameterSet !== "AccessToken") {
+    if (!clientId) {
+      throw invalidInput("ApplicationIdRequired", "ApplicationId", "Give -ApplicationId (or, in the RefreshToken set, -Credential whose user name is the application id).");
+    }
+    if (!GUID.test(clientId)) {
+      throw invalidInput(
+        "ClientIdNotGuid",
+        clientTarget,
+        `ClientId is not a Guid: '${clientId}'.` +
+          (clientTarget === "Credential" ? " In the RefreshToken set the user name of -Credential is the application (client) id, not the secret's id." : ""),
+      );
+    }
+  }
+  const clientCredentials = (p.parameterSet === "ServicePrincipal" || p.parameterSet === "ServicePrincipalCertificate") && !p.useAuthorizationCode;
+  if (clientCredentials) {
+    const tenant = (p.tenant ?? "").trim().toLowerCase();
+    if (!tenant || TENANT_ALIASES.includes(tenant)) {
+      throw invalidInput("TenantRequired", "Tenant", `A service principal signs in to one tenant: give -Tenant as the tenant id or domain (not '${p.tenant ?? ""}').`);
+    }
+    const scopes = p.scopes ?? [];
+    if (scopes.length !== 1 || !scopes[0].toLowerCase().endsWith("/.default")) {
+      // What Entra ID answers (AADSTS1002012), said before the call.
+      throw invalidInput(
+        "InvalidScope",
+        "Scopes",
+        `The provided value for scope ${scopes.join(" ")} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI), e.g. https://api.partnercenter.microsoft.com/.default.`,
+      );
+    }
+  }
+  if (p.parameterSet === "ServicePrincipal" && (!p.credential || !p.credential.password)) {
+    throw invalidInput("CredentialRequired", "Credential", "-Credential needs the client secret as its password.");
+  }
+  if (p.parameterSet === "ServicePrincipalCertificate" && !p.certificate) {
+    throw invalidInput("CertificateRequired", "CertificateThumbprint", "The certificate of -CertificateThumbprint was not given.");
+  }
+  if (p.parameterSet === "RefreshToken" && !p.refreshToken) throw invalidInput("RefreshTokenRequired", "RefreshToken", "-RefreshToken is empty.");
+}
+
+/**
+ * The AccessToken set: decodes the JWT (no signature check, as the original), refuses an expired one
+ * with the original's message, and echoes it back as an AuthResult.
+ */
+export function accessTokenResult(token: string, scopes: string[], now: number = Date.now()): PartnerAuthResult {
+  const parts = token.split(".");
+  let claims: Record<string, unknown> | undefined;
+  if (parts.length === 3) {
+    try {
+      const parsed: unknown = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) claims = parsed as Record<string, unknown>;
+    } catch {
+      claims = undefined;
+    }
+  }
+  if (!claims) throw invalidInput("InvalidAccessToken", "AccessToken", "The access token is not a JSON Web Token (header.payload.signature).");
+  const exp = typeof claims.exp === "number" ? claims.exp : 0;
+  if (now > exp * 1000) {
+    throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "The access token has expired. Generate a new one and try again.", {
+      category: "AuthenticationError",
+      errorId: "TokenExpired",
+      target: "AccessToken",
+    });
+  }
+  const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+  const tid = str(claims.tid);
+  const oid = str(claims.oid);
+  const upn = str(claims.upn);
+  const expiresOn = new Date(exp * 1000).toISOString();
+  return {
+    refreshToken: null,
+    accessToken: token,
+    isExtendedLifeTimeToken: false,
+    uniqueId: null,
+    expiresOn,
+    extendedExpiresOn: expiresOn,
+    tenantId: tid ?? null,
+    // The original builds a ResourceAccount only when the token has a upn claim.
+    account:
+      upn && oid && tid
+        ? { username: upn, environment: "login.microsoftonline.com", homeAccountId: { identifier: `${oid}.${tid}`, objectId: oid, tenantId: tid } }
+        : null,
+    idToken: null,
+    scopes,
+    correlationId: "00000000-0000-0000-0000-000000000000",
+  };
+}
