@@ -56,16 +56,18 @@ function New-AzApiManagementContext {
         $DefaultProfile
     )
     process {
-        $subscriptionId = $null
+        # Locals, not the parameters: those carry [ValidateNotNullOrEmpty()], which an assignment
+        # of $null (a resource id without that part) would trip as an unclear error.
+        $rgName = $ResourceGroupName; $svcName = $ServiceName; $subscriptionId = $null
         if ($PSCmdlet.ParameterSetName -eq 'ResourceIdParameterSet') {
             # Az.ApiManagement's own parsing (case-insensitive); no match leaves the field null.
             $rg = [regex]::Match($ResourceId, '(?i)(.*?)/resourcegroups/(?<rgname>\S+)/providers/(.*?)')
             $svc = [regex]::Match($ResourceId, '(?i)(.*?)/providers/microsoft.apimanagement/service/(?<serviceName>[^/]+)')
             $sub = [regex]::Match($ResourceId, '(?i)^/subscriptions/(?<sub>[^/]+)/')
-            $ResourceGroupName = if ($rg.Success) { $rg.Groups['rgname'].Value } else { $null }
-            $ServiceName = if ($svc.Success) { $svc.Groups['serviceName'].Value } else { $null }
+            $rgName = if ($rg.Success) { $rg.Groups['rgname'].Value } else { $null }
+            $svcName = if ($svc.Success) { $svc.Groups['serviceName'].Value } else { $null }
             $subscriptionId = if ($sub.Success) { $sub.Groups['sub'].Value } else { $null }
         }
-        $PSCmdlet.WriteObject((New-AzTokenBridgeApimContext -ResourceGroupName $ResourceGroupName -ServiceName $ServiceName -SubscriptionId $subscriptionId))
+        $PSCmdlet.WriteObject((New-AzTokenBridgeApimContext -ResourceGroupName $rgName -ServiceName $svcName -SubscriptionId $subscriptionId))
     }
 }
