@@ -34,6 +34,11 @@ export function checkUserId(userId: string): void {
   if (!userId || userId.length > 80) {
     throw invalidInput("InvalidUserId", "UserId", `User id '${userId ?? ""}' is invalid: it must be 1 to 80 characters.`);
   }
+  // Every other character is percent-encoded into its one path segment, but "." and ".." are URL
+  // dot-segments: the URL parser would resolve them and send the request to another resource.
+  if (userId === "." || userId === "..") {
+    throw invalidInput("InvalidUserId", "UserId", `User id '${userId}' is invalid: '.' and '..' cannot name a user.`);
+  }
 }
 
 export function parseKeyType(keyType: string): "primary" | "secondary" {

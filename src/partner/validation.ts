@@ -68,7 +68,9 @@ export function resolveAuthority(params: PartnerNewAccessTokenParams): Authority
   const host = ENVIRONMENT_HOSTS[environment];
   if (!host) throw invalidInput("InvalidEnvironment", "Environment", `Unknown environment '${environment}'. Use AzureCloud, AzureChinaCloud, AzureGermanCloud, AzurePPE or AzureUSGovernment.`);
   const tenant = params.tenant && params.tenant.trim() !== "" ? params.tenant.trim() : "organizations";
-  if (!/^[A-Za-z0-9.-]+$/.test(tenant)) throw invalidInput("InvalidTenant", "Tenant", `'${tenant}' is not a tenant id or domain name.`);
+  // A tenant id (GUID), a domain name or an alias: letters, digits, '.' and '-', starting and ending
+  // with a letter or digit (so never a "." or ".." path segment that would change the authority's path).
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(tenant)) throw invalidInput("InvalidTenant", "Tenant", `'${tenant}' is not a tenant id or domain name.`);
   const authority = `${host}/${tenant}`;
   const override = sessionEnv(params.context).AZURE_AUTHORITY_HOST?.replace(/\/+$/, "");
   let custom: URL | undefined;
