@@ -46,6 +46,7 @@ import type { TokenService } from "./entra/tokens";
 import { FaultStore, parseFaultSpec } from "./faults";
 import { DEFAULT_WORKLOAD_SUBJECT, OidcIssuer, TOKEN_EXCHANGE_AUDIENCE } from "./oidc/issuer";
 import { EmulatorResponse, emptyResponse, jsonResponse, parseJsonBody, RequestContext } from "./http";
+import { bad, noStore, notAllowed, notFound, ok } from "./controlResponses";
 import type { RequestLog } from "./requestLog";
 import type { ApimStore } from "./apim/model";
 import type { AcrProvider } from "./acr/acr";
@@ -80,7 +81,6 @@ export interface ControlDeps {
   userFlows?: UserFlows;
 }
 
-const noStore = { "Cache-Control": "no-store" };
 
 export class ControlApi {
   constructor(private readonly deps: ControlDeps) {}
@@ -288,18 +288,6 @@ function parseObjectBody(ctx: RequestContext): { ok: true; value: Record<string,
   return { ok: true, value: v };
 }
 
-function ok(body: unknown): EmulatorResponse {
-  return jsonResponse(200, body, noStore);
-}
 
-function bad(message: string): EmulatorResponse {
-  return jsonResponse(400, { error: { code: "BadRequest", message } }, noStore);
-}
 
-function notFound(message: string): EmulatorResponse {
-  return jsonResponse(404, { error: { code: "NotFound", message } }, noStore);
-}
 
-function notAllowed(method: string): EmulatorResponse {
-  return jsonResponse(405, { error: { code: "MethodNotAllowed", message: `Method '${method}' is not supported here.` } }, noStore);
-}

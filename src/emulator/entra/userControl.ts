@@ -23,10 +23,10 @@
  */
 import type { Directory } from "../directory";
 import { EmulatorResponse, jsonResponse, parseJsonBody, RequestContext } from "../http";
+import { bad, noStore, notAllowed, notFound, ok } from "../controlResponses";
 import { isPlainObject } from "../util";
 import type { UserFlows } from "./userFlows";
 
-const noStore = { "Cache-Control": "no-store" };
 
 export async function handleUserControl(ctx: RequestContext, route: string[], flows: UserFlows, directory: Directory): Promise<EmulatorResponse> {
   // route: the segments after /_emulator/entra
@@ -115,18 +115,6 @@ export async function handleUserControl(ctx: RequestContext, route: string[], fl
   return notFound(`No control endpoint '${ctx.method} ${ctx.rawPath}'.`);
 }
 
-function ok(body: unknown): EmulatorResponse {
-  return jsonResponse(200, body, noStore);
-}
 
-function bad(message: string): EmulatorResponse {
-  return jsonResponse(400, { error: { code: "BadRequest", message } }, noStore);
-}
 
-function notFound(message: string): EmulatorResponse {
-  return jsonResponse(404, { error: { code: "NotFound", message } }, noStore);
-}
 
-function notAllowed(method: string): EmulatorResponse {
-  return jsonResponse(405, { error: { code: "MethodNotAllowed", message: `Method '${method}' is not supported here.` } }, noStore);
-}
