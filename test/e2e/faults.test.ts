@@ -1,0 +1,95 @@
+/**
+ * Faults (issue E): a server killed in the middle of a piped batch, a server that writes garbage.
+ * Every call in flight fails with a clear error naming the cause, the next call starts a new server
+ * and succeeds, nothing hangs and no process is left behind.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
+import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { runPs } from "../support/pshost";
+
+let emulator: EmulatorProcess;
+
+beforeAll(async () => {
+  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
+  emulator = await startEmulatorProcess();
+});
+afterAll(async () => emulator?.stop());
+beforeEach(async () => {
+  await emulator.control("PUT", "/latency", { ms: 0 });
+});
+
+const env = (extra: Record<string, string | undefined> = {}) => ({ ...emulator.env, AZTOKENBRIDGE_SERVER: undefined, ...extra });
+
+test("the server killed during a piped batch: each input in flight fails naming the cause, in order; the rest go on with a new server", async () => {
+  const r = await runPs(
+    `Import-Module '${MODULE_MANIFEST}'
+$context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+$m = Get-Module AzTokenBridge
+$users = @(Get-AzApiManagementUser -Context $context | ForEach-Object UserId)
+$old = & $m { (Get-AzTokenBridgeState)['Connection'].Process }
+# Every answer now takes 3 s, so the first 8 inputs are all in flight when the server is killed.
+$handler = [System.Net.Http.HttpClientHandler]::new()
+$handler.ServerCertificateCustomValidationCallback = [System.Net.Http.HttpClientHandler]::DangerousAcceptAnyServerCertificateValidator
+$http = [System.Net.Http.HttpClient]::new($handler)
+$null = $http.PutAsync('${emulator.info.controlEndpoint}/latency', [System.Net.Http.StringContent]::new('{"ms":3000}', [System.Text.Encoding]::UTF8, 'application/json')).GetAwaiter().GetResult()
+$tokens = & {
+    for ($i = 0; $i -lt 10; $i++) {
+        if ($i -eq 8) { $old.Kill(); $null = $old.WaitForExit(5000) }
+        [pscustomobject]@{ UserId = $users[$i] }
+    }
+} | New-AzApiManagementUserToken -Context $context -ThrottleLimit 8 -ErrorVariable failed -ErrorAction SilentlyContinue
+$new = & $m { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+[pscustomobject]@{
+    Tokens    = @($tokens | ForEach-Object UserId)
+    ErrorIds  = @($failed | ForEach-Object FullyQualifiedErrorId)
+    Messages  = @($failed | ForEach-Object { $_.Exception.Message })
+    Targets   = @($failed | ForEach-Object TargetObject)
+    Users     = $users[0..9]
+    OldGone   = $old.HasExited
+    NewServer = $new -ne $old.Id
+}`,
+    { json: true, timeoutMs: 90_000, env: env() },
+  );
+  expect(r.errors).toEqual([]);
+  const o = r.objects.at(-1);
+  expect(o.Targets).toEqual(o.Users.slice(0, 8));
+  expect(o.ErrorIds).toEqual(Array(8).fill("AzTokenBridgeServerExited,New-AzApiManagementUserToken"));
+  for (const m of o.Messages) expect(m).toMatch(/The AzTokenBridge server \(process \d+\) exited/);
+  expect(o.Tokens).toEqual(o.Users.slice(8, 10));
+  expect(o.OldGone).toBe(true);
+  expect(o.NewServer).toBe(true);
+}, 120_000);
+
+test("a server that writes garbage (a stand-in through AZTOKENBRIDGE_SERVER): a clear error; it is ended; a real server then works", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-garbage-"));
+  const standIn = path.join(dir, "garbage.js");
+  const pidFile = path.join(dir, "pid");
+  // Answers any input with something that is not a frame, and stays alive until its stdin closes.
+  fs.writeFileSync(
+    standIn,
+    `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));
+process.stdin.once("data", () => process.stdout.write("HTTP/1.1 200 OK\\r\\nServer: not-json-rpc\\r\\n\\r\\n<html>"));
+process.stdin.on("end", () => process.exit(0));
+process.stdin.resume();`,
+  );
+  const r = await runPs(
+    `Import-Module '${MODULE_MANIFEST}'
+$context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+$null = New-AzApiManagementUserToken -Context $context -UserId integration -ErrorVariable failed -ErrorAction SilentlyContinue
+# The module closed the stand-in's stdin when the connection failed: it has exited, or does so now.
+$gone = try { [System.Diagnostics.Process]::GetProcessById([int][System.IO.File]::ReadAllText('${pidFile}')).WaitForExit(3000) } catch [System.ArgumentException] { $true }
+$env:AZTOKENBRIDGE_SERVER = $null
+$t = New-AzApiManagementUserToken -Context $context -UserId integration
+[pscustomobject]@{ ErrorId = $failed[0].FullyQualifiedErrorId; Message = $failed[0].Exception.Message; StandInGone = $gone; After = $t.UserId }`,
+    { json: true, timeoutMs: 60_000, env: env({ AZTOKENBRIDGE_SERVER: `node ${standIn}` }) },
+  );
+  expect(r.errors).toEqual([]);
+  const o = r.objects.at(-1);
+  expect(o.ErrorId).toBe("AzTokenBridgeServerExited,New-AzApiManagementUserToken");
+  expect(o.Message).toMatch(/The connection to the AzTokenBridge server \(process \d+\) failed: The server sent a frame without Content-Length: 'HTTP\/1.1 200 OK/);
+  expect(o.StandInGone).toBe(true);
+  expect(o.After).toBe("integration");
+});
