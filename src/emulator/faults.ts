@@ -33,6 +33,11 @@ export interface FaultSpec {
   reset?: boolean;
   /** Answer after this many ms instead of the emulator's latency (e.g. one fast failure among slow calls). */
   latencyMs?: number;
+  /** Fault only this share of the matching requests (0 < p ≤ 1), drawn per request; `count` then
+   * counts the faulted ones. Default 1: every matching request. */
+  probability?: number;
+  /** Seed of the draws, so a run can be repeated (default: random). */
+  seed?: number;
 }
 
 export interface FaultRecord extends FaultSpec {
@@ -77,6 +82,14 @@ export function parseFaultSpec(value: unknown): FaultParse {
   if (latencyMs !== undefined && !(typeof latencyMs === "number" && Number.isInteger(latencyMs) && latencyMs >= 0 && latencyMs <= 600_000)) {
     return { ok: false, message: "'latencyMs' must be an integer from 0 to 600000." };
   }
+  const probability = value.probability;
+  if (probability !== undefined && !(typeof probability === "number" && probability > 0 && probability <= 1)) {
+    return { ok: false, message: "'probability' must be a number greater than 0 and at most 1." };
+  }
+  const seed = value.seed;
+  if (seed !== undefined && !(typeof seed === "number" && Number.isInteger(seed))) {
+    return { ok: false, message: "'seed' must be an integer." };
+  }
   return {
     ok: true,
     spec: {
@@ -91,23 +104,41 @@ export function parseFaultSpec(value: unknown): FaultParse {
       body: value.body,
       reset,
       latencyMs: latencyMs as number | undefined,
+      probability: probability as number | undefined,
+      seed: seed as number | undefined,
     },
+  };
+}
+
+/** mulberry32: a small seeded PRNG (uniform in [0, 1)), so that probabilistic faults can be replayed. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
 export class FaultStore {
   private faults: FaultRecord[] = [];
+  private readonly draws = new Map<string, () => number>();
 
   add(spec: FaultSpec): FaultRecord {
     const record: FaultRecord = { ...spec, id: newGuid(), remaining: spec.count ?? 1, hits: 0, createdAt: new Date().toISOString() };
     this.faults.push(record);
+    if (spec.probability !== undefined) this.draws.set(record.id, seededRandom(spec.seed ?? Math.floor(Math.random() * 2 ** 31)));
     return record;
   }
 
-  /** The first active fault matching the request, consumed by one; undefined when none. */
+  /** The first active fault matching the request (and drawn, for a probabilistic one), consumed by one; undefined when none. */
   take(ctx: RequestContext): FaultRecord | undefined {
     const path = ctx.segments.join("/").toLowerCase();
-    const fault = this.faults.find((f) => f.remaining > 0 && matches(f.match, ctx, path));
+    const fault = this.faults.find(
+      (f) => f.remaining > 0 && matches(f.match, ctx, path) && (f.probability === undefined || this.draws.get(f.id)!() < f.probability),
+    );
     if (!fault) return undefined;
     fault.remaining--;
     fault.hits++;

@@ -12,6 +12,8 @@ import { parseEmulatorArgs, runEmulatorCli } from "../../src/emulator";
 import { dotNetGeneralDate } from "../../src/emulator/util";
 import { requiredPermission } from "../../src/emulator/arm/authorization";
 import { Directory } from "../../src/emulator/directory";
+import { FaultStore, parseFaultSpec } from "../../src/emulator/faults";
+import type { RequestContext } from "../../src/emulator/http";
 
 const DOC_KEY = "pXeTVcmdbU9XxH6fPcPlq8Y9D9G3Cdo5Eh2nMSgKj/DWqeSFFXDdmpz5Trv+L2hQNM+nGa704Rf8Z22W9O1jdQ==";
 
@@ -201,4 +203,36 @@ test("role assignments apply at their scope and below, case-insensitively", () =
   expect(d.hasAccess("bbbb0000-0000-4000-8000-000000000002", "/subscriptions/s1/resourcegroups/rg1")).toBe(false);
   expect(d.hasAnyAccessIn("aaaa0000-0000-4000-8000-000000000001", "s1")).toBe(true);
   expect(d.hasAnyAccessIn("aaaa0000-0000-4000-8000-000000000001", "s2")).toBe(false);
+});
+
+describe("fault injection: latencyMs and probability", () => {
+  // A request context as server.ts builds it, for the matcher.
+  const ctx = (path: string) => ({ service: "arm", method: "POST", rawPath: path, segments: path.split("/").filter(Boolean) }) as unknown as RequestContext;
+
+  test("parseFaultSpec checks the new fields", () => {
+    expect(parseFaultSpec({ status: 429, probability: 0.3, seed: 7, latencyMs: 10 })).toMatchObject({ ok: true, spec: { probability: 0.3, seed: 7, latencyMs: 10 } });
+    expect(parseFaultSpec({ status: 429, probability: 0 })).toMatchObject({ ok: false });
+    expect(parseFaultSpec({ status: 429, probability: 1.5 })).toMatchObject({ ok: false });
+    expect(parseFaultSpec({ status: 429, seed: 1.5 })).toMatchObject({ ok: false });
+    expect(parseFaultSpec({ status: 429, latencyMs: -1 })).toMatchObject({ ok: false });
+  });
+
+  test("a probabilistic fault hits about that share of matching requests, the same ones for the same seed, and count counts hits", () => {
+    const pattern = (seed: number) => {
+      const store = new FaultStore();
+      store.add({ match: { service: "arm" }, status: 503, probability: 0.3, seed, count: 1000 });
+      return Array.from({ length: 400 }, (_, i) => (store.take(ctx(`/subscriptions/s/x${i}`)) ? 1 : 0));
+    };
+    const a = pattern(42);
+    const hits = a.reduce((x: number, y) => x + y, 0);
+    expect(hits).toBeGreaterThan(90);
+    expect(hits).toBeLessThan(150);
+    expect(pattern(42)).toEqual(a);
+    expect(pattern(43)).not.toEqual(a);
+    const limited = new FaultStore();
+    limited.add({ match: {}, status: 503, probability: 0.5, seed: 1, count: 3 });
+    const faulted = Array.from({ length: 50 }, (_, i) => limited.take(ctx(`/x${i}`))).filter(Boolean);
+    expect(faulted).toHaveLength(3);
+    expect(limited.list()).toEqual([]);
+  });
 });
