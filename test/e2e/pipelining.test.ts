@@ -196,3 +196,156 @@ $users | New-AzApiManagementUserToken -Context $context -ThrottleLimit 6`,
     ]);
   });
 });
+
+describe("New-AzContainerRegistryToken in a pipeline (the long-running operation's polls included)", () => {
+  const SUB = "9e223dbe-3399-4e19-88eb-0975f02ac87f";
+  const REG_ID = `/subscriptions/${SUB}/resourceGroups/lnxtest/providers/Microsoft.ContainerRegistry/registries/lnxcr`;
+  const MAP_ID = `${REG_ID}/scopeMaps/newmap`;
+  let n = 0;
+  const fresh = (prefix = "pipe") => `${prefix}-${Date.now().toString(36)}-${++n}`;
+  const idOf = (name: string) => `${REG_ID}/tokens/${name}`;
+  const list = (names: string[]) => names.map((x) => `'${idOf(x)}'`).join(", ");
+  const of = (log: RequestLogEntry[], name: string) => log.filter((x) => x.path.endsWith(`/tokens/${name}`) || x.path.includes(`/tokens/${name}/`));
+
+  function acr(script: string, opts: { json?: boolean; timeoutMs?: number } = { json: true }): Promise<PsResult> {
+    return runPs(`Import-Module '${MODULE_MANIFEST}'\n$map = '${MAP_ID}'\n${script}`, {
+      json: opts.json,
+      timeoutMs: opts.timeoutMs ?? 90_000,
+      env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined, AZTOKENBRIDGE_THROTTLE_LIMIT: undefined },
+    });
+  }
+
+  /** The most tokens in creation at once: from each token's PUT to the end of its last request. */
+  function maxTokensInFlight(log: RequestLogEntry[], names: string[]): number {
+    const edges: [number, number][] = [];
+    for (const name of names) {
+      const mine = of(log, name);
+      edges.push([Math.min(...mine.map((x) => Date.parse(x.time))), 1], [Math.max(...mine.map((x) => Date.parse(x.time) + x.durationMs)), -1]);
+    }
+    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let now = 0;
+    let max = 0;
+    for (const [, d] of edges) max = Math.max(max, (now += d));
+    return max;
+  }
+
+  beforeEach(async () => {
+    await emulator.control("PUT", "/acr/operations", { reset: true, durationMs: 0, retryAfterSeconds: 0 });
+    await emulator.control("DELETE", "/requests");
+  });
+  afterAll(async () => {
+    await emulator.control("PUT", "/acr/operations", { reset: true });
+  });
+
+  test("piped tokens are created -ThrottleLimit at a time, each with its own polls, and written in input order", async () => {
+    await emulator.control("PUT", "/acr/operations", { durationMs: 1900, retryAfterSeconds: 1 });
+    const names = Array.from({ length: 10 }, () => fresh());
+    const r = await acr(`${list(names)} | New-AzContainerRegistryToken -ScopeMapId $map -ThrottleLimit 4 | ForEach-Object { '{0}/{1}' -f $_.Name, $_.ProvisioningState }`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual(names.map((x) => `${x}/Succeeded`));
+    const log = await emulator.requestLog();
+    for (const name of names) {
+      // PUT, at least one poll still in progress, the poll that sees it done, the final GET.
+      const steps = of(log, name).map((e) => [e.method, e.operationStatus ?? e.status]);
+      expect(steps[0]).toEqual(["PUT", 201]);
+      expect(steps.slice(1, -2).every(([m, s]) => m === "GET" && s === "InProgress")).toBe(true);
+      expect(steps.length).toBeGreaterThanOrEqual(4);
+      expect(steps.slice(-2)).toEqual([["GET", "Succeeded"], ["GET", 200]]);
+    }
+    expect(maxTokensInFlight(log, names)).toBe(4);
+    // While the first token waited to poll, the next three were sent: their PUTs come before its first poll.
+    const firstPoll = Date.parse(of(log, names[0])[1].time);
+    expect(names.slice(1, 4).every((x) => Date.parse(of(log, x)[0].time) < firstPoll)).toBe(true);
+  });
+
+  test("the default window is 16 ($env:AZTOKENBRIDGE_THROTTLE_LIMIT sets it); progress counts the tokens written", async () => {
+    await emulator.control("PUT", "/acr/operations", { durationMs: 1500, retryAfterSeconds: 1 });
+    const names = Array.from({ length: 18 }, () => fresh("def"));
+    const r = await acr(`${list(names)} | New-AzContainerRegistryToken -ScopeMapId $map | ForEach-Object Name`);
+    expect(r.objects).toEqual(names);
+    expect(maxTokensInFlight(await emulator.requestLog(), names)).toBe(16);
+
+    await emulator.control("DELETE", "/requests");
+    const few = Array.from({ length: 5 }, () => fresh("env"));
+    const p = await acr(`$env:AZTOKENBRIDGE_THROTTLE_LIMIT = '2'
+$p = [powershell]::Create([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+$null = $p.AddScript("Import-Module '${MODULE_MANIFEST}'; ${list(few)} | New-AzContainerRegistryToken -ScopeMapId '$map'")
+$out = $p.Invoke()
+($out | ForEach-Object Name) -join ','
+$p.Streams.Error.Count
+$p.Streams.Progress | ForEach-Object { '{0}|{1}|{2}' -f $_.StatusDescription, $_.CurrentOperation, $_.RecordType }`);
+    expect(p.errors).toEqual([]);
+    const [out, errors, ...progress] = p.objects;
+    expect(out).toBe(few.join(","));
+    expect(errors).toBe(0);
+    expect(maxTokensInFlight(await emulator.requestLog(), few)).toBe(2);
+    expect(progress.some((x: string) => /^Checking operation status\|Creating token '[^']+' \(\d of [2-5] tokens created\)\|Processing$/.test(x))).toBe(true);
+    expect(progress[progress.length - 1]).toBe("Completed||Completed");
+  });
+
+  test("an input that fails gets its own error (TargetObject = that input) in its place; the others go on", async () => {
+    await emulator.control("PUT", "/acr/operations", { durationMs: 500, retryAfterSeconds: 1 });
+    const [a, bad, b, c] = [fresh("a"), fresh("bad"), fresh("b"), fresh("c")];
+    await emulator.control("POST", "/faults", { match: { service: "arm", method: "PUT", pathContains: `/tokens/${bad}` }, status: 409 });
+    const r = await acr(`$inputs = '${idOf(a)}', 'not-a-resource-id', '${idOf(bad)}', '${idOf(b)}', '${idOf(c)}'
+$inputs | New-AzContainerRegistryToken -ScopeMapId $map -ThrottleLimit 3 -ErrorVariable failed -ErrorAction SilentlyContinue | ForEach-Object Name
+[pscustomobject]@{ Failed = @($failed | ForEach-Object { [string]$_.TargetObject }) }`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects.slice(0, 3)).toEqual([a, b, c]);
+    expect(r.objects[3].Failed).toEqual(["not-a-resource-id", idOf(bad)]);
+  });
+
+  test("-ErrorAction Stop ends at the failing input and cancels the others, a poll in flight included; the server goes on", async () => {
+    // bad's PUT fails after 2.5 s. Meanwhile a, b, c are created and poll every second; a's first
+    // poll takes 6 s, so it is in flight when the stop comes.
+    await emulator.control("PUT", "/acr/operations", { durationMs: 60_000, retryAfterSeconds: 1 });
+    const [bad, a, b, c] = [fresh("bad"), fresh("a"), fresh("b"), fresh("c")];
+    await emulator.control("POST", "/faults", { match: { service: "arm", method: "PUT", pathContains: `/tokens/${bad}` }, status: 404, latencyMs: 2500 });
+    await emulator.control("POST", "/faults", { match: { service: "arm", method: "GET", pathContains: `/tokens/${a}` }, status: 500, latencyMs: 6000 });
+    const r = await acr(`try {
+    '${idOf(bad)}', '${idOf(a)}', '${idOf(b)}', '${idOf(c)}' | New-AzContainerRegistryToken -ScopeMapId $map -ErrorAction Stop | ForEach-Object Name
+} catch { [pscustomobject]@{ Stopped = [string]$_.TargetObject } }
+[System.Threading.Thread]::Sleep(2500)   # a poll not cancelled would be sent now
+(Get-AzContainerRegistryScopeMap -RegistryName lnxcr -ResourceGroupName lnxtest -Name newmap).Name`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual([{ $typeNames: expect.any(Array), Stopped: idOf(bad) }, "newmap"]);
+    const log = await emulator.requestLog();
+    const failedPut = of(log, bad)[0];
+    const stoppedAt = Date.parse(failedPut.time) + failedPut.durationMs;
+    for (const name of [a, b, c]) {
+      expect(of(log, name)[0].method).toBe("PUT");
+      expect(of(log, name).filter((x) => Date.parse(x.time) > stoppedAt + 50)).toEqual([]);
+    }
+    expect(of(log, a).map((x) => [x.method, x.clientAborted ?? false])).toEqual([["PUT", false], ["GET", true]]);
+    expect(of(log, b).filter((x) => x.method === "GET").length).toBeGreaterThanOrEqual(1);
+  });
+
+  test("Ctrl+C while piped tokens wait to poll stops at once; nothing more is sent", async () => {
+    await emulator.control("PUT", "/acr/operations", { durationMs: 120_000, retryAfterSeconds: 30 });
+    const names = [fresh("s"), fresh("s"), fresh("s")];
+    const run = spawnPs(
+      `Import-Module '${MODULE_MANIFEST}'
+$null = Get-AzContainerRegistryScopeMap -RegistryName lnxcr -ResourceGroupName lnxtest
+try {
+    [Console]::Out.WriteLine('calling'); [Console]::Out.Flush()
+    ${list(names)} | New-AzContainerRegistryToken -ScopeMapId '${MAP_ID}'
+} finally {
+    [Console]::Out.WriteLine('finally ran')
+}`,
+      { env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined }, timeoutMs: 60_000 },
+    );
+    await run.waitForOutput("calling", 30_000);
+    const deadline = Date.now() + 20_000;
+    const puts = async () => (await emulator.requestLog()).filter((x) => x.method === "PUT" && names.some((m) => x.path.endsWith(`/tokens/${m}`)));
+    while ((await puts()).length < 3 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    await new Promise((res) => setTimeout(res, 500));
+    const stoppedAt = Date.now();
+    run.child.kill("SIGINT");
+    const r = await run.result;
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/finally ran/);
+    const log = await emulator.requestLog();
+    expect(names.map((m) => of(log, m).map((x) => x.method))).toEqual([["PUT"], ["PUT"], ["PUT"]]);
+  }, 90_000);
+});
