@@ -332,22 +332,14 @@ function New-AzTokenBridgeAcrTokenCreateState {
     @{
         Phase = 'begin'; Params = $Params; Target = $Target; CallContext = $CallContext; NoWait = [bool]$NoWait
         GeneratePassword = [bool]$GeneratePassword; PasswordCalls = $calls; Passwords = [System.Collections.Generic.List[object]]::new()
-        Url = $null; Token = $null; DelayStart = 0L; Seq = 0; ErrorRecord = $null
+        Url = $null; Token = $null; DelayStart = 0L; Seq = 0
     }
-}
-
-function Add-AzTokenBridgeAcrTokenFailure {
-    # An input refused before any call: its error is written in its place among the others.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, [System.Management.Automation.ErrorRecord]$ErrorRecord)
-    $state = @{ ErrorRecord = $ErrorRecord }
-    Add-AzTokenBridgeWindowItem $Cmdlet $Window $null $state
 }
 
 function Write-AzTokenBridgeAcrTokenCreated {
     # One finished input of New-AzContainerRegistryToken: its token (or -NoWait's Target), or its error.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $s = $Item.State
-    if ($null -ne $s.ErrorRecord) { $Cmdlet.WriteError($s.ErrorRecord); return }
     if ($null -ne $Item.Call -and $Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
     if ($s.NoWait) {
         $response = [pscustomobject]@{ Target = $s.Url }
@@ -365,16 +357,16 @@ function Write-AzTokenBridgeAcrTokenCreated {
     $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $token))
 }
 
-function Get-AzTokenBridgeAcrRegistryItem {
+function Send-AzTokenBridgeAcrRegistryItem {
     # Shared by Get-AzContainerRegistryToken and Get-AzContainerRegistryScopeMap (they differ in the
-    # collection only): one item (-Name or -InputObject) or the registry's list. Returns the wire
-    # items; failures are written as the caller's errors.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, [ValidateSet('Token', 'ScopeMap')][string]$Kind, [System.Collections.IDictionary]$Bound, $DefaultProfile)
+    # collection only), in `process`: one input's request (one item by -Name or -InputObject, or the
+    # registry's list) into the window; Write-AzTokenBridgeAcrRegistryItem writes its answer.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, [ValidateSet('Token', 'ScopeMap')][string]$Kind, [System.Collections.IDictionary]$Bound, $CallContext)
     $leaf = "$($Kind)Name"
     $wireLeaf = if ($Kind -eq 'Token') { 'tokenName' } else { 'scopeMapName' }
     if ($Cmdlet.ParameterSetName -eq 'GetViaIdentity') {
         $identity = Resolve-AzTokenBridgeAcrIdentity $Bound['InputObject'] -Leaf $leaf -Collection $(if ($Kind -eq 'Token') { 'tokens' } else { 'scopeMaps' })
-        if ($identity -is [System.Management.Automation.ErrorRecord]) { $Cmdlet.WriteError($identity); return }
+        if ($identity -is [System.Management.Automation.ErrorRecord]) { Add-AzTokenBridgeWindowError $Cmdlet $Window $identity; return }
         $params = @{ resourceGroupName = $identity.ResourceGroupName; registryName = $identity.RegistryName; subscriptionId = $identity.SubscriptionId; $wireLeaf = $identity[$leaf] }
         $target = $Bound['InputObject']
     } else {
@@ -383,13 +375,29 @@ function Get-AzTokenBridgeAcrRegistryItem {
         if ($Bound.ContainsKey('Name')) { $params[$wireLeaf] = [string]$Bound['Name'] }
         $target = if ($Bound.ContainsKey('Name')) { [string]$Bound['Name'] } else { [string]$Bound['RegistryName'] }
     }
-    $call = if ($Kind -eq 'Token') {
-        Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/getTokens' -Params $params -DefaultProfile $DefaultProfile
+    Wait-AzTokenBridgeWindowRoom $Cmdlet $Window
+    $method = if ($Kind -eq 'Token') { 'acr/getTokens' } else { 'acr/getScopeMaps' }
+    $request = Send-AzTokenBridgeRequest -Cmdlet $Cmdlet -Method $method -Params $params -CallContext $CallContext
+    Add-AzTokenBridgeWindowItem $Cmdlet $Window $request @{ Kind = $Kind; Target = $target }
+}
+
+function Write-AzTokenBridgeAcrRegistryItem {
+    # One answered input of Get-AzContainerRegistryToken / …ScopeMap: its items, or its error.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
+    $s = $Item.State
+    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
+    if ($s.Kind -eq 'Token') {
+        foreach ($t in @($Item.Call.Result.tokens)) { if ($null -ne $t) { $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $t)) } }
     } else {
-        Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/getScopeMaps' -Params $params -DefaultProfile $DefaultProfile
+        foreach ($m in @($Item.Call.Result.scopeMaps)) { if ($null -ne $m) { $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrScopeMap $m)) } }
     }
-    if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $call.Failure -Target $target; return }
-    if ($Kind -eq 'Token') { @($call.Result.tokens) } else { @($call.Result.scopeMaps) }
+}
+
+function Write-AzTokenBridgeAcrCredential {
+    # One answered input of New-AzContainerRegistryCredentials.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
+    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $Item.State.Target; return }
+    $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrCredential $Item.Call.Result))
 }
 
 function ConvertTo-AzTokenBridgeAcrCredential {

@@ -58,11 +58,17 @@ function Wait-AzTokenBridgeWindowRoom {
 }
 
 function Add-AzTokenBridgeWindowItem {
-    # Queues an input: its sent request (or $null for an input already finished, e.g. an error
-    # found before any call, kept in State so that it is written in its place) with the cmdlet's
-    # state; writes the items already finished at the head of the window (it does not wait).
+    # Queues an input: its sent request with the cmdlet's state; writes the items already finished at the head of the window (it does not wait).
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Request, $State)
-    $Window.Queue.Enqueue(@{ Request = $Request; State = $State; Call = $null; Done = $null -eq $Request; DueAt = -1L })
+    $Window.Queue.Enqueue(@{ Request = $Request; State = $State; Call = $null; Done = $false; DueAt = -1L; ErrorRecord = $null })
+    $Window.Added++
+    Update-AzTokenBridgeWindow $Cmdlet $Window
+}
+
+function Add-AzTokenBridgeWindowError {
+    # An input refused before any call: its ErrorRecord is written in its place among the others.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, [System.Management.Automation.ErrorRecord]$ErrorRecord)
+    $Window.Queue.Enqueue(@{ Request = $null; State = $null; Call = $null; Done = $true; DueAt = -1L; ErrorRecord = $ErrorRecord })
     $Window.Added++
     Update-AzTokenBridgeWindow $Cmdlet $Window
 }
@@ -116,7 +122,7 @@ function Update-AzTokenBridgeWindow {
         }
         $null = $Window.Queue.Dequeue()
         $Window.Written++
-        & $Window.Writer $Cmdlet $head
+        if ($null -ne $head.ErrorRecord) { $Cmdlet.WriteError($head.ErrorRecord) } else { & $Window.Writer $Cmdlet $head }
     }
 }
 

@@ -206,7 +206,7 @@ function New-AzContainerRegistryToken {
         # Where: the path parameters, or the identity's parts (Az: an Id wins over the parts).
         if ($set -like 'CreateViaIdentity*') {
             $identity = Resolve-AzTokenBridgeAcrIdentity $InputObject
-            if ($identity -is [System.Management.Automation.ErrorRecord]) { Add-AzTokenBridgeAcrTokenFailure $PSCmdlet $window $identity; return }
+            if ($identity -is [System.Management.Automation.ErrorRecord]) { Add-AzTokenBridgeWindowError $PSCmdlet $window $identity; return }
             $ref = @{ resourceGroupName = $identity.ResourceGroupName; registryName = $identity.RegistryName; tokenName = $identity.TokenName; subscriptionId = $identity.SubscriptionId }
         } else {
             $ref = @{ resourceGroupName = $ResourceGroupName; registryName = $RegistryName; tokenName = $Name }
@@ -223,7 +223,7 @@ function New-AzContainerRegistryToken {
             $body = ConvertTo-AzTokenBridgeAcrTokenBody -Expanded $expanded
         }
         if ($body -is [System.Exception]) {
-            Add-AzTokenBridgeAcrTokenFailure $PSCmdlet $window ([System.Management.Automation.ErrorRecord]::new($body, 'InvalidTokenCreateParameter', 'InvalidArgument', $TokenCreateParameter))
+            Add-AzTokenBridgeWindowError $PSCmdlet $window ([System.Management.Automation.ErrorRecord]::new($body, 'InvalidTokenCreateParameter', 'InvalidArgument', $TokenCreateParameter))
             return
         }
 

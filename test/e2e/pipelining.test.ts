@@ -65,6 +65,20 @@ function maxInFlight(log: RequestLogEntry[]): number {
   return max;
 }
 
+/** The most requests matching `pick` the emulator was serving at the same moment. */
+function maxConcurrent(log: RequestLogEntry[], pick: (x: RequestLogEntry) => boolean): number {
+  const edges: [number, number][] = [];
+  for (const x of log.filter(pick)) {
+    const start = Date.parse(x.time);
+    edges.push([start, 1], [start + x.durationMs, -1]);
+  }
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let max = 0;
+  for (const [, d] of edges) max = Math.max(max, (now += d));
+  return max;
+}
+
 async function latency(ms: number): Promise<void> {
   await emulator.control("PUT", "/latency", { ms });
   await emulator.control("DELETE", "/requests");
@@ -194,6 +208,28 @@ $users | New-AzApiManagementUserToken -Context $context -ThrottleLimit 6`,
       [3, true, 0],
       [4, true, 0],
     ]);
+  });
+});
+
+describe("the other API Management cmdlets that take pipeline input use the window", () => {
+  test("Get-AzApiManagementUser and Get-AzApiManagementTenantAccess / …GitAccess: contexts piped by value, -ThrottleLimit in flight, in order", async () => {
+    await latency(300);
+    const r = await ps(`$u = @(1..6 | ForEach-Object { $context } | Get-AzApiManagementUser -ThrottleLimit 3)
+$u.Count
+(($u | ForEach-Object UserId) -join ',') -eq ((1..6 | ForEach-Object { $ids }) -join ',')
+(1..4 | ForEach-Object { $context } | Get-AzApiManagementTenantAccess -ThrottleLimit 2 | ForEach-Object Id) -join ','
+(1..5 | ForEach-Object { $context } | Get-AzApiManagementTenantGitAccess | ForEach-Object Id) -join ','
+# One bad context among good ones: its own error, in its place.
+$bad = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName nosuchservice
+@($context, $bad, $context) | Get-AzApiManagementTenantAccess -ErrorVariable failed -ErrorAction SilentlyContinue | ForEach-Object Id
+[pscustomobject]@{ Failed = @($failed | ForEach-Object { $_.TargetObject.ServiceName }) }`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects.slice(0, 6)).toEqual([150, true, "integration,integration,integration,integration", "git,git,git,git,git", "integration", "integration"]);
+    expect(r.objects[6].Failed).toEqual(["nosuchservice"]);
+    const log = await emulator.requestLog();
+    expect(maxConcurrent(log, (x) => x.method === "GET" && /\/service\/powershellsdkservice\/users$/.test(x.path))).toBe(3);
+    expect(maxConcurrent(log, (x) => /\/service\/powershellsdkservice\/tenant\/access$/.test(x.path))).toBe(2);
+    expect(maxConcurrent(log, (x) => /\/tenant\/gitAccess$/.test(x.path))).toBe(5);
   });
 });
 
@@ -348,4 +384,29 @@ try {
     const log = await emulator.requestLog();
     expect(names.map((m) => of(log, m).map((x) => x.method))).toEqual([["PUT"], ["PUT"], ["PUT"]]);
   }, 90_000);
+
+  test("Get-AzContainerRegistryToken / …ScopeMap (InputObject by value) and New-AzContainerRegistryCredentials (TokenId by property name) use the window", async () => {
+    const names = Array.from({ length: 6 }, () => fresh("win"));
+    const made = await acr(`${list(names)} | New-AzContainerRegistryToken -ScopeMapId $map | ForEach-Object Name`);
+    expect(made.objects).toEqual(names);
+    await emulator.control("PUT", "/latency", { ms: 300 });
+    await emulator.control("DELETE", "/requests");
+    try {
+      const r = await acr(`$t = @(${list(names)} | Get-AzContainerRegistryToken -ThrottleLimit 3)
+($t | ForEach-Object Name) -join ','
+(1..5 | ForEach-Object { '${REG_ID}/scopeMaps/newmap' } | Get-AzContainerRegistryScopeMap | ForEach-Object Name) -join ','
+($t | New-AzContainerRegistryCredentials -RegistryName lnxcr -ResourceGroupName lnxtest -Name password1 -ThrottleLimit 2 | ForEach-Object Username) -join ','
+'${idOf(names[0])}', '${REG_ID}/tokens/nosuchtoken', '${idOf(names[1])}' | Get-AzContainerRegistryToken -ErrorVariable failed -ErrorAction SilentlyContinue | ForEach-Object Name
+[pscustomobject]@{ Failed = @($failed | ForEach-Object { [string]$_.TargetObject }) }`);
+      expect(r.errors).toEqual([]);
+      expect(r.objects.slice(0, 5)).toEqual([names.join(","), "newmap,newmap,newmap,newmap,newmap", names.join(","), names[0], names[1]]);
+      expect(r.objects[5].Failed).toEqual([`${REG_ID}/tokens/nosuchtoken`]);
+      const log = await emulator.requestLog();
+      expect(maxConcurrent(log, (x) => x.method === "GET" && names.some((m) => x.path.endsWith(`/tokens/${m}`)))).toBe(3);
+      expect(maxConcurrent(log, (x) => x.method === "GET" && x.path.endsWith("/scopeMaps/newmap"))).toBe(5);
+      expect(maxConcurrent(log, (x) => x.method === "POST" && x.path.endsWith("/generateCredentials"))).toBe(2);
+    } finally {
+      await emulator.control("PUT", "/latency", { ms: 0 });
+    }
+  });
 });
