@@ -233,6 +233,35 @@ $bad = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName
   });
 });
 
+describe("429 + Retry-After across the window", () => {
+  test("a 429 to one request holds every request to the subscription until its Retry-After: no retry storm, every input succeeds", async () => {
+    const ids = (await ps(`$ids`)).objects;
+    // Calls take 1 s. The 4th, 5th and 6th inputs' requests (not the window's head, which would
+    // hold the window anyway) are throttled for 1 s, answered after 600 ms, when all 16 are sent.
+    await latency(1000);
+    for (const id of ids.slice(3, 6)) {
+      await emulator.control("POST", "/faults", { match: { service: "arm", method: "POST", pathContains: `/users/${id}/token` }, status: 429, retryAfterSeconds: 1, latencyMs: 600 });
+    }
+    const r = await ps(`Input ($ids + $ids) | New-AzApiManagementUserToken -Context $context | ForEach-Object UserId`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual([...ids, ...ids]);
+    const log = (await emulator.requestLog()).filter((x) => x.service === "arm" && x.path.startsWith("/subscriptions/"));
+    const throttled = log.filter((x) => x.status === 429);
+    expect(throttled).toHaveLength(3);
+    const firstEnd = Math.min(...throttled.map((x) => Date.parse(x.time) + x.durationMs));
+    // 16 were in flight when the first 429 was answered.
+    expect(tokenRequests(log).filter((x) => Date.parse(x.time) < firstEnd)).toHaveLength(16);
+    for (const t of throttled) {
+      const end = Date.parse(t.time) + t.durationMs;
+      const deadline = end + 1000;
+      const early = log.filter((x) => Date.parse(x.time) > end + 50 && Date.parse(x.time) < deadline - 50);
+      expect(early.map((x) => `${x.time} ${x.method} ${x.path}`)).toEqual([]);
+    }
+    // The three throttled inputs were sent again after the deadline and succeeded (50 tokens, 53 requests).
+    expect(tokenRequests(log)).toHaveLength(53);
+  });
+});
+
 describe("New-AzContainerRegistryToken in a pipeline (the long-running operation's polls included)", () => {
   const SUB = "9e223dbe-3399-4e19-88eb-0975f02ac87f";
   const REG_ID = `/subscriptions/${SUB}/resourceGroups/lnxtest/providers/Microsoft.ContainerRegistry/registries/lnxcr`;
