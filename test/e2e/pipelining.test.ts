@@ -209,6 +209,28 @@ $users | New-AzApiManagementUserToken -Context $context -ThrottleLimit 6`,
       [4, true, 0],
     ]);
   });
+
+  test("memory stays flat: 3,000 piped inputs, never more than -ThrottleLimit requests held by the module", async () => {
+    await latency(0);
+    const r = await ps(`$conn = [System.AppDomain]::CurrentDomain.GetData('AzTokenBridge.State.v1')['Connection']
+# Inputs made one at a time as the pipeline asks for them (nothing piped is held up front); each
+# token written is checked against its input, and the connection's requests in flight sampled.
+& { for ($i = 0; $i -lt 3000; $i++) { [pscustomobject]@{ UserId = $ids[$i % 25] } } } |
+    New-AzApiManagementUserToken -Context $context -ThrottleLimit 12 |
+    ForEach-Object -Begin { $n = 0; $max = 0; $wrong = 0 } -Process {
+        $pending = $conn.Pending.Count
+        if ($pending -gt $max) { $max = $pending }
+        if ($_.UserId -ne $ids[$n % 25]) { $wrong++ }
+        $n++
+    } -End { [pscustomobject]@{ Count = $n; MaxPending = $max; Wrong = $wrong; PendingAfter = $conn.Pending.Count } }`, { json: true, timeoutMs: 240_000 });
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toHaveLength(1);
+    const o = r.objects[0];
+    expect([o.Count, o.Wrong, o.PendingAfter]).toEqual([3000, 0, 0]);
+    expect(o.MaxPending).toBeGreaterThan(0);
+    expect(o.MaxPending).toBeLessThanOrEqual(12);
+    expect(tokenRequests(await emulator.requestLog())).toHaveLength(3000);
+  }, 300_000);
 });
 
 describe("the other API Management cmdlets that take pipeline input use the window", () => {
@@ -437,5 +459,32 @@ try {
     } finally {
       await emulator.control("PUT", "/latency", { ms: 0 });
     }
+  });
+
+  test("runspaces piping tokens at once (ForEach-Object -Parallel, and -AsJob jobs) each get their own tokens, in order", async () => {
+    await emulator.control("PUT", "/acr/operations", { durationMs: 1000, retryAfterSeconds: 1 });
+    const workers = [1, 2, 3].map((w) => Array.from({ length: 4 }, () => fresh(`w${w}`)));
+    const jobNames = Array.from({ length: 3 }, () => fresh("job"));
+    const r = await acr(`$jobs = @(${list(jobNames)} | New-AzContainerRegistryToken -ScopeMapId $map -AsJob)
+$work = @(${workers.map((names, w) => `[pscustomobject]@{ Worker = ${w + 1}; Ids = @(${list(names)}) }`).join(", ")})
+$manifest = '${MODULE_MANIFEST}'
+$work | ForEach-Object -ThrottleLimit 3 -Parallel {
+    Import-Module $using:manifest
+    $w = $_
+    $tokens = @($w.Ids | New-AzContainerRegistryToken -ScopeMapId $using:map -ThrottleLimit 2)
+    [pscustomobject]@{
+        Worker  = $w.Worker
+        InOrder = (($tokens | ForEach-Object Id) -join ',') -eq ($w.Ids -join ',')
+        Count   = $tokens.Count
+        NotDone = @($tokens | Where-Object { $_.ProvisioningState -ne 'Succeeded' }).Count
+    }
+} | ForEach-Object { '{0}:{1}:{2}:{3}' -f $_.Worker, $_.InOrder, $_.Count, $_.NotDone }
+[pscustomobject]@{ Jobs = @($jobs | Receive-Job -Wait -AutoRemoveJob | ForEach-Object Name) }`, { json: true, timeoutMs: 120_000 });
+    expect(r.errors).toEqual([]);
+    expect(r.objects.slice(0, 3).sort()).toEqual(["1:True:4:0", "2:True:4:0", "3:True:4:0"]);
+    expect([...r.objects[3].Jobs].sort()).toEqual([...jobNames].sort());
+    // They ran at the same time: the workers' and jobs' creations overlap.
+    const all = [...workers.flat(), ...jobNames];
+    expect(maxTokensInFlight(await emulator.requestLog(), all)).toBeGreaterThanOrEqual(6);
   });
 });
