@@ -240,7 +240,8 @@ export const ApimListServices = new RequestType<ApimListServicesParams, ApimList
 //
 // A failed operation (`status` / `provisioningState` Failed) is a ServiceError from acr/pollOperation
 // with the operation's error code and message and the poll's request id. The server sends the
-// bearer token only to URLs on the ARM endpoint of the call, so `url` must be one.
+// bearer token only to URLs on the ARM endpoint of the call, so `url` must be one. Piped inputs
+// run this loop concurrently, one per input, within the cmdlet's window (module/Private/Window.ps1).
 
 /** Which container registry to address. */
 export interface AcrRegistryRef {

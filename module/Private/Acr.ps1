@@ -202,26 +202,25 @@ function ConvertTo-AzTokenBridgeAcrScopeMap {
     $o
 }
 
-function Wait-AzTokenBridgePollDelay {
-    # Waits before a poll as Az's generated cmdlets do: Write-Progress "In progress" / "Checking
-    # operation status" with the percentage of the delay, in 100 ms slices (a stop gets through).
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, [int]$Seconds, [string]$Activity)
-    $Cmdlet.WriteDebug("Delaying $Seconds seconds before polling.")
-    $total = [Math]::Max(0, $Seconds) * 1000
-    $sw = [System.Diagnostics.Stopwatch]::StartNew()
-    $shown = -1
-    do {
-        $second = [int][Math]::Floor($sw.ElapsedMilliseconds / 1000)
-        if ($second -ne $shown -and ($second * 1000 -lt $total -or $shown -lt 0)) {
-            $record = [System.Management.Automation.ProgressRecord]::new(1, 'In progress', 'Checking operation status')
-            $record.CurrentOperation = $Activity
-            $record.PercentComplete = if ($total -gt 0) { [Math]::Min(99, [int]($second * 100000 / $total)) } else { 0 }
-            $Cmdlet.WriteProgress($record)
-            $shown = $second
-        }
-        $left = $total - $sw.ElapsedMilliseconds
-        if ($left -gt 0) { [System.Threading.Thread]::Sleep([int][Math]::Min(100, $left)) }
-    } while ($sw.ElapsedMilliseconds -lt $total)
+function Write-AzTokenBridgeAcrPollProgress {
+    # The window's wait slices while tokens are created: Az's "In progress" / "Checking operation
+    # status" record with the percentage of the delay before the oldest waiting input's next poll
+    # (once a second), and how many of the inputs so far are written.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
+    foreach ($item in $Window.Queue) {
+        if ($item.DueAt -lt 0 -or $item.Done) { continue }
+        $s = $item.State
+        $total = [Math]::Max(0L, $item.DueAt - $s.DelayStart)
+        $second = [int][Math]::Floor(($Window.Clock.ElapsedMilliseconds - $s.DelayStart) / 1000)
+        $key = "$($s.Seq)/$($s.DelayStart)/$second"
+        if ($Window.ProgressKey -eq $key -or ($second * 1000 -ge $total -and $Window.ProgressKey -like "$($s.Seq)/$($s.DelayStart)/*")) { return }
+        $Window.ProgressKey = $key
+        $record = [System.Management.Automation.ProgressRecord]::new(1, 'In progress', 'Checking operation status')
+        $record.CurrentOperation = if ($Window.Added -gt 1) { "Creating token '$($s.Params['tokenName'])' ($($Window.Written) of $($Window.Added) tokens created)" } else { "Creating token '$($s.Params['tokenName'])'" }
+        $record.PercentComplete = if ($total -gt 0) { [Math]::Min(99, [int]($second * 100000 / $total)) } else { 0 }
+        $Cmdlet.WriteProgress($record)
+        return
+    }
 }
 
 function Complete-AzTokenBridgeProgress {
@@ -231,85 +230,143 @@ function Complete-AzTokenBridgeProgress {
     $Cmdlet.WriteProgress($record)
 }
 
-function Invoke-AzTokenBridgeAcrTokenCreate {
-    # The token PUT and its long-running operation, as Az's generated TokensCreate_Call runs it
+function Set-AzTokenBridgeAcrPollDelay {
+    # Waits before the next poll as Az's generated TokensCreate_Call does: Retry-After, 30 s when absent.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Item, $Seconds)
+    $delay = if ($null -ne $Seconds) { [int]$Seconds } else { 30 }
+    $Cmdlet.WriteDebug("Delaying $delay seconds before polling.")
+    $Item.State.Phase = 'poll'
+    $Item.State.DelayStart = $Window.Clock.ElapsedMilliseconds
+    $Item.DueAt = $Item.State.DelayStart + [Math]::Max(0, $delay) * 1000L
+}
+
+function Send-AzTokenBridgeAcrStep {
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item, [string]$Method, [System.Collections.IDictionary]$Params)
+    $Item.Request = Send-AzTokenBridgeRequest -Cmdlet $Cmdlet -Method $Method -Params $Params -CallContext $Item.State.CallContext
+}
+
+function Send-AzTokenBridgeAcrNextPassword {
+    # -GeneratePassword: the next POST generateCredentials (one per password named in
+    # -CredentialsPassword with its Expiry, or one for both); returns $false when none is left.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
+    $s = $Item.State
+    if ($s.PasswordCalls.Count -eq 0) { return $false }
+    $c = $s.PasswordCalls.Dequeue()
+    $ref = $s.Params
+    $params = @{ resourceGroupName = $ref['resourceGroupName']; registryName = $ref['registryName']; tokenId = [string]$s.Token.id }
+    if ($ref['subscriptionId']) { $params['subscriptionId'] = $ref['subscriptionId'] }
+    foreach ($k in $c.Keys) { $params[$k] = $c[$k] }
+    $s.Phase = 'password'
+    Send-AzTokenBridgeAcrStep $Cmdlet $Item 'acr/generateCredentials' $params
+    $true
+}
+
+function Step-AzTokenBridgeAcrTokenCreate {
+    # One input of New-AzContainerRegistryToken, moved on by the window (module/Private/Window.ps1):
+    # the token PUT and its long-running operation as Az's generated TokensCreate_Call runs it
     # (acr.md §2.3): wait Retry-After (30 s when absent) before every poll, poll the
     # Azure-AsyncOperation URL (else Location, else the request URL), stop at Succeeded/Canceled,
-    # then GET the token. Returns @{ Token = <AcrToken>; Failure = <exception> }, or, with -NoWait,
-    # @{ Target = <url> } at the first answer.
-    param(
-        [System.Management.Automation.PSCmdlet]$Cmdlet,
-        [System.Collections.IDictionary]$Params,
-        $DefaultProfile,
-        [switch]$NoWait
-    )
-    $call = Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/beginCreateToken' -Params $Params -DefaultProfile $DefaultProfile
-    if ($call.Failure) { return @{ Failure = $call.Failure } }
-    $first = $call.Result
-    $url = if ($first.azureAsyncOperation) { [string]$first.azureAsyncOperation } elseif ($first.location) { [string]$first.location } else { [string]$first.requestUrl }
-    if ($NoWait) { return @{ Target = $url } }
-    $state = if ($first.token) { [string]$first.token.provisioningState } else { '' }
-    if ([int]$first.statusCode -eq 200 -and $state -in 'Succeeded', 'Canceled') {
-        # An update answered at once: the body is the token (Az would wait 30 s and GET it again).
-        return @{ Token = $first.token }
-    }
-    $delay = if ($null -ne $first.retryAfterSeconds) { [int]$first.retryAfterSeconds } else { 30 }
-    $activity = "Creating token '$($Params['tokenName'])'"
-    try {
-        while ($true) {
-            Wait-AzTokenBridgePollDelay -Cmdlet $Cmdlet -Seconds $delay -Activity $activity
-            $poll = Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/pollOperation' -Params @{ url = $url } -DefaultProfile $DefaultProfile
-            if ($poll.Failure) { return @{ Failure = $poll.Failure } }
-            $r = $poll.Result
-            Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: operation status $(if ($r.status) { $r.status } else { "HTTP $($r.statusCode)" })."
-            if ($r.done) { break }
-            if ($r.azureAsyncOperation) { $url = [string]$r.azureAsyncOperation } elseif ($r.location) { $url = [string]$r.location }
-            $delay = if ($null -ne $r.retryAfterSeconds) { [int]$r.retryAfterSeconds } else { 30 }
+    # then GET the token; with -GeneratePassword, then its passwords. State.Phase says which answer
+    # (or the end of which wait) this is; the item finishes at a failure, -NoWait's first answer,
+    # or with State.Token.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Item)
+    $s = $Item.State
+    if ($null -ne $Item.Call -and $Item.Call.Failure) { return }
+    switch ($s.Phase) {
+        'begin' {
+            $first = $Item.Call.Result
+            $s.Url = if ($first.azureAsyncOperation) { [string]$first.azureAsyncOperation } elseif ($first.location) { [string]$first.location } else { [string]$first.requestUrl }
+            if ($s.NoWait) { return }
+            $state = if ($first.token) { [string]$first.token.provisioningState } else { '' }
+            if ([int]$first.statusCode -eq 200 -and $state -in 'Succeeded', 'Canceled') {
+                # An update answered at once: the body is the token (Az would wait 30 s and GET it again).
+                $s.Token = $first.token
+                $null = Send-AzTokenBridgeAcrNextPassword $Cmdlet $Item
+                return
+            }
+            Set-AzTokenBridgeAcrPollDelay $Cmdlet $Window $Item $first.retryAfterSeconds
         }
-    } finally {
-        Complete-AzTokenBridgeProgress -Cmdlet $Cmdlet
+        'poll' {
+            if ($null -eq $Item.Call) {
+                # The wait is over: poll.
+                Send-AzTokenBridgeAcrStep $Cmdlet $Item 'acr/pollOperation' @{ url = $s.Url }
+                return
+            }
+            $r = $Item.Call.Result
+            Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: operation status $(if ($r.status) { $r.status } else { "HTTP $($r.statusCode)" })."
+            if ($r.done) {
+                $p = $s.Params
+                $get = @{ resourceGroupName = $p['resourceGroupName']; registryName = $p['registryName']; tokenName = $p['tokenName'] }
+                if ($p['subscriptionId']) { $get['subscriptionId'] = $p['subscriptionId'] }
+                $s.Phase = 'get'
+                Send-AzTokenBridgeAcrStep $Cmdlet $Item 'acr/getTokens' $get
+                return
+            }
+            if ($r.azureAsyncOperation) { $s.Url = [string]$r.azureAsyncOperation } elseif ($r.location) { $s.Url = [string]$r.location }
+            Set-AzTokenBridgeAcrPollDelay $Cmdlet $Window $Item $r.retryAfterSeconds
+        }
+        'get' {
+            $s.Token = @($Item.Call.Result.tokens)[0]
+            $null = Send-AzTokenBridgeAcrNextPassword $Cmdlet $Item
+        }
+        'password' {
+            foreach ($p in @($Item.Call.Result.passwords)) { if ($null -ne $p) { $s.Passwords.Add($p) } }
+            $null = Send-AzTokenBridgeAcrNextPassword $Cmdlet $Item
+        }
     }
-    $get = @{ resourceGroupName = $Params['resourceGroupName']; registryName = $Params['registryName']; tokenName = $Params['tokenName'] }
-    if ($Params['subscriptionId']) { $get['subscriptionId'] = $Params['subscriptionId'] }
-    $final = Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/getTokens' -Params $get -DefaultProfile $DefaultProfile
-    if ($final.Failure) { return @{ Failure = $final.Failure } }
-    @{ Token = @($final.Result.tokens)[0] }
 }
 
-function Invoke-AzTokenBridgeAcrGeneratePasswords {
-    # Generates passwords for a token (POST generateCredentials): both, or each one named in
-    # -CredentialsPassword with its Expiry. Returns @{ Passwords = <AcrTokenPassword[]>; Failure }.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, [System.Collections.IDictionary]$Ref, [string]$TokenId, $Requested, $DefaultProfile)
-    $calls = [System.Collections.Generic.List[hashtable]]::new()
-    foreach ($entry in @($Requested)) {
-        if ($null -eq $entry -or -not $entry['name']) { continue }
-        $c = @{ passwordName = $entry['name'] }
-        if ($entry['expiry']) { $c['expiry'] = $entry['expiry'] }
-        $calls.Add($c)
+function New-AzTokenBridgeAcrTokenCreateState {
+    # What the window keeps of one New-AzContainerRegistryToken input.
+    param([System.Collections.IDictionary]$Params, $Target, $CallContext, [switch]$NoWait, [switch]$GeneratePassword, $Requested)
+    $calls = [System.Collections.Generic.Queue[hashtable]]::new()
+    if ($GeneratePassword) {
+        foreach ($entry in @($Requested)) {
+            if ($null -eq $entry -or -not $entry['name']) { continue }
+            $c = @{ passwordName = $entry['name'] }
+            if ($entry['expiry']) { $c['expiry'] = $entry['expiry'] }
+            $calls.Enqueue($c)
+        }
+        if ($calls.Count -eq 0) { $calls.Enqueue(@{}) }
     }
-    if ($calls.Count -eq 0) { $calls.Add(@{}) }
-    $passwords = [System.Collections.Generic.List[object]]::new()
-    foreach ($c in $calls) {
-        $params = @{ resourceGroupName = $Ref['resourceGroupName']; registryName = $Ref['registryName']; tokenId = $TokenId }
-        if ($Ref['subscriptionId']) { $params['subscriptionId'] = $Ref['subscriptionId'] }
-        foreach ($k in $c.Keys) { $params[$k] = $c[$k] }
-        $call = Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/generateCredentials' -Params $params -DefaultProfile $DefaultProfile
-        if ($call.Failure) { return @{ Failure = $call.Failure } }
-        foreach ($p in @($call.Result.passwords)) { if ($null -ne $p) { $passwords.Add($p) } }
+    @{
+        Phase = 'begin'; Params = $Params; Target = $Target; CallContext = $CallContext; NoWait = [bool]$NoWait
+        GeneratePassword = [bool]$GeneratePassword; PasswordCalls = $calls; Passwords = [System.Collections.Generic.List[object]]::new()
+        Url = $null; Token = $null; DelayStart = 0L; Seq = 0
     }
-    @{ Passwords = $passwords.ToArray() }
 }
 
-function Get-AzTokenBridgeAcrRegistryItem {
+function Write-AzTokenBridgeAcrTokenCreated {
+    # One finished input of New-AzContainerRegistryToken: its token (or -NoWait's Target), or its error.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
+    $s = $Item.State
+    if ($null -ne $Item.Call -and $Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
+    if ($s.NoWait) {
+        $response = [pscustomobject]@{ Target = $s.Url }
+        $response.psobject.TypeNames.Insert(0, $script:AcrAsyncResponseType)
+        $Cmdlet.WriteObject($response)
+        return
+    }
+    $token = $s.Token
+    if ($s.GeneratePassword) {
+        # The token with the generated passwords (and their values) in place of their metadata.
+        $names = @($s.Passwords | ForEach-Object { [string]$_.name })
+        $kept = @($token.passwords | Where-Object { $null -ne $_ -and [string]$_.name -notin $names })
+        $token.passwords = [object[]](@($kept) + @($s.Passwords) | Where-Object { $null -ne $_ })
+    }
+    $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $token))
+}
+
+function Send-AzTokenBridgeAcrRegistryItem {
     # Shared by Get-AzContainerRegistryToken and Get-AzContainerRegistryScopeMap (they differ in the
-    # collection only): one item (-Name or -InputObject) or the registry's list. Returns the wire
-    # items; failures are written as the caller's errors.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, [ValidateSet('Token', 'ScopeMap')][string]$Kind, [System.Collections.IDictionary]$Bound, $DefaultProfile)
+    # collection only), in `process`: one input's request (one item by -Name or -InputObject, or the
+    # registry's list) into the window; Write-AzTokenBridgeAcrRegistryItem writes its answer.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, [ValidateSet('Token', 'ScopeMap')][string]$Kind, [System.Collections.IDictionary]$Bound, $CallContext)
     $leaf = "$($Kind)Name"
     $wireLeaf = if ($Kind -eq 'Token') { 'tokenName' } else { 'scopeMapName' }
     if ($Cmdlet.ParameterSetName -eq 'GetViaIdentity') {
         $identity = Resolve-AzTokenBridgeAcrIdentity $Bound['InputObject'] -Leaf $leaf -Collection $(if ($Kind -eq 'Token') { 'tokens' } else { 'scopeMaps' })
-        if ($identity -is [System.Management.Automation.ErrorRecord]) { $Cmdlet.WriteError($identity); return }
+        if ($identity -is [System.Management.Automation.ErrorRecord]) { Add-AzTokenBridgeWindowError $Cmdlet $Window $identity; return }
         $params = @{ resourceGroupName = $identity.ResourceGroupName; registryName = $identity.RegistryName; subscriptionId = $identity.SubscriptionId; $wireLeaf = $identity[$leaf] }
         $target = $Bound['InputObject']
     } else {
@@ -318,13 +375,29 @@ function Get-AzTokenBridgeAcrRegistryItem {
         if ($Bound.ContainsKey('Name')) { $params[$wireLeaf] = [string]$Bound['Name'] }
         $target = if ($Bound.ContainsKey('Name')) { [string]$Bound['Name'] } else { [string]$Bound['RegistryName'] }
     }
-    $call = if ($Kind -eq 'Token') {
-        Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/getTokens' -Params $params -DefaultProfile $DefaultProfile
+    Wait-AzTokenBridgeWindowRoom $Cmdlet $Window
+    $method = if ($Kind -eq 'Token') { 'acr/getTokens' } else { 'acr/getScopeMaps' }
+    $request = Send-AzTokenBridgeRequest -Cmdlet $Cmdlet -Method $method -Params $params -CallContext $CallContext
+    Add-AzTokenBridgeWindowItem $Cmdlet $Window $request @{ Kind = $Kind; Target = $target }
+}
+
+function Write-AzTokenBridgeAcrRegistryItem {
+    # One answered input of Get-AzContainerRegistryToken / …ScopeMap: its items, or its error.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
+    $s = $Item.State
+    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
+    if ($s.Kind -eq 'Token') {
+        foreach ($t in @($Item.Call.Result.tokens)) { if ($null -ne $t) { $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $t)) } }
     } else {
-        Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'acr/getScopeMaps' -Params $params -DefaultProfile $DefaultProfile
+        foreach ($m in @($Item.Call.Result.scopeMaps)) { if ($null -ne $m) { $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrScopeMap $m)) } }
     }
-    if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $call.Failure -Target $target; return }
-    if ($Kind -eq 'Token') { @($call.Result.tokens) } else { @($call.Result.scopeMaps) }
+}
+
+function Write-AzTokenBridgeAcrCredential {
+    # One answered input of New-AzContainerRegistryCredentials.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
+    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $Item.State.Target; return }
+    $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrCredential $Item.Call.Result))
 }
 
 function ConvertTo-AzTokenBridgeAcrCredential {

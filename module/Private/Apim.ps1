@@ -51,14 +51,21 @@ function ConvertTo-AzTokenBridgeApimUser {
     }
 }
 
-function Get-AzTokenBridgeTenantAccess {
-    # Shared by Get-AzApiManagementTenantAccess and …GitAccess.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Context, [string]$AccessName, $DefaultProfile)
+function Send-AzTokenBridgeTenantAccess {
+    # Shared by Get-AzApiManagementTenantAccess and …GitAccess (they differ in AccessName only), in
+    # `process`: one context's request into the window; Write-AzTokenBridgeTenantAccess writes it.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Context, [string]$AccessName, $CallContext)
     $params = Get-AzTokenBridgeServiceParams $Context
     $params['accessName'] = $AccessName
-    $call = Invoke-AzTokenBridgeRpc -Cmdlet $Cmdlet -Method 'apim/getTenantAccess' -Params $params -DefaultProfile $DefaultProfile
-    if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $call.Failure -Target $Context; return }
-    $r = $call.Result
+    Wait-AzTokenBridgeWindowRoom $Cmdlet $Window
+    $request = Send-AzTokenBridgeRequest -Cmdlet $Cmdlet -Method 'apim/getTenantAccess' -Params $params -CallContext $CallContext
+    Add-AzTokenBridgeWindowItem $Cmdlet $Window $request @{ Context = $Context }
+}
+
+function Write-AzTokenBridgeTenantAccess {
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
+    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $Item.State.Context; return }
+    $r = $Item.Call.Result
     # Id is the principal the access issues tokens for (integration / git), as the API returned it
     # before 2019-12-01 and as seed 000's example uses it; keys are never returned (Az 2.0+).
     $Cmdlet.WriteObject([pscustomobject]@{
@@ -68,4 +75,14 @@ function Get-AzTokenBridgeTenantAccess {
         PrimaryKey   = $null
         SecondaryKey = $null
     })
+}
+
+function Write-AzTokenBridgeApimUsers {
+    # One answered input of Get-AzApiManagementUser: its users, or its error.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
+    $s = $Item.State
+    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
+    foreach ($user in @($Item.Call.Result.users)) {
+        if ($null -ne $user) { $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeApimUser -User $user -Context $s.Context)) }
+    }
 }

@@ -1,20 +1,31 @@
-# Window: how a cmdlet keeps several requests in flight while it takes its pipeline input.
+# Window: how a cmdlet keeps several inputs in flight while it takes its pipeline input.
 #
-#   begin   { $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit }
+#   begin   { $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-…} [-Step ${function:…}] [-Waiting ${function:…}] }
 #   process { ...checks...
-#             foreach ($item in (Wait-AzTokenBridgeWindowRoom $PSCmdlet $window)) { <write $item> }
+#             Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
 #             $request = Send-AzTokenBridgeRequest ...
-#             foreach ($item in (Add-AzTokenBridgeWindowItem $PSCmdlet $window $request $state)) { <write $item> } }
-#   end     { foreach ($item in (Complete-AzTokenBridgeWindow $window)) { <write $item> } }
+#             Add-AzTokenBridgeWindowItem $PSCmdlet $window $request $state }
+#   end     { Complete-AzTokenBridgeWindow $PSCmdlet $window }
 #   clean   { Stop-AzTokenBridgeWindow $window }
 #
-# - `process` sends its request and returns for the next input; the answers are written in input
-#   order, as soon as the oldest one is in: a full window (Limit requests in flight) waits for its
-#   oldest request, and finished requests at the head are written without waiting.
-# - Each returned item is @{ Request; State; Call }: State is what the cmdlet kept of the input,
-#   Call the answer (@{ Result; Failure }) from Receive-AzTokenBridgeResponse.
+# - `process` sends its input's request and returns for the next input; the inputs are written in
+#   input order, as soon as the oldest one is finished: a full window (Limit inputs in flight) waits
+#   for its oldest input, and finished inputs at the head are written without waiting.
+# - Writing is `& $Writer $Cmdlet $Item`, called by the window the moment an item can be written
+#   (not collected: an error under -ErrorAction Stop stops at once). An item is @{ Request; State;
+#   Call; Done; DueAt }: State is what the cmdlet kept of the input, Call the last answer
+#   (@{ Result; Failure }) from Receive-AzTokenBridgeResponse.
+# - An input that takes several requests (a long-running operation: begin, wait, poll, …, get) has
+#   a Step: the window calls `& $Step $Cmdlet $Window $Item` each time one of the item's requests is
+#   answered (Call set) or its wait is over (DueAt reached, Call $null). The step either sends the
+#   next request ($Item.Request = Send-AzTokenBridgeRequest …), or waits ($Item.DueAt =
+#   $Window.Clock.ElapsedMilliseconds + ms), or finishes ($Item.Done = $true). Every input in the
+#   window moves on its own, the polls included; only the writing waits for the head.
+#   Without a Step, an input is finished when its one request is answered.
+# - Waiting (-Waiting) is called in every wait slice (≤ 100 ms) while the window waits: progress.
 # - A stop (Ctrl+C, a downstream Select-Object -First, -ErrorAction Stop on an earlier input) skips
-#   `end` but runs `clean`, which cancels every request still in flight ($/cancelRequest).
+#   `end` but runs `clean`, which cancels every request still in flight ($/cancelRequest); inputs
+#   that were waiting to poll send nothing more.
 # - Memory is bounded by Limit, however many inputs are piped.
 
 # The window when a cmdlet is not given -ThrottleLimit: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16.
@@ -25,47 +36,126 @@ function Get-AzTokenBridgeDefaultThrottleLimit {
 }
 
 function New-AzTokenBridgeWindow {
-    param([int]$Limit)
+    param([int]$Limit, [Parameter(Mandatory)][scriptblock]$Writer, [scriptblock]$Step, [scriptblock]$Waiting)
     if ($Limit -lt 1) { $Limit = Get-AzTokenBridgeDefaultThrottleLimit }
-    @{ Queue = [System.Collections.Generic.Queue[hashtable]]::new(); Limit = $Limit }
-}
-
-function Wait-AzTokenBridgeWindowRoom {
-    # Before sending: while the window is full, waits for its oldest request; returns the items
-    # answered meanwhile, ready to write.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
-    while ($Window.Queue.Count -ge $Window.Limit) { Receive-AzTokenBridgeWindowHead $Cmdlet $Window }
-}
-
-function Add-AzTokenBridgeWindowItem {
-    # Queues a sent request with the cmdlet's state for its input; returns the items already
-    # answered at the head of the window, ready to write (it does not wait).
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Request, $State)
-    $Window.Queue.Enqueue(@{ Request = $Request; State = $State; Call = $null })
-    while ($Window.Queue.Count -gt 0 -and (Test-AzTokenBridgeRequestDone $Window.Queue.Peek().Request)) {
-        Receive-AzTokenBridgeWindowHead $Cmdlet $Window
+    @{
+        Queue = [System.Collections.Generic.Queue[hashtable]]::new(); Limit = $Limit
+        Writer = $Writer; Step = $Step; Waiting = $Waiting; Clock = [System.Diagnostics.Stopwatch]::StartNew()
+        # Inputs taken and written so far (for progress).
+        Added = 0; Written = 0
     }
 }
 
-function Complete-AzTokenBridgeWindow {
-    # The end of the input: every item left, in order, each as its answer comes.
+function Wait-AzTokenBridgeWindowRoom {
+    # Before sending: while the window is full, waits for its oldest input (writing the items
+    # finished meanwhile).
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
-    while ($Window.Queue.Count -gt 0) { Receive-AzTokenBridgeWindowHead $Cmdlet $Window }
+    while ($true) {
+        Update-AzTokenBridgeWindow $Cmdlet $Window
+        if ($Window.Queue.Count -lt $Window.Limit) { return }
+        Wait-AzTokenBridgeWindowEvent $Cmdlet $Window
+    }
 }
 
-function Receive-AzTokenBridgeWindowHead {
+function Add-AzTokenBridgeWindowItem {
+    # Queues an input: its sent request with the cmdlet's state; writes the items already finished at the head of the window (it does not wait).
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Request, $State)
+    $Window.Queue.Enqueue(@{ Request = $Request; State = $State; Call = $null; Done = $false; DueAt = -1L; ErrorRecord = $null })
+    $Window.Added++
+    Update-AzTokenBridgeWindow $Cmdlet $Window
+}
+
+function Add-AzTokenBridgeWindowError {
+    # An input refused before any call: its ErrorRecord is written in its place among the others.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, [System.Management.Automation.ErrorRecord]$ErrorRecord)
+    $Window.Queue.Enqueue(@{ Request = $null; State = $null; Call = $null; Done = $true; DueAt = -1L; ErrorRecord = $ErrorRecord })
+    $Window.Added++
+    Update-AzTokenBridgeWindow $Cmdlet $Window
+}
+
+function Complete-AzTokenBridgeWindow {
+    # The end of the input: every item left, in order, each as it finishes.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
-    $head = $Window.Queue.Peek()
-    # Waits here (in slices) if it is not in yet. Dequeued only once answered: a stop while waiting
-    # leaves it in the queue, for Stop-AzTokenBridgeWindow to cancel with the others.
-    $head.Call = Receive-AzTokenBridgeResponse -Cmdlet $Cmdlet -Request $head.Request
-    $null = $Window.Queue.Dequeue()
-    $head
+    while ($true) {
+        Update-AzTokenBridgeWindow $Cmdlet $Window
+        if ($Window.Queue.Count -eq 0) { return }
+        Wait-AzTokenBridgeWindowEvent $Cmdlet $Window
+    }
+}
+
+function Test-AzTokenBridgeWindowRequestDone {
+    param($Request)
+    (Test-AzTokenBridgeRequestDone $Request) -or $Request.Conn.ReaderResult.IsCompleted
+}
+
+function Update-AzTokenBridgeWindow {
+    # Moves every input on as far as it can without waiting, then writes the finished items at
+    # the head, in order. Without a Step only the head can be finished in order, so only it is read.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
+    if ($null -ne $Window.Step) {
+        foreach ($item in $Window.Queue) {
+            # An item moves until it waits: an answer may be in already for the request it just sent.
+            while (-not $item.Done) {
+                if ($null -ne $item.Request) {
+                    if (-not (Test-AzTokenBridgeWindowRequestDone $item.Request)) { break }
+                    $item.Call = Receive-AzTokenBridgeResponse -Cmdlet $Cmdlet -Request $item.Request
+                    $item.Request = $null
+                } elseif ($item.DueAt -ge 0 -and $Window.Clock.ElapsedMilliseconds -ge $item.DueAt) {
+                    $item.DueAt = -1L
+                    $item.Call = $null
+                } else {
+                    break
+                }
+                & $Window.Step $Cmdlet $Window $item
+                # A step that neither sends, nor waits, has finished its input.
+                if ($null -eq $item.Request -and $item.DueAt -lt 0) { $item.Done = $true }
+            }
+        }
+    }
+    while ($Window.Queue.Count -gt 0) {
+        $head = $Window.Queue.Peek()
+        if (-not $head.Done) {
+            if ($null -ne $Window.Step -or -not (Test-AzTokenBridgeWindowRequestDone $head.Request)) { return }
+            $head.Call = Receive-AzTokenBridgeResponse -Cmdlet $Cmdlet -Request $head.Request
+            $head.Request = $null
+            $head.Done = $true
+        }
+        $null = $Window.Queue.Dequeue()
+        $Window.Written++
+        if ($null -ne $head.ErrorRecord) { $Cmdlet.WriteError($head.ErrorRecord) } else { & $Window.Writer $Cmdlet $head }
+    }
+}
+
+function Wait-AzTokenBridgeWindowEvent {
+    # One wait slice (at most 100 ms): until an answer comes in (the head's, without a Step; any
+    # input's, with one) or the next input's wait is over.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
+    if ($null -ne $Window.Waiting) { & $Window.Waiting $Cmdlet $Window }
+    if ($null -eq $Window.Step) {
+        $task = $Window.Queue.Peek().Request.Task
+        if ($null -ne $task) { $null = $task.AsyncWaitHandle.WaitOne(100) }
+        return
+    }
+    $slice = 100L
+    $tasks = [System.Collections.Generic.List[System.Threading.Tasks.Task]]::new()
+    foreach ($item in $Window.Queue) {
+        if ($null -ne $item.Request) {
+            if ($null -ne $item.Request.Task) { $tasks.Add($item.Request.Task) }
+        } elseif ($item.DueAt -ge 0) {
+            $slice = [Math]::Min($slice, [Math]::Max(0L, $item.DueAt - $Window.Clock.ElapsedMilliseconds))
+        }
+    }
+    if ($slice -le 0) { return }
+    if ($tasks.Count -gt 0) { $null = [System.Threading.Tasks.Task]::WaitAny($tasks.ToArray(), [int]$slice) }
+    else { [System.Threading.Thread]::Sleep([int]$slice) }
 }
 
 function Stop-AzTokenBridgeWindow {
     # `clean`: cancels whatever is still in flight (nothing after a normal end).
     param($Window)
     if ($null -eq $Window) { return }
-    while ($Window.Queue.Count -gt 0) { Stop-AzTokenBridgeRequest $Window.Queue.Dequeue().Request }
+    while ($Window.Queue.Count -gt 0) {
+        $item = $Window.Queue.Dequeue()
+        if ($null -ne $item.Request) { Stop-AzTokenBridgeRequest $item.Request }
+    }
 }

@@ -17,6 +17,10 @@ function Get-AzApiManagementTenantGitAccess {
     context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
     CertificatePath (and CertificatePassword), Environment.
 
+    .PARAMETER ThrottleLimit
+    AzTokenBridge's own (not in Az): how many requests may be in flight at once when inputs are
+    piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+
     .EXAMPLE
     $ApiMgmtContext = New-AzApiManagementContext -ResourceGroupName "Api-Default-WestUS" -ServiceName "contoso"
     Get-AzApiManagementTenantGitAccess -Context $ApiMgmtContext
@@ -38,9 +42,24 @@ function Get-AzApiManagementTenantGitAccess {
         $Context,
 
         [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
-        $DefaultProfile
+        $DefaultProfile,
+
+        # Inputs in flight at once when they are piped (AzTokenBridge; not in Az). Default:
+        # $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+        [ValidateRange(1, 256)]
+        [int]$ThrottleLimit
     )
+    begin {
+        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeTenantAccess}
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
+    }
     process {
-        Get-AzTokenBridgeTenantAccess -Cmdlet $PSCmdlet -Context $Context -AccessName 'gitAccess' -DefaultProfile $DefaultProfile
+        Send-AzTokenBridgeTenantAccess -Cmdlet $PSCmdlet -Window $window -Context $Context -AccessName 'gitAccess' -CallContext $callContext
+    }
+    end {
+        Complete-AzTokenBridgeWindow $PSCmdlet $window
+    }
+    clean {
+        Stop-AzTokenBridgeWindow $window
     }
 }

@@ -37,6 +37,10 @@ function Get-AzApiManagementUser {
     context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
     CertificatePath (and CertificatePassword), Environment.
 
+    .PARAMETER ThrottleLimit
+    AzTokenBridge's own (not in Az): how many requests may be in flight at once when inputs are
+    piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+
     .EXAMPLE
     $apimContext = New-AzApiManagementContext -ResourceGroupName "Api-Default-WestUS" -ServiceName "contoso"
     Get-AzApiManagementUser -Context $apimContext
@@ -98,15 +102,24 @@ function Get-AzApiManagementUser {
         [string]$ResourceId,
 
         [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
-        $DefaultProfile
+        $DefaultProfile,
+
+        # Inputs in flight at once when they are piped (AzTokenBridge; not in Az). Default:
+        # $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+        [ValidateRange(1, 256)]
+        [int]$ThrottleLimit
     )
+    begin {
+        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeApimUsers}
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
+    }
     process {
         $ctx = $Context
         $params = @{}
         if ($PSCmdlet.ParameterSetName -eq 'ByResourceIdParameterSet') {
             $m = [regex]::Match($ResourceId, '(?i)^/subscriptions/(?<sub>[^/]+)/resourcegroups/(?<rg>[^/]+)/providers/microsoft\.apimanagement/service/(?<svc>[^/]+)/users/(?<uid>[^/]+)$')
             if (-not $m.Success) {
-                $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
+                Add-AzTokenBridgeWindowError $PSCmdlet $window ([System.Management.Automation.ErrorRecord]::new(
                     [System.ArgumentException]::new("'$ResourceId' is not the resource id of an API Management user (/subscriptions/…/resourceGroups/…/providers/Microsoft.ApiManagement/service/…/users/…).", 'ResourceId'),
                     'InvalidResourceId', 'InvalidArgument', $ResourceId))
                 return
@@ -122,11 +135,15 @@ function Get-AzApiManagementUser {
             }
         }
         foreach ($entry in (Get-AzTokenBridgeServiceParams $ctx).GetEnumerator()) { $params[$entry.Key] = $entry.Value }
-        $call = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'apim/getUsers' -Params $params -DefaultProfile $DefaultProfile
         $target = if ($params['userId']) { $params['userId'] } else { $ctx }
-        if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $call.Failure -Target $target; return }
-        foreach ($user in @($call.Result.users)) {
-            if ($null -ne $user) { $PSCmdlet.WriteObject((ConvertTo-AzTokenBridgeApimUser -User $user -Context $ctx)) }
-        }
+        Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
+        $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'apim/getUsers' -Params $params -CallContext $callContext
+        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request @{ Context = $ctx; Target = $target }
+    }
+    end {
+        Complete-AzTokenBridgeWindow $PSCmdlet $window
+    }
+    clean {
+        Stop-AzTokenBridgeWindow $window
     }
 }

@@ -29,6 +29,10 @@ function Get-AzContainerRegistryScopeMap {
     context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
     CertificatePath (and CertificatePassword), Environment.
 
+    .PARAMETER ThrottleLimit
+    AzTokenBridge's own (not in Az): how many requests may be in flight at once when inputs are
+    piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+
     .EXAMPLE
     Get-AzContainerRegistryScopeMap -RegistryName lnxcr -ResourceGroupName lnxtest
 
@@ -70,10 +74,24 @@ function Get-AzContainerRegistryScopeMap {
         $InputObject,
 
         [Alias('AzureRMContext', 'AzureCredential')]
-        $DefaultProfile
+        $DefaultProfile,
+
+        # Inputs in flight at once when they are piped (AzTokenBridge; not in Az). Default:
+        # $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+        [ValidateRange(1, 256)]
+        [int]$ThrottleLimit
     )
+    begin {
+        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrRegistryItem}
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
+    }
     process {
-        $call = Get-AzTokenBridgeAcrRegistryItem -Cmdlet $PSCmdlet -Kind ScopeMap -Bound $PSBoundParameters -DefaultProfile $DefaultProfile
-        foreach ($item in @($call)) { if ($null -ne $item) { $PSCmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrScopeMap $item)) } }
+        Send-AzTokenBridgeAcrRegistryItem -Cmdlet $PSCmdlet -Window $window -Kind ScopeMap -Bound $PSBoundParameters -CallContext $callContext
+    }
+    end {
+        Complete-AzTokenBridgeWindow $PSCmdlet $window
+    }
+    clean {
+        Stop-AzTokenBridgeWindow $window
     }
 }

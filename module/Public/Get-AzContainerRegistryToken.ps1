@@ -27,6 +27,10 @@ function Get-AzContainerRegistryToken {
     context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
     CertificatePath (and CertificatePassword), Environment.
 
+    .PARAMETER ThrottleLimit
+    AzTokenBridge's own (not in Az): how many requests may be in flight at once when inputs are
+    piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+
     .EXAMPLE
     Get-AzContainerRegistryToken -RegistryName lnxcr -ResourceGroupName lnxtest
 
@@ -67,10 +71,24 @@ function Get-AzContainerRegistryToken {
         $InputObject,
 
         [Alias('AzureRMContext', 'AzureCredential')]
-        $DefaultProfile
+        $DefaultProfile,
+
+        # Inputs in flight at once when they are piped (AzTokenBridge; not in Az). Default:
+        # $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+        [ValidateRange(1, 256)]
+        [int]$ThrottleLimit
     )
+    begin {
+        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrRegistryItem}
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
+    }
     process {
-        $call = Get-AzTokenBridgeAcrRegistryItem -Cmdlet $PSCmdlet -Kind Token -Bound $PSBoundParameters -DefaultProfile $DefaultProfile
-        foreach ($item in @($call)) { if ($null -ne $item) { $PSCmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $item)) } }
+        Send-AzTokenBridgeAcrRegistryItem -Cmdlet $PSCmdlet -Window $window -Kind Token -Bound $PSBoundParameters -CallContext $callContext
+    }
+    end {
+        Complete-AzTokenBridgeWindow $PSCmdlet $window
+    }
+    clean {
+        Stop-AzTokenBridgeWindow $window
     }
 }

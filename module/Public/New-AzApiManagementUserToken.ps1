@@ -80,7 +80,7 @@ function New-AzApiManagementUserToken {
         [int]$ThrottleLimit
     )
     begin {
-        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit
+        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeUserToken}
         # The sign-in context is read once per invocation, not per input.
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
@@ -99,13 +99,13 @@ function New-AzApiManagementUserToken {
         $params['userId'] = $UserId
         $params['keyType'] = $keyTypeName
         $params['expiry'] = $wireExpiry.ToString('o', [cultureinfo]::InvariantCulture)
-        foreach ($item in (Wait-AzTokenBridgeWindowRoom $PSCmdlet $window)) { Write-AzTokenBridgeUserToken $PSCmdlet $item }
+        Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
         $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'apim/newUserToken' -Params $params -CallContext $callContext
         $state = @{ UserId = $UserId; TokenExpiry = $tokenExpiry; KeyType = $keyTypeName }
-        foreach ($item in (Add-AzTokenBridgeWindowItem $PSCmdlet $window $request $state)) { Write-AzTokenBridgeUserToken $PSCmdlet $item }
+        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request $state
     }
     end {
-        foreach ($item in (Complete-AzTokenBridgeWindow $PSCmdlet $window)) { Write-AzTokenBridgeUserToken $PSCmdlet $item }
+        Complete-AzTokenBridgeWindow $PSCmdlet $window
     }
     clean {
         Stop-AzTokenBridgeWindow $window

@@ -32,6 +32,10 @@ function New-AzContainerRegistryCredentials {
     context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
     CertificatePath (and CertificatePassword), Environment.
 
+    .PARAMETER ThrottleLimit
+    AzTokenBridge's own (not in Az): how many requests may be in flight at once when inputs are
+    piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+
     .EXAMPLE
     New-AzContainerRegistryCredentials -TokenId /subscriptions/9e223dbe-3399-4e19-88eb-0975f02ac87f/resourceGroups/lnxtest/providers/Microsoft.ContainerRegistry/registries/lnxcr/tokens/token2 -RegistryName lnxcr -ResourceGroupName lnxtest
 
@@ -69,16 +73,31 @@ function New-AzContainerRegistryCredentials {
         [datetime]$Expiry,
 
         [Alias('AzureRMContext', 'AzureCredential')]
-        $DefaultProfile
+        $DefaultProfile,
+
+        # Inputs in flight at once when they are piped (AzTokenBridge; not in Az). Default:
+        # $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+        [ValidateRange(1, 256)]
+        [int]$ThrottleLimit
     )
+    begin {
+        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrCredential}
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
+    }
     process {
         $params = @{ resourceGroupName = $ResourceGroupName; registryName = $RegistryName; tokenId = $TokenId }
         if ($PSBoundParameters.ContainsKey('SubscriptionId')) { $params['subscriptionId'] = $SubscriptionId }
         if ($PSBoundParameters.ContainsKey('Name')) { $params['passwordName'] = $Name }
         if ($PSBoundParameters.ContainsKey('Expiry')) { $params['expiry'] = ConvertTo-AzTokenBridgeWireDate $Expiry }
         if (-not $PSCmdlet.ShouldProcess("Call remote 'RegistriesGenerateCredentials' operation", 'New-AzContainerRegistryCredentials_GenerateExpanded')) { return }
-        $call = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'acr/generateCredentials' -Params $params -DefaultProfile $DefaultProfile
-        if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $call.Failure -Target $TokenId; return }
-        $PSCmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrCredential $call.Result))
+        Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
+        $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'acr/generateCredentials' -Params $params -CallContext $callContext
+        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request @{ Target = $TokenId }
+    }
+    end {
+        Complete-AzTokenBridgeWindow $PSCmdlet $window
+    }
+    clean {
+        Stop-AzTokenBridgeWindow $window
     }
 }

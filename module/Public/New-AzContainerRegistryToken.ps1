@@ -11,6 +11,10 @@ function New-AzContainerRegistryToken {
     then reads the token and writes it. -NoWait returns at the first answer; -AsJob returns a job
     at once.
 
+    Piped inputs are created concurrently (AzTokenBridge; Az takes one at a time): up to
+    -ThrottleLimit tokens at once, each with its own polls, written in input order; a failed input
+    is an error for that input and the others go on.
+
     -GeneratePassword (not in Az) also generates the token's passwords once it exists, as
     `az acr token create` does: both, or those named in -CredentialsPassword (with their Expiry).
     The values are in CredentialsPassword[].Value of the output: the service shows them only once.
@@ -64,6 +68,11 @@ function New-AzContainerRegistryToken {
 
     .PARAMETER NoWait
     Run the command asynchronously
+
+    .PARAMETER ThrottleLimit
+    AzTokenBridge's own (not in Az): how many tokens may be in creation at once (their polls
+    included) when inputs are piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Tokens
+    are written in input order.
 
     .EXAMPLE
     New-AzContainerRegistryToken -Name token2 -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId /subscriptions/9e223dbe-3399-4e19-88eb-0975f02ac87f/resourceGroups/lnxtest/providers/Microsoft.ContainerRegistry/registries/lnxcr/scopeMaps/newmap
@@ -173,8 +182,19 @@ function New-AzContainerRegistryToken {
 
         [switch]$AsJob,
 
-        [switch]$NoWait
+        [switch]$NoWait,
+
+        # Inputs in flight at once when they are piped (AzTokenBridge; not in Az). Default:
+        # $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
+        [ValidateRange(1, 256)]
+        [int]$ThrottleLimit
     )
+    begin {
+        # Every input's creation, polls included, moves on in the window; see Step-AzTokenBridgeAcrTokenCreate.
+        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrTokenCreated} -Step ${function:Step-AzTokenBridgeAcrTokenCreate} -Waiting ${function:Write-AzTokenBridgeAcrPollProgress}
+        # The sign-in context is read once per invocation, not per input (-AsJob reads its own).
+        $callContext = if ($AsJob) { $null } else { Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile }
+    }
     process {
         $set = $PSCmdlet.ParameterSetName
         if ($GeneratePassword -and $NoWait) {
@@ -186,7 +206,7 @@ function New-AzContainerRegistryToken {
         # Where: the path parameters, or the identity's parts (Az: an Id wins over the parts).
         if ($set -like 'CreateViaIdentity*') {
             $identity = Resolve-AzTokenBridgeAcrIdentity $InputObject
-            if ($identity -is [System.Management.Automation.ErrorRecord]) { $PSCmdlet.WriteError($identity); return }
+            if ($identity -is [System.Management.Automation.ErrorRecord]) { Add-AzTokenBridgeWindowError $PSCmdlet $window $identity; return }
             $ref = @{ resourceGroupName = $identity.ResourceGroupName; registryName = $identity.RegistryName; tokenName = $identity.TokenName; subscriptionId = $identity.SubscriptionId }
         } else {
             $ref = @{ resourceGroupName = $ResourceGroupName; registryName = $RegistryName; tokenName = $Name }
@@ -203,7 +223,7 @@ function New-AzContainerRegistryToken {
             $body = ConvertTo-AzTokenBridgeAcrTokenBody -Expanded $expanded
         }
         if ($body -is [System.Exception]) {
-            $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($body, 'InvalidTokenCreateParameter', 'InvalidArgument', $TokenCreateParameter))
+            Add-AzTokenBridgeWindowError $PSCmdlet $window ([System.Management.Automation.ErrorRecord]::new($body, 'InvalidTokenCreateParameter', 'InvalidArgument', $TokenCreateParameter))
             return
         }
 
@@ -240,23 +260,17 @@ function New-AzContainerRegistryToken {
         $params = @{}
         foreach ($k in $ref.Keys) { $params[$k] = $ref[$k] }
         $params['token'] = $body
-        $run = Invoke-AzTokenBridgeAcrTokenCreate -Cmdlet $PSCmdlet -Params $params -DefaultProfile $DefaultProfile -NoWait:$NoWait
-        if ($run.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $run.Failure -Target $target; return }
-        if ($NoWait) {
-            $response = [pscustomobject]@{ Target = $run.Target }
-            $response.psobject.TypeNames.Insert(0, $script:AcrAsyncResponseType)
-            $PSCmdlet.WriteObject($response)
-            return
-        }
-        $token = $run.Token
-        if ($GeneratePassword) {
-            $generated = Invoke-AzTokenBridgeAcrGeneratePasswords -Cmdlet $PSCmdlet -Ref $params -TokenId ([string]$token.id) -Requested $body['passwords'] -DefaultProfile $DefaultProfile
-            if ($generated.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $generated.Failure -Target $target; return }
-            # The token with the generated passwords (and their values) in place of their metadata.
-            $names = @($generated.Passwords | ForEach-Object { [string]$_.name })
-            $kept = @($token.passwords | Where-Object { $null -ne $_ -and [string]$_.name -notin $names })
-            $token.passwords = [object[]](@($kept) + @($generated.Passwords) | Where-Object { $null -ne $_ })
-        }
-        $PSCmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $token))
+        Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
+        $state = New-AzTokenBridgeAcrTokenCreateState -Params $params -Target $target -CallContext $callContext -NoWait:$NoWait -GeneratePassword:$GeneratePassword -Requested $body['passwords']
+        $state.Seq = $window.Added
+        $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'acr/beginCreateToken' -Params $params -CallContext $callContext
+        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request $state
+    }
+    end {
+        Complete-AzTokenBridgeWindow $PSCmdlet $window
+        if ($window.ProgressKey) { Complete-AzTokenBridgeProgress -Cmdlet $PSCmdlet }
+    }
+    clean {
+        Stop-AzTokenBridgeWindow $window
     }
 }

@@ -5,6 +5,7 @@
  * the PUT and returns its first answer; pollOperation does one GET of the status URL.
  */
 import type { TokenCredential } from "@azure/core-auth";
+import type { AdditionalPolicyConfig } from "../azure/throttle";
 import { createContainerRegistryManagement, ContainerRegistryManagementContext } from "@azure/arm-containerregistry/api";
 import { create as createToken, get as getToken, list as listTokens } from "@azure/arm-containerregistry/api/tokens";
 import { get as getScopeMap, list as listScopeMaps } from "@azure/arm-containerregistry/api/scopeMaps";
@@ -43,12 +44,13 @@ export class AcrClient {
   constructor(
     credential: TokenCredential,
     subscriptionId: string,
-    options: { endpoint: string; credentialScopes: string[]; userAgentOptions: { userAgentPrefix: string } },
+    options: { endpoint: string; credentialScopes: string[]; userAgentOptions: { userAgentPrefix: string }; additionalPolicies?: AdditionalPolicyConfig[] },
   ) {
     this.context = createContainerRegistryManagement(credential, subscriptionId, {
       endpoint: options.endpoint,
       credentials: { scopes: options.credentialScopes },
       userAgentOptions: options.userAgentOptions,
+      additionalPolicies: options.additionalPolicies,
       apiVersion: ACR_API_VERSION,
     });
   }

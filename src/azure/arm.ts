@@ -1,13 +1,16 @@
 /**
  * Everything a service handler needs to call ARM: resolved settings (cloud, endpoints), the
  * call's credential (credentials.ts, cached per identity), the subscription (subscription.ts), and
- * a cache of SDK clients keyed by client type, identity, subscription and endpoint.
+ * a cache of SDK clients keyed by client type, identity, subscription and endpoint. Every client
+ * shares one throttle per host + subscription (throttle.ts).
  */
 import { CallContext } from "../protocol";
 import { credentialFor, ResolvedCredential } from "./credentials";
 import { AzureSettings, resolveSettings } from "./settings";
 import { resolveSubscription, ResolvedSubscription } from "./subscription";
+import { throttlePolicies } from "./throttle";
 import { trustExtraCaFile } from "./tls";
+import type { AdditionalPolicyConfig } from "./throttle";
 import { VERSION } from "../version";
 
 export interface ArmTarget {
@@ -34,7 +37,7 @@ export function armTarget(context: CallContext | undefined, subscriptionOverride
 type ClientCtor<T> = new (
   credential: ResolvedCredential["credential"],
   subscriptionId: string,
-  options: { endpoint: string; credentialScopes: string[]; userAgentOptions: { userAgentPrefix: string } },
+  options: { endpoint: string; credentialScopes: string[]; userAgentOptions: { userAgentPrefix: string }; additionalPolicies: AdditionalPolicyConfig[] },
 ) => T;
 
 const MAX_CLIENTS = 64;
@@ -52,6 +55,8 @@ export function armClient<T>(ctor: ClientCtor<T>, target: ArmTarget): T {
       endpoint: target.settings.armEndpoint,
       credentialScopes: [target.settings.armScope],
       userAgentOptions: { userAgentPrefix: `AzTokenBridge/${VERSION}` },
+      // 429 + Retry-After holds every request to the subscription until then (throttle.ts).
+      additionalPolicies: throttlePolicies(),
     });
   }
   clients.set(key, client);
