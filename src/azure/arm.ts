@@ -11,6 +11,7 @@ import { resolveSubscription, ResolvedSubscription } from "./subscription";
 import { throttlePolicies } from "./throttle";
 import { trustExtraCaFile } from "./tls";
 import type { AdditionalPolicyConfig } from "./throttle";
+import { RETRY } from "./retry";
 import { VERSION } from "../version";
 
 export interface ArmTarget {
@@ -37,8 +38,15 @@ export function armTarget(context: CallContext | undefined, subscriptionOverride
 type ClientCtor<T> = new (
   credential: ResolvedCredential["credential"],
   subscriptionId: string,
-  options: { endpoint: string; credentialScopes: string[]; userAgentOptions: { userAgentPrefix: string }; additionalPolicies: AdditionalPolicyConfig[] },
+  options: {
+    endpoint: string;
+    credentialScopes: string[];
+    userAgentOptions: { userAgentPrefix: string };
+    additionalPolicies: AdditionalPolicyConfig[];
+    retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
+  },
 ) => T;
+
 
 const MAX_CLIENTS = 64;
 const clients = new Map<string, unknown>();
@@ -57,6 +65,7 @@ export function armClient<T>(ctor: ClientCtor<T>, target: ArmTarget): T {
       userAgentOptions: { userAgentPrefix: `AzTokenBridge/${VERSION}` },
       // 429 + Retry-After holds every request to the subscription until then (throttle.ts).
       additionalPolicies: throttlePolicies(),
+      retryOptions: { ...RETRY }, // retry.ts
     });
   }
   clients.set(key, client);

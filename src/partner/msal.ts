@@ -11,6 +11,8 @@
  */
 import type { AuthenticationResult, INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
 import { BridgeErrorCodes, PartnerAuthResult } from "../protocol";
+import { setTimeout as sleep } from "node:timers/promises";
+import { RETRY } from "../azure/retry";
 import { BridgeError, networkCode } from "../rpc/errors";
 
 export interface EntraErrorBody {
@@ -43,12 +45,19 @@ export class PartnerNetwork implements INetworkModule {
   private async send<T>(method: string, url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
     const signals = [this.signal];
     if (timeout) signals.push(AbortSignal.timeout(timeout));
-    const response = await fetch(url, {
-      method,
-      headers: options?.headers,
-      body: method === "POST" ? (options?.body ?? "") : undefined,
-      signal: AbortSignal.any(signals),
-    });
+    const signal = AbortSignal.any(signals);
+    // Entra ID throttling (429) and server errors (5xx) are retried as the ARM clients retry theirs
+    // (azure/retry.ts): after Retry-After when given, else with backoff; the answer is then the
+    // last one. A token request that got a 5xx was not carried out, so sending it again is safe.
+    let response: Response;
+    for (let attempt = 0; ; attempt++) {
+      response = await fetch(url, { method, headers: options?.headers, body: method === "POST" ? (options?.body ?? "") : undefined, signal });
+      if (!(response.status === 429 || response.status >= 500) || attempt >= RETRY.maxRetries) break;
+      const retryAfter = Number(response.headers.get("retry-after"));
+      const backoff = Math.min(RETRY.retryDelayInMs * 2 ** attempt, RETRY.maxRetryDelayInMs) * (0.8 + Math.random() * 0.4);
+      await response.arrayBuffer(); // free the connection
+      await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff, undefined, { signal });
+    }
     const headers: Record<string, string> = {};
     response.headers.forEach((v, k) => (headers[k] = v));
     const text = await response.text();

@@ -93,3 +93,63 @@ $t = New-AzApiManagementUserToken -Context $context -UserId integration
   expect(o.StandInGone).toBe(true);
   expect(o.After).toBe("integration");
 });
+
+describe("throttling and server errors (retry policy: src/azure/retry.ts)", () => {
+  afterEach(async () => {
+    await emulator.control("DELETE", "/faults");
+  });
+
+  test("429 with Retry-After and 5xx on 30% of ARM and Entra ID requests: every call still succeeds", async () => {
+    await emulator.control("PUT", "/acr/operations", { reset: true, durationMs: 0, retryAfterSeconds: 0 });
+    // Seeded draws: the same requests are faulted in every run.
+    await emulator.control("POST", "/faults", { match: { service: "arm" }, status: 429, retryAfterSeconds: 1, probability: 0.15, seed: 11, count: 100000 });
+    await emulator.control("POST", "/faults", { match: { service: "arm" }, status: 503, probability: 0.18, seed: 12, count: 100000 });
+    await emulator.control("POST", "/faults", { match: { service: "entra" }, status: 429, retryAfterSeconds: 1, probability: 0.15, seed: 13, count: 100000 });
+    await emulator.control("POST", "/faults", { match: { service: "entra" }, status: 503, probability: 0.18, seed: 14, count: 100000 });
+    const r = await runPs(
+      `Import-Module '${MODULE_MANIFEST}'
+$context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+$users = @(Get-AzApiManagementUser -Context $context)
+$apim = @($users + $users | New-AzApiManagementUserToken -Context $context)
+$acr = @(1..3 | ForEach-Object { New-AzContainerRegistryToken -Name "flaky-$([guid]::NewGuid().ToString('n').Substring(0, 8))" -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId "/subscriptions/$env:AZURE_SUBSCRIPTION_ID/resourceGroups/lnxtest/providers/Microsoft.ContainerRegistry/registries/lnxcr/scopeMaps/newmap" })
+$secret = [System.Net.NetworkCredential]::new('', $env:AZURE_CLIENT_SECRET).SecurePassword
+$credential = [pscredential]::new($env:AZURE_CLIENT_ID, $secret)
+$partner = @(1..10 | ForEach-Object { New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -Credential $credential -Tenant $env:AZURE_TENANT_ID -Scopes 'https://api.partnercenter.microsoft.com/.default' -ServicePrincipal })
+[pscustomobject]@{ Users = $users.Count; Apim = $apim.Count; Acr = @($acr | Where-Object ProvisioningState -eq 'Succeeded').Count; Partner = @($partner | Where-Object AccessToken).Count }`,
+      { json: true, timeoutMs: 240_000, env: env() },
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.objects.at(-1)).toMatchObject({ Users: 25, Apim: 50, Acr: 3, Partner: 10 });
+    const log = await emulator.requestLog();
+    const faulted = (service: string) => log.filter((x) => x.service === service && x.fault).length;
+    // The faults did happen, on both services.
+    expect(faulted("arm")).toBeGreaterThan(10);
+    expect(faulted("entra")).toBeGreaterThan(1);
+  }, 300_000);
+
+  test("ARM failing every request: a clear error with the service's code, within the documented bound", async () => {
+    await emulator.control("DELETE", "/requests");
+    const r = await runPs(
+      `Import-Module '${MODULE_MANIFEST}'
+$context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+$null = New-AzApiManagementUserToken -Context $context -UserId integration   # signed in
+$handler = [System.Net.Http.HttpClientHandler]::new()
+$handler.ServerCertificateCustomValidationCallback = [System.Net.Http.HttpClientHandler]::DangerousAcceptAnyServerCertificateValidator
+$http = [System.Net.Http.HttpClient]::new($handler)
+$fault = '{"match":{"service":"arm"},"status":503,"count":1000}'
+$null = $http.PostAsync('${emulator.info.controlEndpoint}/faults', [System.Net.Http.StringContent]::new($fault, [System.Text.Encoding]::UTF8, 'application/json')).GetAwaiter().GetResult()
+$sw = [System.Diagnostics.Stopwatch]::StartNew()
+$null = New-AzApiManagementUserToken -Context $context -UserId integration -ErrorVariable failed -ErrorAction SilentlyContinue
+[pscustomobject]@{ Seconds = $sw.Elapsed.TotalSeconds; ErrorId = $failed[0].FullyQualifiedErrorId; Message = $failed[0].Exception.Message; Category = $failed[0].CategoryInfo.Category.ToString() }`,
+      { json: true, timeoutMs: 120_000, env: env() },
+    );
+    expect(r.errors).toEqual([]);
+    const o = r.objects.at(-1);
+    expect(o.Message).toMatch(/Error Code: ServerBusy|Error Code: ServiceUnavailable|503/);
+    expect(o.Category).not.toBe("NotSpecified");
+    // 8 retries with backoff capped at 4 s (retry.ts): about 13 s, never much more.
+    expect(o.Seconds).toBeLessThan(30);
+    const arm = (await emulator.requestLog()).filter((x) => x.service === "arm" && x.fault);
+    expect(arm).toHaveLength(9); // the request and its 8 retries
+  }, 150_000);
+});
