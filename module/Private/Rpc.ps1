@@ -2,7 +2,9 @@
 # ErrorRecord. Method names and payloads are defined in src/protocol.ts.
 
 # Names of JSON fields whose values are secrets: redacted from -Debug output.
-$script:SecretField = [regex]::new('(?i)(secret|password|assertion|privatekey|primarykey|secondarykey|(^|[a-z_])token$|^token|^authorization$)')
+# (Made when -Debug first needs it: building a regex is the costliest step of an import.)
+$script:SecretFieldPattern = '(?i)(secret|password|assertion|privatekey|primarykey|secondarykey|(^|[a-z_])token$|^token|^authorization$)'
+$script:SecretField = $null
 
 function Write-AzTokenBridgeJsonValue {
     # One value as JSON. Strings, the bulk of every request, are written in the loops of their
@@ -138,6 +140,7 @@ function Write-AzTokenBridgeRedactedJson {
 function Get-AzTokenBridgeRedactedText {
     # A message as text for -Debug, with the values of secret fields replaced by ***.
     param([byte[]]$Bytes)
+    if ($null -eq $script:SecretField) { $script:SecretField = [regex]::new($script:SecretFieldPattern) }
     $doc = [System.Text.Json.JsonDocument]::Parse([System.ReadOnlyMemory[byte]]::new($Bytes), [System.Text.Json.JsonDocumentOptions]::new())
     try {
         $buffer = [System.Buffers.ArrayBufferWriter[byte]]::new(512)
