@@ -61,7 +61,16 @@ $peer = {
 $null = New-AzApiManagementUserToken -Context $context -UserId integration
 $server = & $module { (Get-AzTokenBridgeState)['Connection'].Process }
 function Get-Rss { $server.Refresh(); $server.WorkingSet64 }
+# On Linux, also what of it is the server's own (anonymous: heap, code, buffers) rather than pages of
+# the executable file (shared and clean; the Node runtime and its ICU data are most of them).
+function Get-Anonymous {
+    $path = "/proc/$($server.Id)/smaps_rollup"
+    if (-not [System.IO.File]::Exists($path)) { return 0 }
+    $m = [regex]::Match([System.IO.File]::ReadAllText($path), '(?m)^Anonymous:\s+(\d+) kB')
+    if ($m.Success) { [long]$m.Groups[1].Value * 1024 } else { 0 }
+}
 $rssIdle = Get-Rss
+$anonIdle = Get-Anonymous
 
 # Warm calls: ours, the HttpClient loop, Invoke-RestMethod (if present), interleaved round by round.
 $null = & $peer $client $base $body integration
@@ -118,14 +127,16 @@ Invoke-Control PUT /latency '{"ms":0}' | Out-Null
 # Memory: RssCalls calls through the server, twice.
 $many = foreach ($i in 1..$RssCalls) { [pscustomobject]@{ UserId = $users[$i % $users.Count] } }
 $rssAfter = @()
+$anonAfter = @()
 for ($r = 0; $r -lt 2; $r++) {
     $null = $many | New-AzApiManagementUserToken -Context $context
     $rssAfter += Get-Rss
+    $anonAfter += Get-Anonymous
 }
 
 $result = [ordered]@{
     warm = $warm; bulk = $bulkResult; bulkCount = $Bulk; latencyMs = $LatencyMs
-    rss = [ordered]@{ idle = $rssIdle; after = $rssAfter; calls = $RssCalls }
+    rss = [ordered]@{ idle = $rssIdle; after = $rssAfter; calls = $RssCalls; anonymousIdle = $anonIdle; anonymousAfter = $anonAfter }
     invokeRestMethod = [bool]$irm
 }
 [Console]::Out.WriteLine([System.Text.Json.JsonSerializer]::Serialize($result, [System.Collections.Specialized.OrderedDictionary]))
