@@ -100,12 +100,12 @@ function peers(env) {
   });
 }
 
-/** What else ran on the machine: the busiest processes other than this benchmark's, by CPU. */
+/** What else ran on the machine: load average and the processes with the most CPU. */
 function loadNote() {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(", ");
   const r = spawnSync("ps", ["-eo", "pcpu,comm", "--sort=-pcpu", "--no-headers"], { encoding: "utf8" });
   const top = (r.stdout || "").split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 6).join("; ");
-  return `load average ${load}; busiest processes at the end: ${top || "(ps unavailable)"}`;
+  return `load average ${load}; processes with the most CPU (ps %CPU, averaged over each one's lifetime) at the end: ${top || "(ps unavailable)"}`;
 }
 
 const stats = (xs) => {
