@@ -4,6 +4,7 @@
  *   aztokenbridge --version       prints the version
  *   aztokenbridge emulator [...]  the local Azure emulator (see src/emulator)
  */
+import { loadChunk } from "./chunk";
 import { VERSION } from "./version";
 
 async function main(argv: string[]): Promise<void> {
@@ -12,8 +13,8 @@ async function main(argv: string[]): Promise<void> {
     case undefined:
     case "serve":
     case "--stdio": {
-      // require (not import()) keeps the emulator and the server each loaded only when used.
-      const { startServer } = require("./rpc/server") as typeof import("./rpc/server");
+      // Each command loads its own bundle (src/chunk.ts): the server never parses the emulator.
+      const { startServer } = loadChunk<typeof import("./rpc/server")>("server");
       startServer();
       return;
     }
@@ -22,7 +23,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${VERSION}\n`);
       return;
     case "emulator": {
-      const { runEmulatorCli } = require("./emulator") as typeof import("./emulator");
+      const { runEmulatorCli } = loadChunk<typeof import("./emulator")>("emulator");
       await runEmulatorCli(rest);
       return;
     }

@@ -3,7 +3,9 @@
 # when that module is loaded in the session.
 
 # Session environment variables a call depends on (sign-in, endpoints, trusted CAs, CLI config).
-$script:ContextVariable = [regex]::new('^(AZURE_|AZTOKENBRIDGE_|IDENTITY_|MSI_|NODE_EXTRA_CA_CERTS$)', 'IgnoreCase')
+# (Made on the first call: building a regex is the costliest step of an import.)
+$script:ContextVariablePattern = '^(AZURE_|AZTOKENBRIDGE_|IDENTITY_|MSI_|NODE_EXTRA_CA_CERTS$)'
+$script:ContextVariable = $null
 
 # Variables that configure an identity of their own: with one set, the Az.Accounts context is
 # not asked for a token (the chain would use the variables first).
@@ -100,6 +102,7 @@ function Get-AzTokenBridgeCallContext {
     # -DefaultProfile is unusable. -EnvironmentOnly: the variables only (no Az.Accounts context).
     param($DefaultProfile, [switch]$EnvironmentOnly)
     $envVars = [ordered]@{}
+    if ($null -eq $script:ContextVariable) { $script:ContextVariable = [regex]::new($script:ContextVariablePattern, 'IgnoreCase') }
     foreach ($entry in [System.Environment]::GetEnvironmentVariables().GetEnumerator()) {
         if ($script:ContextVariable.IsMatch($entry.Key)) { $envVars[$entry.Key] = [string]$entry.Value }
     }

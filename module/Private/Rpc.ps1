@@ -2,28 +2,37 @@
 # ErrorRecord. Method names and payloads are defined in src/protocol.ts.
 
 # Names of JSON fields whose values are secrets: redacted from -Debug output.
-$script:SecretField = [regex]::new('(?i)(secret|password|assertion|privatekey|primarykey|secondarykey|(^|[a-z_])token$|^token|^authorization$)')
+# (Made when -Debug first needs it: building a regex is the costliest step of an import.)
+$script:SecretFieldPattern = '(?i)(secret|password|assertion|privatekey|primarykey|secondarykey|(^|[a-z_])token$|^token|^authorization$)'
+$script:SecretField = $null
 
 function Write-AzTokenBridgeJsonValue {
-    param([System.Text.Json.Utf8JsonWriter]$Writer, $Value)
+    # One value as JSON. Strings, the bulk of every request, are written in the loops of their
+    # dictionary or list; only other values and nested containers take a further call (a script
+    # call per value costs more than the rest of the work).
+    param($Writer, $Value)
     if ($Value -is [psobject]) { $Value = $Value.psobject.BaseObject }
     if ($null -eq $Value) { $Writer.WriteNullValue() }
-    elseif ($Value -is [string] -or $Value -is [char] -or $Value -is [enum] -or $Value -is [guid]) { $Writer.WriteStringValue([string]$Value) }
+    elseif ($Value -is [string]) { $Writer.WriteStringValue($Value) }
+    elseif ($Value -is [System.Collections.IDictionary]) {
+        $Writer.WriteStartObject()
+        foreach ($entry in $Value.GetEnumerator()) {
+            $v = $entry.Value
+            if ($v -is [string]) { $Writer.WriteString([string]$entry.Key, $v) }
+            else { $Writer.WritePropertyName([string]$entry.Key); Write-AzTokenBridgeJsonValue $Writer $v }
+        }
+        $Writer.WriteEndObject()
+    }
+    elseif ($Value -is [char] -or $Value -is [enum] -or $Value -is [guid]) { $Writer.WriteStringValue([string]$Value) }
     elseif ($Value -is [bool]) { $Writer.WriteBooleanValue($Value) }
     elseif ($Value -is [int] -or $Value -is [long] -or $Value -is [short] -or $Value -is [byte]) { $Writer.WriteNumberValue([long]$Value) }
     elseif ($Value -is [double] -or $Value -is [float] -or $Value -is [decimal]) { $Writer.WriteNumberValue([double]$Value) }
     elseif ($Value -is [datetime]) { $Writer.WriteStringValue($Value.ToString('o', [cultureinfo]::InvariantCulture)) }
-    elseif ($Value -is [System.Collections.IDictionary]) {
-        $Writer.WriteStartObject()
-        foreach ($entry in $Value.GetEnumerator()) {
-            $Writer.WritePropertyName([string]$entry.Key)
-            Write-AzTokenBridgeJsonValue $Writer $entry.Value
-        }
-        $Writer.WriteEndObject()
-    }
     elseif ($Value -is [System.Collections.IEnumerable]) {
         $Writer.WriteStartArray()
-        foreach ($item in $Value) { Write-AzTokenBridgeJsonValue $Writer $item }
+        foreach ($item in $Value) {
+            if ($item -is [string]) { $Writer.WriteStringValue($item) } else { Write-AzTokenBridgeJsonValue $Writer $item }
+        }
         $Writer.WriteEndArray()
     }
     else {
@@ -38,27 +47,60 @@ function Write-AzTokenBridgeJsonValue {
 
 function ConvertTo-AzTokenBridgeJsonBytes {
     param($Value)
-    $buffer = [System.Buffers.ArrayBufferWriter[byte]]::new(512)
+    $buffer = [System.Buffers.ArrayBufferWriter[byte]]::new(1024)
     $writer = [System.Text.Json.Utf8JsonWriter]::new($buffer)
     try { Write-AzTokenBridgeJsonValue $writer $Value; $writer.Flush() } finally { $writer.Dispose() }
     $buffer.WrittenMemory.ToArray()
 }
 
+function ConvertTo-AzTokenBridgeRequestBytes {
+    # One request message: {"jsonrpc":"2.0","id":…,"method":…,"params":{…}}, written in one pass.
+    param([long]$Id, [string]$Method, $Params)
+    $buffer = [System.Buffers.ArrayBufferWriter[byte]]::new(1024)
+    $writer = [System.Text.Json.Utf8JsonWriter]::new($buffer)
+    try {
+        $writer.WriteStartObject()
+        $writer.WriteString('jsonrpc', '2.0')
+        $writer.WriteNumber('id', $Id)
+        $writer.WriteString('method', $Method)
+        $writer.WritePropertyName('params')
+        Write-AzTokenBridgeJsonValue $writer $Params
+        $writer.WriteEndObject()
+        $writer.Flush()
+    } finally { $writer.Dispose() }
+    $buffer.WrittenMemory.ToArray()
+}
+
 function ConvertFrom-AzTokenBridgeJsonElement {
     # JsonElement → PowerShell: objects become PSCustomObjects, arrays object[], strings stay
-    # strings (no date guessing), numbers long or double.
+    # strings (no date guessing), numbers long or double. Scalars inside objects and arrays are
+    # converted in their loop; only nested containers take a further call.
     param([System.Text.Json.JsonElement]$Element)
-    switch ($Element.ValueKind) {
-        'Object' {
-            $h = [ordered]@{}
-            foreach ($p in $Element.EnumerateObject()) { $h[$p.Name] = ConvertFrom-AzTokenBridgeJsonElement $p.Value }
-            return [pscustomobject]$h
+    $kind = $Element.ValueKind
+    if ($kind -eq [System.Text.Json.JsonValueKind]::Object) {
+        $h = [ordered]@{}
+        foreach ($p in $Element.EnumerateObject()) {
+            $v = $p.Value
+            $h[$p.Name] = switch ($v.ValueKind) {
+                'String' { $v.GetString() }
+                'Null' { $null }
+                'True' { $true }
+                'False' { $false }
+                'Number' { $l = 0L; if ($v.TryGetInt64([ref]$l)) { $l } else { $v.GetDouble() } }
+                default { , (ConvertFrom-AzTokenBridgeJsonElement $v) }
+            }
         }
-        'Array' {
-            $list = [System.Collections.Generic.List[object]]::new()
-            foreach ($item in $Element.EnumerateArray()) { $list.Add((ConvertFrom-AzTokenBridgeJsonElement $item)) }
-            return , $list.ToArray()
+        return [pscustomobject]$h
+    }
+    if ($kind -eq [System.Text.Json.JsonValueKind]::Array) {
+        $list = [System.Collections.Generic.List[object]]::new()
+        foreach ($item in $Element.EnumerateArray()) {
+            if ($item.ValueKind -eq [System.Text.Json.JsonValueKind]::String) { $list.Add($item.GetString()) }
+            else { $list.Add((ConvertFrom-AzTokenBridgeJsonElement $item)) }
         }
+        return , $list.ToArray()
+    }
+    switch ($kind) {
         'String' { return $Element.GetString() }
         'Number' { $l = 0L; if ($Element.TryGetInt64([ref]$l)) { return $l } else { return $Element.GetDouble() } }
         'True' { return $true }
@@ -98,6 +140,7 @@ function Write-AzTokenBridgeRedactedJson {
 function Get-AzTokenBridgeRedactedText {
     # A message as text for -Debug, with the values of secret fields replaced by ***.
     param([byte[]]$Bytes)
+    if ($null -eq $script:SecretField) { $script:SecretField = [regex]::new($script:SecretFieldPattern) }
     $doc = [System.Text.Json.JsonDocument]::Parse([System.ReadOnlyMemory[byte]]::new($Bytes), [System.Text.Json.JsonDocumentOptions]::new())
     try {
         $buffer = [System.Buffers.ArrayBufferWriter[byte]]::new(512)
@@ -183,10 +226,16 @@ function Send-AzTokenBridgeRequest {
     if ($CallContext -is [System.Exception]) { $request.Failure = $CallContext; return $request }
     $Params['context'] = $CallContext
     for ($attempt = 1; $attempt -le 2; $attempt++) {
-        $conn = Get-AzTokenBridgeConnection -Cmdlet $Cmdlet
-        if ($conn -is [System.Exception]) { $request.Failure = $conn; return $request }
-        $id = New-AzTokenBridgeRequestId $conn
-        $body = ConvertTo-AzTokenBridgeJsonBytes ([ordered]@{ jsonrpc = '2.0'; id = $id; method = $Method; params = $Params })
+        # The live connection (the common case, checked here without further calls), else a new one.
+        $conn = [System.AppDomain]::CurrentDomain.GetData($script:StateKey)
+        if ($null -ne $conn) { $conn = $conn['Connection'] }
+        if ($null -eq $conn -or $conn.Dead -or $conn.ReaderResult.IsCompleted -or $conn.Process.HasExited) {
+            $conn = Get-AzTokenBridgeConnection -Cmdlet $Cmdlet
+            if ($conn -is [System.Exception]) { $request.Failure = $conn; return $request }
+        }
+        [System.Threading.Monitor]::Enter($conn.WriteLock)
+        try { $conn.NextId = $conn.NextId + 1; $id = [long]$conn.NextId } finally { [System.Threading.Monitor]::Exit($conn.WriteLock) }
+        $body = ConvertTo-AzTokenBridgeRequestBytes $id $Method $Params
         if ($request.DebugOn) { $Cmdlet.WriteDebug("AzTokenBridge → $(Get-AzTokenBridgeRedactedText $body)") }
         $tcs = [System.Threading.Tasks.TaskCompletionSource[object]]::new([System.Threading.Tasks.TaskCreationOptions]::RunContinuationsAsynchronously)
         $conn.Pending[$id] = $tcs
@@ -261,7 +310,11 @@ function Receive-AzTokenBridgeResponse {
             $ex.Data['AzTokenBridge.RpcError'] = $rpcError
             return @{ Result = $null; Failure = $ex }
         }
-        Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method completed in $elapsed ms."
+        # The trace line only when it can show (a script call per warm call otherwise).
+        $bound = if ($null -ne $Cmdlet) { $Cmdlet.MyInvocation.BoundParameters } else { $null }
+        if ($null -ne $bound -and ($Request.DebugOn -or ($VerbosePreference -ne 'SilentlyContinue' -and $VerbosePreference -ne 'Ignore') -or $bound.ContainsKey('Verbose') -or $bound.ContainsKey('Debug'))) {
+            Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method completed in $elapsed ms."
+        }
         $resultElement = [System.Text.Json.JsonElement]::new()
         $result = if ($root.TryGetProperty('result', [ref]$resultElement)) { ConvertFrom-AzTokenBridgeJsonElement $resultElement } else { $null }
         @{ Result = $result; Failure = $null }

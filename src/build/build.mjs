@@ -27,6 +27,12 @@ const CACHE = process.env.AZTOKENBRIDGE_CACHE || path.join(os.homedir(), ".cache
 const DIST = path.join(ROOT, "dist");
 const BUNDLE = path.join(DIST, "aztokenbridge.js");
 const HOST_OUT = path.join(ROOT, "test", "pshost", "out");
+// The bundles the entry loads (src/chunk.ts): name → entry point.
+const CHUNKS = [
+  ["server", ["src", "rpc", "server.ts"]],
+  ["emulator", ["src", "emulator", "index.ts"]],
+];
+const chunkPath = (name) => path.join(DIST, `aztokenbridge-${name}.js`);
 
 // Runtime ids used for module/bin/<rid>, and the npm package holding that platform's Node. pkgOs is
 // pkg's name for the OS (in --targets); nodeOs nodejs.org's (in the archive names pkg looks for).
@@ -198,35 +204,31 @@ async function build(targets) {
   });
 
   const bundleHash = hashInputs(["src", ...configs], [NODE_VERSION]);
-  stamped("bundle", bundleHash, [BUNDLE], () => {
+  stamped("bundle", bundleHash, [BUNDLE, ...CHUNKS.map(([name]) => chunkPath(name))], () => {
     log("bundling (esbuild)");
-    esbuild().buildSync({
-      entryPoints: [path.join(ROOT, "src", "main.ts")],
-      bundle: true,
-      platform: "node",
-      target: "node22",
-      format: "cjs",
-      legalComments: "none",
-      outfile: BUNDLE,
-      logLevel: "warning",
-    });
+    // The entry bundle, and one bundle ("chunk") per command it loads (src/chunk.ts): the server
+    // never parses the emulator, and the entry stays a few kilobytes.
+    // Minified (less source to keep in memory and to read at start), with names kept: code uses
+    // constructor names (e.g. the SDK client cache key in src/azure/arm.ts).
+    const common = { bundle: true, platform: "node", target: "node22", format: "cjs", legalComments: "none", logLevel: "warning", minify: true, keepNames: true };
+    esbuild().buildSync({ ...common, entryPoints: [path.join(ROOT, "src", "main.ts")], outfile: BUNDLE });
+    for (const [name, entry] of CHUNKS) {
+      esbuild().buildSync({ ...common, entryPoints: [path.join(ROOT, ...entry)], outfile: chunkPath(name) });
+    }
   });
 
   for (const rid of targets) {
-    stamped(`package-${rid}`, hashInputs([], [bundleHash, NODE_VERSION, rid, PKG.devDependencies["@yao-pkg/pkg"]]), [binaryPath(rid)], () => {
+    const seaScript = path.join(ROOT, "src", "build", "sea.cjs");
+    stamped(`package-${rid}`, hashInputs(["src/build/sea.cjs"], [bundleHash, NODE_VERSION, rid, PKG.devDependencies["@yao-pkg/pkg"]]), [binaryPath(rid)], () => {
       seedPkgCache(rid);
       const spec = RIDS[rid];
-      log(`packaging ${rid} (pkg --sea, Node ${NODE_VERSION})`);
+      // A V8 code cache is valid only for the Node (and CPU) that made it: only for this machine's platform.
+      const codeCache = rid === hostRid() ? "1" : "0";
+      log(`packaging ${rid} (pkg --sea, Node ${NODE_VERSION}, chunks as assets${codeCache === "1" ? ", with code cache" : ""})`);
       fs.rmSync(binaryPath(rid), { force: true });
-      run(node, [
-        path.join(ROOT, "node_modules", "@yao-pkg", "pkg", "lib-es5", "bin.js"),
-        BUNDLE,
-        "--sea",
-        "--targets",
-        `node${NODE_VERSION}-${spec.pkgOs}-${spec.arch}`,
-        "--output",
-        binaryPath(rid),
-      ], { env: { ...process.env, PKG_CACHE_PATH: path.join(os.homedir(), ".pkg-cache") } });
+      run(node, [seaScript, DIST, binaryPath(rid), `node${NODE_VERSION}`, spec.pkgOs, spec.arch, codeCache], {
+        env: { ...process.env, PKG_CACHE_PATH: path.join(os.homedir(), ".pkg-cache") },
+      });
     });
   }
 }

@@ -4,11 +4,11 @@
  */
 import { RequestType } from "vscode-jsonrpc";
 import { ApimGetTenantAccess, ApimGetUsers, ApimListServices, ApimNewUserToken, ErrorData, Hello, HelloResult, PROTOCOL_VERSION } from "../protocol";
-import { getTenantAccess, getUsers, listServices, newUserToken } from "../apim/handlers";
+import type * as ApimHandlers from "../apim/handlers";
 import { AcrBeginCreateToken, AcrGenerateCredentials, AcrGetScopeMaps, AcrGetTokens, AcrPollOperation } from "../protocol";
-import { beginCreateToken, generateCredentials, getScopeMaps, getTokens, pollOperation } from "../acr/handlers";
+import type * as AcrHandlers from "../acr/handlers";
 import { PartnerCompleteLogin, PartnerNewAccessToken } from "../protocol";
-import { completeLogin, newAccessToken } from "../partner/handlers";
+import type * as PartnerHandlers from "../partner/handlers";
 import { VERSION } from "../version";
 
 export interface MethodEntry<P, R> {
@@ -20,6 +20,27 @@ function entry<P, R>(type: RequestType<P, R, ErrorData>, handler: (params: P, si
   return { type, handler };
 }
 
+/**
+ * A service's handlers, loaded on its first call: a server start loads no service and no Azure SDK,
+ * and a session that only uses one service never loads the others (their SDKs are large).
+ */
+function lazy<T>(load: () => T): () => T {
+  let loaded: T | undefined;
+  return () => (loaded ??= load());
+}
+/* eslint-disable @typescript-eslint/no-require-imports */
+const apim = lazy(() => require("../apim/handlers") as typeof ApimHandlers);
+const acr = lazy(() => require("../acr/handlers") as typeof AcrHandlers);
+const partner = lazy(() => require("../partner/handlers") as typeof PartnerHandlers);
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Loads every service now (the build runs this to put their code in the binary's code cache). */
+export function loadAllServices(): void {
+  apim();
+  acr();
+  partner();
+}
+
 async function hello(): Promise<HelloResult> {
   return { name: "aztokenbridge", version: VERSION, protocolVersion: PROTOCOL_VERSION, pid: process.pid, node: process.version };
 }
@@ -27,15 +48,15 @@ async function hello(): Promise<HelloResult> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const METHODS: MethodEntry<any, any>[] = [
   entry(Hello, hello),
-  entry(ApimNewUserToken, newUserToken),
-  entry(ApimGetTenantAccess, getTenantAccess),
-  entry(ApimGetUsers, getUsers),
-  entry(ApimListServices, listServices),
-  entry(AcrBeginCreateToken, beginCreateToken),
-  entry(AcrPollOperation, pollOperation),
-  entry(AcrGetTokens, getTokens),
-  entry(AcrGetScopeMaps, getScopeMaps),
-  entry(AcrGenerateCredentials, generateCredentials),
-  entry(PartnerNewAccessToken, newAccessToken),
-  entry(PartnerCompleteLogin, completeLogin),
+  entry(ApimNewUserToken, (p, signal) => apim().newUserToken(p, signal)),
+  entry(ApimGetTenantAccess, (p, signal) => apim().getTenantAccess(p, signal)),
+  entry(ApimGetUsers, (p, signal) => apim().getUsers(p, signal)),
+  entry(ApimListServices, (p, signal) => apim().listServices(p, signal)),
+  entry(AcrBeginCreateToken, (p, signal) => acr().beginCreateToken(p, signal)),
+  entry(AcrPollOperation, (p, signal) => acr().pollOperation(p, signal)),
+  entry(AcrGetTokens, (p, signal) => acr().getTokens(p, signal)),
+  entry(AcrGetScopeMaps, (p, signal) => acr().getScopeMaps(p, signal)),
+  entry(AcrGenerateCredentials, (p, signal) => acr().generateCredentials(p, signal)),
+  entry(PartnerNewAccessToken, (p, signal) => partner().newAccessToken(p, signal)),
+  entry(PartnerCompleteLogin, (p, signal) => partner().completeLogin(p, signal)),
 ];

@@ -10,7 +10,10 @@ import { StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
 import { ignoreInterruptsWhileAttached } from "../lifecycle";
 import { BridgeErrorCodes } from "../protocol";
 import { toResponseError } from "./errors";
-import { METHODS } from "./methods";
+import { loadAllServices, METHODS } from "./methods";
+
+/** For the build's code cache (src/build/sea.cjs): load what calls will load, without serving. */
+export const warmUp = loadAllServices;
 import { claimStdout } from "./stdio";
 
 const stderrLogger: Logger = {

@@ -8,8 +8,13 @@
  * are the module's, the server's and the local HTTPS round trip's — not Azure's. Also timed from
  * here: the whole process (spawn to exit), which includes the PowerShell engine's own start.
  *
- * The report goes to stdout and to bench-results/startup-<timestamp>.md. Figures are comparable
- * only within one report (same machine, same run).
+ * Then test/bench/peers.ps1 in one more process: warm calls against a script loop over one reused
+ * HttpClient, bulk piped tokens with latency against ForEach-Object -Parallel and a sequential loop,
+ * and the server's memory after many calls. Options: --rounds --calls --bulk --bulk-rounds
+ * --sequential-rounds --latency --rss-calls, and --others "text" (what else ran, for the report).
+ *
+ * The report goes to stdout and to bench/report.md (committed). Figures are comparable only within
+ * one report (same machine, same run).
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -25,6 +30,17 @@ const opt = (name, def) => {
 };
 const RUNS = opt("runs", 5);
 const WARM = opt("warm", 50);
+const ROUNDS = opt("rounds", 3); // warm-call rounds, ours vs the HttpClient loop
+const CALLS = opt("calls", 300); // calls per round
+const BULK = opt("bulk", 2000); // user tokens piped in the bulk test
+const BULK_ROUNDS = opt("bulk-rounds", 3);
+const SEQ_ROUNDS = opt("sequential-rounds", 1);
+const LATENCY = opt("latency", 25); // emulator latency (ms) in the bulk test
+const RSS_CALLS = opt("rss-calls", 10000);
+const OTHERS = (() => {
+  const i = args.indexOf("--others");
+  return i >= 0 ? args[i + 1] : "";
+})();
 
 const rid = `${process.platform === "win32" ? "win" : process.platform === "darwin" ? "osx" : "linux"}-${process.arch}`;
 const server = path.join(ROOT, "module", "bin", rid, process.platform === "win32" ? "aztokenbridge.exe" : "aztokenbridge");
@@ -64,6 +80,34 @@ function sample(env) {
   });
 }
 
+function peers(env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      shell,
+      ["-NoProfile", "-NonInteractive", "-File", path.join(ROOT, "test", "bench", "peers.ps1"), "-Control", info.controlEndpoint,
+        "-Rounds", String(ROUNDS), "-Calls", String(CALLS), "-Bulk", String(BULK), "-BulkRounds", String(BULK_ROUNDS),
+        "-SequentialRounds", String(SEQ_ROUNDS), "-LatencyMs", String(LATENCY), "-RssCalls", String(RSS_CALLS)],
+      { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`peers.ps1 failed (${code}): ${err}${out}`));
+      resolve(JSON.parse(out.trim().split("\n").pop()));
+    });
+  });
+}
+
+/** What else ran on the machine: load average and the processes with the most CPU. */
+function loadNote() {
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(", ");
+  const r = spawnSync("ps", ["-eo", "pcpu,comm", "--sort=-pcpu", "--no-headers"], { encoding: "utf8" });
+  const top = (r.stdout || "").split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 6).join("; ");
+  return `load average ${load}; processes with the most CPU (ps %CPU, averaged over each one's lifetime) at the end: ${top || "(ps unavailable)"}`;
+}
+
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
@@ -85,30 +129,108 @@ try {
     AZTOKENBRIDGE_SERVER: "",
   };
   await sample(env); // warm the OS file cache; not reported
+  const loadBefore = os.loadavg().map((x) => x.toFixed(2)).join(", ");
+  const t0 = Date.now();
   const samples = [];
   for (let i = 0; i < RUNS; i++) samples.push(await sample(env));
+  const p = await peers(env);
+  const benchSeconds = (Date.now() - t0) / 1000;
+  const imp = stats(samples.map((s) => s.importMs));
+  const cold = stats(samples.map((s) => s.coldCallMs));
+  const warmSamples = stats(samples.flatMap((s) => s.warmCallMs));
+  const ours = stats(p.warm.ours);
+  const hc = stats(p.warm.httpClient);
+  const ratio = ours.median / hc.median;
+  const ideal = (BULK * LATENCY) / 16;
+  const bo = stats(p.bulk.ours);
+  const bp = stats(p.bulk.parallel);
+  const bs = stats(p.bulk.sequential);
+  const mb = (b) => b / 1048576;
+  const rssIdle = mb(p.rss.idle);
+  const rssAfter = p.rss.after.map(mb);
+  const ok = (cond) => (cond ? "met" : "**missed**");
   const lines = [
-    `# AzTokenBridge startup and call benchmark`,
+    `# AzTokenBridge benchmark`,
     ``,
-    `${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"} · ${os.platform()} ${os.release()} · PowerShell: ${hasPwsh ? "pwsh" : "test/pshost (SMA 7.6.9)"} · server: ${path.relative(ROOT, server)}`,
+    `${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"} · ${os.platform()} ${os.release()} · PowerShell: ${hasPwsh ? "pwsh" : "test/pshost (SMA 7.6.9; pwsh is not on PATH here, so there is no Invoke-RestMethod peer)"} · server: ${path.relative(ROOT, server)} · whole run ${benchSeconds.toFixed(0)} s`,
     ``,
-    `${RUNS} fresh PowerShell processes (after one unreported warm-up run), each: Import-Module, one cold`,
+    `Machine load: at the start ${loadBefore}; ${loadNote()}.${OTHERS ? ` Also running: ${OTHERS}.` : ""}`,
+    ``,
+    `One emulator (127.0.0.1, HTTPS) for the whole run; no added latency except in the bulk test. Milliseconds unless noted.`,
+    ``,
+    `## 1. Start and call`,
+    ``,
+    `${RUNS} fresh PowerShell processes (after one unreported warm-up run), each: Import-Module, the first`,
     `New-AzApiManagementUserToken (starts the server, signs in to the emulator's Entra ID, calls ARM), then`,
-    `${WARM} warm calls in a row. Emulator on 127.0.0.1 with no added latency. Milliseconds.`,
+    `${WARM} warm calls in a row.`,
     ``,
     `| measure | n | min | median | p90 | max | mean |`,
     `| --- | --- | --- | --- | --- | --- | --- |`,
-    row("Import-Module", stats(samples.map((s) => s.importMs))),
-    row("cold call (server start + sign-in + call)", stats(samples.map((s) => s.coldCallMs))),
-    row("warm call", stats(samples.flatMap((s) => s.warmCallMs))),
+    row("Import-Module", imp),
+    row("first call (server start + sign-in + call)", cold),
+    row("warm call", warmSamples),
     row("whole process (spawn → exit)", stats(samples.map((s) => s.processMs))),
+    ``,
+    `## 2. Warm call against a script loop over one HttpClient`,
+    ``,
+    `One PowerShell process, ${ROUNDS} rounds × ${CALLS} calls each, interleaved: New-AzApiManagementUserToken, and a script`,
+    `loop over one reused System.Net.Http.HttpClient POSTing the same ARM request (users/integration/token,`,
+    `api-version 2024-05-01) with a bearer token for the same app, parsing the answer into an object.`,
+    p.invokeRestMethod ? `Invoke-RestMethod makes the same request.` : `Invoke-RestMethod: not measured (pwsh is not on PATH on this machine; the project's host has no Microsoft.PowerShell.Utility).`,
+    `Per-call milliseconds, one figure per round.`,
+    ``,
+    `| measure | n | min | median | p90 | max | mean |`,
+    `| --- | --- | --- | --- | --- | --- | --- |`,
+    row("ours", ours),
+    row("HttpClient loop", hc),
+    ...(p.invokeRestMethod ? [row("Invoke-RestMethod", stats(p.warm.invokeRestMethod))] : []),
+    ``,
+    `Ratio ours / HttpClient (medians): **${ratio.toFixed(2)}×**.`,
+    ``,
+    `## 3. Bulk: ${BULK} user tokens piped, emulator latency ${LATENCY} ms`,
+    ``,
+    `The 25 demo users cycled to ${BULK} inputs. Ours: \`$inputs | New-AzApiManagementUserToken -ThrottleLimit 16\`;`,
+    `peer: \`ForEach-Object -Parallel -ThrottleLimit 16\` around the same HttpClient request; a sequential HttpClient loop.`,
+    `Ideal: N·L/16 = ${ideal.toFixed(0)} ms. Elapsed milliseconds per run.`,
+    ``,
+    `| measure | n | min | median | p90 | max | mean | in input order |`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- |`,
+    `${row("ours (window 16)", bo)} ${p.bulk.oursInOrder ? "yes" : "**no**"} |`,
+    `${row("ForEach-Object -Parallel -ThrottleLimit 16 (HttpClient)", bp)} ${p.bulk.parallelInOrder ? "yes" : "no"} |`,
+    `${row("sequential HttpClient loop", bs)} ${p.bulk.sequentialInOrder ? "yes" : "no"} |`,
+    `| ideal N·L/16 | | | ${ideal.toFixed(0)} | | | | |`,
+    ``,
+    `Ours reaches **${((100 * ideal) / bo.median).toFixed(0)}%** of the ideal (median), ${(bp.median / bo.median).toFixed(2)}× the speed of the -Parallel peer.`,
+    ``,
+    `## 4. Server memory (RSS)`,
+    ``,
+    `The server process of the peers run. "Own": its anonymous memory (Linux smaps_rollup) — RSS less the`,
+    `pages of the executable file, which are shared and clean (the Node runtime, its ICU data, the bundles).`,
+    ``,
+    `| point | RSS MB | own MB |`,
+    `| --- | --- | --- |`,
+    `| idle, after the first call | ${rssIdle.toFixed(1)} | ${mb(p.rss.anonymousIdle).toFixed(1)} |`,
+    `| after ${p.rss.calls} more calls (piped, latency 0) | ${rssAfter[0].toFixed(1)} | ${mb(p.rss.anonymousAfter[0]).toFixed(1)} |`,
+    `| after ${p.rss.calls} more again | ${rssAfter[1].toFixed(1)} | ${mb(p.rss.anonymousAfter[1]).toFixed(1)} |`,
+    ``,
+    `## Targets`,
+    ``,
+    `| target | figure | |`,
+    `| --- | --- | --- |`,
+    `| warm call ≤ 1.5× the HttpClient loop | ${ratio.toFixed(2)}× (${f(ours.median)} vs ${f(hc.median)} ms) | ${ok(ratio <= 1.5)} |`,
+    `| bulk ≥ 80% of ideal | ${((100 * ideal) / bo.median).toFixed(0)}% (${f(bo.median)} vs ${ideal.toFixed(0)} ms) | ${ok(ideal / bo.median >= 0.8)} |`,
+    `| bulk faster than the -Parallel peer, in input order | ${f(bo.median)} vs ${f(bp.median)} ms, in order: ${p.bulk.oursInOrder ? "yes" : "no"} | ${ok(bo.median < bp.median && p.bulk.oursInOrder)} |`,
+    `| Import-Module ≤ 100 ms | ${f(imp.median)} ms | ${ok(imp.median <= 100)} |`,
+    `| first call ≤ 250 ms | ${f(cold.median)} ms | ${ok(cold.median <= 250)} |`,
+    `| server RSS ≤ 80 MB | ${rssAfter[1].toFixed(1)} MB | ${ok(Math.max(rssIdle, ...rssAfter) <= 80)} |`,
+    `| no RSS growth after ${p.rss.calls} calls | ${(rssAfter[1] - rssAfter[0]).toFixed(1)} MB between the two batches | ${ok(rssAfter[1] - rssAfter[0] <= 2)} |`,
     ``,
   ];
   const report = lines.join("\n");
   process.stdout.write(report + "\n");
-  const dir = path.join(ROOT, "bench-results");
+  const dir = path.join(ROOT, "bench");
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `startup-${new Date().toISOString().replace(/[:.]/g, "-")}.md`);
+  const file = path.join(dir, "report.md");
   fs.writeFileSync(file, report);
   process.stderr.write(`[bench] report written to ${path.relative(ROOT, file)}\n`);
 } finally {
