@@ -68,6 +68,7 @@ import { loadClientCertificate } from "./certificate";
 import { AzureSettings } from "./settings";
 import { azureCliConfigDir } from "./subscription";
 import { CachingCredential } from "./tokenCache";
+import { RETRY } from "./retry";
 
 export interface ResolvedCredential {
   /** The cached credential to give SDK clients. */
@@ -405,10 +406,10 @@ function noIdentity(attempts: Attempt[], secrets: (string | undefined)[]): Bridg
 
 // ----- building the credential of a call ----------------------------------------------------------
 
-function authorityOptions(s: AzureSettings): { authorityHost: string; disableInstanceDiscovery: boolean } {
+function authorityOptions(s: AzureSettings): { authorityHost: string; disableInstanceDiscovery: boolean; retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number } } {
   // A custom authority (the emulator, a private cloud) cannot answer instance discovery, which
-  // would otherwise go to login.microsoftonline.com.
-  return { authorityHost: s.authorityHost, disableInstanceDiscovery: s.customAuthority };
+  // would otherwise go to login.microsoftonline.com. Token requests retry as ARM's do (retry.ts).
+  return { authorityHost: s.authorityHost, disableInstanceDiscovery: s.customAuthority, retryOptions: { ...RETRY } };
 }
 
 function resolved(key: string, entry: Entry<SourceCredential>): ResolvedCredential {
@@ -500,7 +501,7 @@ function managedCredential(env: Record<string, string>, m: Managed, mirror: bool
   const entry = remember(key, () => {
     if (mirror) mirrorSessionEnvironment(env); // the constructor already reads the source
     return new SourceCredential(
-      new ManagedIdentityCredential(m.clientId ? { clientId: m.clientId } : {}),
+      new ManagedIdentityCredential(m.clientId ? { clientId: m.clientId, retryOptions: { ...RETRY } } : { retryOptions: { ...RETRY } }),
       description,
       "ManagedIdentitySignInFailed",
       [env.IDENTITY_HEADER, env.MSI_SECRET],
