@@ -153,38 +153,28 @@ function ConvertTo-AzTokenBridgeAcrToken {
         $o.psobject.TypeNames.Insert(0, "$script:AcrModels.Api20220201Preview.ITokenPassword")
         $o
     }
-    $rg = $script:AcrResourceGroupPattern.Match([string]$Token.id)
-    $sd = $Token.systemData
-    $o = [pscustomobject][ordered]@{
-        Id                           = [string]$Token.id
-        Name                         = [string]$Token.name
-        Type                         = [string]$Token.type
-        ResourceGroupName            = if ($rg.Success) { $rg.Groups['resourceGroupName'].Value } else { $null }
-        SystemDataCreatedAt          = ConvertFrom-AzTokenBridgeWireDate $sd.createdAt
-        SystemDataCreatedBy          = $sd.createdBy
-        SystemDataCreatedByType      = $sd.createdByType
-        SystemDataLastModifiedAt     = ConvertFrom-AzTokenBridgeWireDate $sd.lastModifiedAt
-        SystemDataLastModifiedBy     = $sd.lastModifiedBy
-        SystemDataLastModifiedByType = $sd.lastModifiedByType
-        CreationDate                 = ConvertFrom-AzTokenBridgeWireDate $Token.creationDate
-        ProvisioningState            = $Token.provisioningState
-        ScopeMapId                   = $Token.scopeMapId
-        Status                       = $Token.status
-        CredentialsCertificate       = [object[]]@($certificates)
-        CredentialsPassword          = [object[]]@($passwords)
-    }
+    $p = Get-AzTokenBridgeAcrResourceProperties $Token
+    $p.CreationDate = ConvertFrom-AzTokenBridgeWireDate $Token.creationDate
+    $p.ProvisioningState = $Token.provisioningState
+    $p.ScopeMapId = $Token.scopeMapId
+    $p.Status = $Token.status
+    $p.CredentialsCertificate = [object[]]@($certificates)
+    $p.CredentialsPassword = [object[]]@($passwords)
+    $o = [pscustomobject]$p
     $o.psobject.TypeNames.Insert(0, $script:AcrTokenType)
     $o
 }
 
-function ConvertTo-AzTokenBridgeAcrScopeMap {
-    param($ScopeMap)
-    $rg = $script:AcrResourceGroupPattern.Match([string]$ScopeMap.id)
-    $sd = $ScopeMap.systemData
-    $o = [pscustomobject][ordered]@{
-        Id                           = [string]$ScopeMap.id
-        Name                         = [string]$ScopeMap.name
-        Type                         = [string]$ScopeMap.type
+function Get-AzTokenBridgeAcrResourceProperties {
+    # The properties every registry child resource (token, scope map) starts with, in Az's order:
+    # the ARM resource's, then its systemData flattened. The caller adds its own, then casts.
+    param($Resource)
+    $rg = $script:AcrResourceGroupPattern.Match([string]$Resource.id)
+    $sd = $Resource.systemData
+    [ordered]@{
+        Id                           = [string]$Resource.id
+        Name                         = [string]$Resource.name
+        Type                         = [string]$Resource.type
         ResourceGroupName            = if ($rg.Success) { $rg.Groups['resourceGroupName'].Value } else { $null }
         SystemDataCreatedAt          = ConvertFrom-AzTokenBridgeWireDate $sd.createdAt
         SystemDataCreatedBy          = $sd.createdBy
@@ -192,12 +182,18 @@ function ConvertTo-AzTokenBridgeAcrScopeMap {
         SystemDataLastModifiedAt     = ConvertFrom-AzTokenBridgeWireDate $sd.lastModifiedAt
         SystemDataLastModifiedBy     = $sd.lastModifiedBy
         SystemDataLastModifiedByType = $sd.lastModifiedByType
-        Action                       = [string[]]@($ScopeMap.actions)
-        CreationDate                 = ConvertFrom-AzTokenBridgeWireDate $ScopeMap.creationDate
-        Description                  = $ScopeMap.description
-        ProvisioningState            = $ScopeMap.provisioningState
-        TypePropertiesType           = $ScopeMap.scopeMapType
     }
+}
+
+function ConvertTo-AzTokenBridgeAcrScopeMap {
+    param($ScopeMap)
+    $p = Get-AzTokenBridgeAcrResourceProperties $ScopeMap
+    $p.Action = [string[]]@($ScopeMap.actions)
+    $p.CreationDate = ConvertFrom-AzTokenBridgeWireDate $ScopeMap.creationDate
+    $p.Description = $ScopeMap.description
+    $p.ProvisioningState = $ScopeMap.provisioningState
+    $p.TypePropertiesType = $ScopeMap.scopeMapType
+    $o = [pscustomobject]$p
     $o.psobject.TypeNames.Insert(0, $script:AcrScopeMapType)
     $o
 }
