@@ -4,6 +4,8 @@
  */
 import { RequestType } from "vscode-jsonrpc";
 import { ApimGetTenantAccess, ApimGetUsers, ApimListServices, ApimNewUserToken, ErrorData, Hello, HelloResult, PROTOCOL_VERSION } from "../protocol";
+import type { PrepareParams } from "../protocol";
+import type * as Arm from "../azure/arm";
 import type * as ApimHandlers from "../apim/handlers";
 import { AcrBeginCreateToken, AcrGenerateCredentials, AcrGetScopeMaps, AcrGetTokens, AcrPollOperation } from "../protocol";
 import type * as AcrHandlers from "../acr/handlers";
@@ -32,6 +34,7 @@ function lazy<T>(load: () => T): () => T {
 const apim = lazy(() => require("../apim/handlers") as typeof ApimHandlers);
 const acr = lazy(() => require("../acr/handlers") as typeof AcrHandlers);
 const partner = lazy(() => require("../partner/handlers") as typeof PartnerHandlers);
+const arm = lazy(() => require("../azure/arm") as typeof Arm);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Loads every service now (the build runs this to put their code in the binary's code cache). */
@@ -39,6 +42,26 @@ export function loadAllServices(): void {
   apim();
   acr();
   partner();
+}
+
+/**
+ * bridge/prepare: loads the service's code (its Azure SDK) and resolves the call's sign-in
+ * (settings, credential objects) ahead of the call that follows (see PrepareParams). No network:
+ * a call refused for its input must send nothing, the sign-in included. Runs after the current
+ * turn of the event loop, so that requests already read go first. Every failure is dropped: the
+ * call itself resolves the same context and reports what is wrong.
+ */
+export function prepare(p: PrepareParams): void {
+  setImmediate(() => {
+    const load = { apim, acr, partner }[p?.service];
+    if (!load) return;
+    try {
+      load();
+      if (p.service !== "partner") arm().armTarget(p.context); // Partner's sign-in depends on the parameter set
+    } catch {
+      // reported by the call
+    }
+  });
 }
 
 async function hello(): Promise<HelloResult> {

@@ -8,9 +8,9 @@
 import { CancellationToken, createMessageConnection, Logger, MessageConnection, ResponseError } from "vscode-jsonrpc/node";
 import { StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
 import { ignoreInterruptsWhileAttached } from "../lifecycle";
-import { BridgeErrorCodes } from "../protocol";
+import { BridgeErrorCodes, Prepare } from "../protocol";
 import { toResponseError } from "./errors";
-import { loadAllServices, METHODS } from "./methods";
+import { loadAllServices, METHODS, prepare } from "./methods";
 
 /** For the build's code cache (src/build/sea.cjs): load what calls will load, without serving. */
 export const warmUp = loadAllServices;
@@ -49,6 +49,8 @@ export function startServer(): MessageConnection {
       }
     });
   }
+
+  connection.onNotification(Prepare, prepare);
 
   ignoreInterruptsWhileAttached();
   const exit = () => process.exit(0);
