@@ -57,7 +57,7 @@ function expectTimeout(e: any, name: string, status = "InProgress") { // eslint-
 
 describe("an operation that never finishes (AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS)", () => {
   beforeEach(async () => {
-    await emulator.control("PUT", "/acr/operations", { durationMs: -1, retryAfterSeconds: 1 });
+    await emulator.control("PUT", "/acr/operations", { neverFinish: true, retryAfterSeconds: 1 });
   });
 
   test("one input: an OperationTimeout ErrorRecord at the bound (last poll at the bound), the script goes on, and nothing polls afterwards", async () => {
@@ -158,7 +158,7 @@ describe("the status URL misbehaves", () => {
 $handler = [System.Net.Http.HttpClientHandler]::new()
 $handler.ServerCertificateCustomValidationCallback = [System.Net.Http.HttpClientHandler]::DangerousAcceptAnyServerCertificateValidator
 $http = [System.Net.Http.HttpClient]::new($handler)
-$null = $http.PutAsync('${emulator.info.controlEndpoint}/acr/operations', [System.Net.Http.StringContent]::new('{"durationMs":-1}', [System.Text.Encoding]::UTF8, 'application/json')).GetAwaiter().GetResult()
+$null = $http.PutAsync('${emulator.info.controlEndpoint}/acr/operations', [System.Net.Http.StringContent]::new('{"neverFinish":true}', [System.Text.Encoding]::UTF8, 'application/json')).GetAwaiter().GetResult()
 New-AzContainerRegistryToken -Name ${stuck} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map`);
     expect(r.objects).toEqual(["Succeeded"]);
     const log = await emulator.requestLog();
@@ -168,7 +168,7 @@ New-AzContainerRegistryToken -Name ${stuck} -RegistryName lnxcr -ResourceGroupNa
   });
 
   test("404 on the status URL (the service forgot the operation): one OperationNotFound ErrorRecord, naming the URL and how to check; no further poll", async () => {
-    await emulator.control("PUT", "/acr/operations", { durationMs: -1, retryAfterSeconds: 1, forgetOperations: true });
+    await emulator.control("PUT", "/acr/operations", { neverFinish: true, retryAfterSeconds: 1, forgetOperations: true });
     const [one, a, b] = [fresh("nf"), fresh("nf"), fresh("nf")];
     const r = await ps(`New-AzContainerRegistryToken -Name ${one} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map
 'after'

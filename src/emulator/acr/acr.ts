@@ -132,8 +132,8 @@ export class AcrProvider implements ResourceProvider {
 
   /**
    *   GET  /_emulator/acr/operations   the settings
-   *   PUT  /_emulator/acr/operations   {durationMs? (-1: never finishes), retryAfterSeconds?, failNext?, failCode?, failMessage?,
-   *                                     credentialsLro?, pendingStatus?, forgetOperations?, reset?}
+   *   PUT  /_emulator/acr/operations   {durationMs?, retryAfterSeconds?, failNext?, failCode?, failMessage?, credentialsLro?,
+   *                                     neverFinish?, pendingStatus?, forgetOperations?, reset?}
    */
   control(ctx: RequestContext, route: string[]): EmulatorResponse | undefined {
     if (route.length !== 1 || route[0].toLowerCase() !== "operations") return undefined;
@@ -150,17 +150,19 @@ export class AcrProvider implements ResourceProvider {
       if (x === undefined) return undefined;
       return typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= max ? x : "bad";
     };
-    const duration = v.durationMs === -1 ? -1 : int("durationMs", 600_000);
+    const duration = int("durationMs", 600_000);
     const retryAfter = int("retryAfterSeconds", 600);
     const failNext = int("failNext", 1000);
-    if (duration === "bad") return bad("'durationMs' must be an integer from 0 to 600000, or -1 (never finishes).");
+    if (duration === "bad") return bad("'durationMs' must be an integer from 0 to 600000.");
     if (retryAfter === "bad") return bad("'retryAfterSeconds' must be an integer from 0 to 600.");
     if (failNext === "bad") return bad("'failNext' must be an integer from 0 to 1000.");
     for (const name of ["failCode", "failMessage", "pendingStatus"]) {
       if (v[name] !== undefined && (typeof v[name] !== "string" || v[name] === "")) return bad(`'${name}' must be a non-empty string.`);
     }
     if (v.credentialsLro !== undefined && typeof v.credentialsLro !== "boolean") return bad("'credentialsLro' must be true or false.");
-    if (v.forgetOperations !== undefined && typeof v.forgetOperations !== "boolean") return bad("'forgetOperations' must be true or false.");
+    for (const name of ["neverFinish", "forgetOperations"]) {
+      if (v[name] !== undefined && typeof v[name] !== "boolean") return bad(`'${name}' must be true or false.`);
+    }
     const terminal = ["succeeded", "failed", "canceled"];
     if (typeof v.pendingStatus === "string" && terminal.includes(v.pendingStatus.toLowerCase())) {
       return bad("'pendingStatus' must not be a terminal status (Succeeded, Failed, Canceled).");
@@ -173,6 +175,7 @@ export class AcrProvider implements ResourceProvider {
     if (v.credentialsLro !== undefined) next.credentialsLro = v.credentialsLro as boolean;
     if (v.pendingStatus !== undefined) next.pendingStatus = v.pendingStatus as string;
     if (v.forgetOperations !== undefined) next.forgetOperations = v.forgetOperations as boolean;
+    if (v.neverFinish !== undefined) next.neverFinish = v.neverFinish as boolean;
     this.store.settings = next;
     return jsonResponse(200, next, noStore);
   }

@@ -87,8 +87,7 @@ export interface CredentialsOperation {
 
 /** What the control API sets (`PUT /_emulator/acr/operations`). */
 export interface AcrOperationSettings {
-  /** How long a token creation stays InProgress, in ms. Default 1500. -1: it never finishes (the
-   * status stays InProgress, the token Creating), for the module's operation timeout. */
+  /** How long a token creation stays InProgress, in ms. Default 1500. */
   durationMs: number;
   /** Retry-After (seconds) on the 201 and on every status poll. Default 1 (the recorded service sends 10). */
   retryAfterSeconds: number;
@@ -99,6 +98,9 @@ export interface AcrOperationSettings {
   failMessage?: string;
   /** generateCredentials answers 202 + Location and finishes after durationMs (the recorded service answers 200). */
   credentialsLro: boolean;
+  /** Operations started from now on never finish (the status stays pending, the token Creating), for
+   * the module's operation timeout. */
+  neverFinish?: boolean;
   /** The status an unfinished operation reports. Default "InProgress" (recorded); any other value is
    * a non-terminal status clients do not know (e.g. "Queued"), which they must keep polling. */
   pendingStatus?: string;
@@ -109,7 +111,7 @@ export interface AcrOperationSettings {
 
 /** When an operation started at `start` finishes under `settings` (Infinity: never). */
 export function completionTime(settings: AcrOperationSettings, start: number): number {
-  return settings.durationMs < 0 ? Infinity : start + settings.durationMs;
+  return settings.neverFinish ? Infinity : start + settings.durationMs;
 }
 
 export const DEFAULT_ACR_SETTINGS: AcrOperationSettings = {
