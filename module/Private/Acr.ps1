@@ -226,6 +226,55 @@ function Complete-AzTokenBridgeProgress {
     $Cmdlet.WriteProgress($record)
 }
 
+function Get-AzTokenBridgeOperationTimeout {
+    # How long (seconds) a long-running operation may go on before the input fails with
+    # OperationTimeout: $env:AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS (a number > 0), else 600. Az's
+    # generated cmdlets poll for as long as the service says InProgress; a bound keeps a script from
+    # waiting forever on an operation that never ends (issue E).
+    $value = 0.0
+    if ([double]::TryParse([string]$env:AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS, [System.Globalization.NumberStyles]::Float, [cultureinfo]::InvariantCulture, [ref]$value) -and $value -gt 0) {
+        return [Math]::Min($value, 604800.0)
+    }
+    600.0
+}
+
+function Get-AzTokenBridgeAcrTokenHint {
+    # How to look at the token later: the Get-AzContainerRegistryToken line for this input.
+    param($State)
+    $p = $State.Params
+    $line = "Get-AzContainerRegistryToken -Name '$($p['tokenName'])' -RegistryName '$($p['registryName'])' -ResourceGroupName '$($p['resourceGroupName'])'"
+    if ($p['subscriptionId']) { $line += " -SubscriptionId '$($p['subscriptionId'])'" }
+    $line
+}
+
+function New-AzTokenBridgeAcrOperationTimeoutError {
+    # The operation did not finish within the bound: OperationTimeout, naming the operation's URL,
+    # how to check on it later and how to wait longer. The operation itself goes on at the service.
+    param($State, [string]$LastStatus)
+    $seconds = $State.TimeoutSeconds.ToString('0.###', [cultureinfo]::InvariantCulture)
+    $hint = Get-AzTokenBridgeAcrTokenHint $State
+    $message = "The operation creating token '$($State.Params['tokenName'])' did not finish within $seconds s (last status: $LastStatus); nothing polls it any more. It may still finish at the service: check the token's ProvisioningState later with $hint, or the operation at $($State.Url). To wait longer, set `$env:AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS (now $seconds)."
+    $record = [System.Management.Automation.ErrorRecord]::new([System.TimeoutException]::new($message), 'OperationTimeout', 'OperationTimeout', $State.Target)
+    $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($message)
+    $record.ErrorDetails.RecommendedAction = "Check the token later with $hint; set `$env:AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS to wait longer."
+    $record
+}
+
+function New-AzTokenBridgeAcrOperationNotFoundError {
+    # The operation's status URL answered 404: the service no longer knows the operation (expired,
+    # or its token deleted meanwhile). Az would show the service's 404 alone; this says what it was.
+    param($State, [System.Exception]$Failure)
+    $data = $Failure.Data['AzTokenBridge.RpcError'].data
+    $hint = Get-AzTokenBridgeAcrTokenHint $State
+    $service = "Error Code: $($data.serviceCode); Error Message: $($data.serviceMessage)"
+    if ($data.requestId) { $service += "; Request Id: $($data.requestId)" }
+    $message = "The status of the operation creating token '$($State.Params['tokenName'])' could not be read: its URL answered 404 Not Found ($service). The service no longer knows the operation; the token may or may not have been created: check it with $hint. The operation's URL: $($State.Url)"
+    $record = [System.Management.Automation.ErrorRecord]::new([System.InvalidOperationException]::new($message, $Failure), 'OperationNotFound', 'ObjectNotFound', $State.Target)
+    $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($message)
+    $record.ErrorDetails.RecommendedAction = "Check the token with $hint."
+    $record
+}
+
 function Set-AzTokenBridgeAcrPollDelay {
     # Waits before the next poll as Az's generated TokensCreate_Call does: Retry-After, 30 s when absent.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Item, $Seconds)
@@ -233,7 +282,8 @@ function Set-AzTokenBridgeAcrPollDelay {
     $Cmdlet.WriteDebug("Delaying $delay seconds before polling.")
     $Item.State.Phase = 'poll'
     $Item.State.DelayStart = $Window.Clock.ElapsedMilliseconds
-    $Item.DueAt = $Item.State.DelayStart + [Math]::Max(0, $delay) * 1000L
+    # Never past the operation's deadline: the last poll is made at it.
+    $Item.DueAt = [Math]::Min($Item.State.DelayStart + [Math]::Max(0, $delay) * 1000L, $Item.State.Deadline)
 }
 
 function Send-AzTokenBridgeAcrStep {
@@ -262,17 +312,30 @@ function Step-AzTokenBridgeAcrTokenCreate {
     # the token PUT and its long-running operation as Az's generated TokensCreate_Call runs it
     # (acr.md §2.3): wait Retry-After (30 s when absent) before every poll, poll the
     # Azure-AsyncOperation URL (else Location, else the request URL), stop at Succeeded/Canceled,
-    # then GET the token; with -GeneratePassword, then its passwords. State.Phase says which answer
+    # then GET the token; with -GeneratePassword, then its passwords. Unlike Az, the polling is
+    # bounded: an operation still going (InProgress, or any status that is not terminal) at
+    # AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS (default 600) after its first answer ends the input with
+    # OperationTimeout (the last poll is made at the bound); a 404 from the status URL ends it with
+    # OperationNotFound; 5xx are retried by the server's retry policy. State.Phase says which answer
     # (or the end of which wait) this is; the item finishes at a failure, -NoWait's first answer,
     # or with State.Token.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Item)
     $s = $Item.State
-    if ($null -ne $Item.Call -and $Item.Call.Failure) { return }
+    if ($null -ne $Item.Call -and $Item.Call.Failure) {
+        $rpc = $Item.Call.Failure.Data['AzTokenBridge.RpcError']
+        if ($s.Phase -eq 'poll' -and $null -ne $rpc -and [int]$rpc.data.statusCode -eq 404) {
+            $s.ErrorRecord = New-AzTokenBridgeAcrOperationNotFoundError $s $Item.Call.Failure
+        }
+        return
+    }
     switch ($s.Phase) {
         'begin' {
             $first = $Item.Call.Result
             $s.Url = if ($first.azureAsyncOperation) { [string]$first.azureAsyncOperation } elseif ($first.location) { [string]$first.location } else { [string]$first.requestUrl }
             if ($s.NoWait) { return }
+            # The operation's bound starts with its first answer.
+            $s.TimeoutSeconds = Get-AzTokenBridgeOperationTimeout
+            $s.Deadline = $Window.Clock.ElapsedMilliseconds + [long]($s.TimeoutSeconds * 1000)
             $state = if ($first.token) { [string]$first.token.provisioningState } else { '' }
             if ([int]$first.statusCode -eq 200 -and $state -in 'Succeeded', 'Canceled') {
                 # An update answered at once: the body is the token (Az would wait 30 s and GET it again).
@@ -299,6 +362,12 @@ function Step-AzTokenBridgeAcrTokenCreate {
                 return
             }
             if ($r.azureAsyncOperation) { $s.Url = [string]$r.azureAsyncOperation } elseif ($r.location) { $s.Url = [string]$r.location }
+            if ($Window.Clock.ElapsedMilliseconds -ge $s.Deadline) {
+                # Not finished at its deadline (any status that is not terminal, known or not): the
+                # input fails, and nothing polls it any more (the item sends nothing further).
+                $s.ErrorRecord = New-AzTokenBridgeAcrOperationTimeoutError $s $(if ($r.status) { [string]$r.status } else { "HTTP $($r.statusCode)" })
+                return
+            }
             Set-AzTokenBridgeAcrPollDelay $Cmdlet $Window $Item $r.retryAfterSeconds
         }
         'get' {
@@ -329,6 +398,9 @@ function New-AzTokenBridgeAcrTokenCreateState {
         Phase = 'begin'; Params = $Params; Target = $Target; CallContext = $CallContext; NoWait = [bool]$NoWait
         GeneratePassword = [bool]$GeneratePassword; PasswordCalls = $calls; Passwords = [System.Collections.Generic.List[object]]::new()
         Url = $null; Token = $null; DelayStart = 0L; Seq = 0
+        # The operation's bound (Get-AzTokenBridgeOperationTimeout), its deadline on the window's
+        # clock, and the ErrorRecord an input ends with when it is the module's own (timeout, 404).
+        TimeoutSeconds = 0.0; Deadline = [long]::MaxValue; ErrorRecord = $null
     }
 }
 
@@ -336,6 +408,7 @@ function Write-AzTokenBridgeAcrTokenCreated {
     # One finished input of New-AzContainerRegistryToken: its token (or -NoWait's Target), or its error.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $s = $Item.State
+    if ($null -ne $s.ErrorRecord) { $Cmdlet.WriteError($s.ErrorRecord); return }
     if ($null -ne $Item.Call -and $Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
     if ($s.NoWait) {
         $response = [pscustomobject]@{ Target = $s.Url }

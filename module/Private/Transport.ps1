@@ -11,6 +11,9 @@
 #   call sends $/cancelRequest.
 # - If the server dies, every call in flight fails with the exit code and stderr tail, and the next
 #   call starts a new server.
+# - If the server stops answering (hung, or a frame cut short), the reader finds out with a liveness
+#   probe and a timeout ($env:AZTOKENBRIDGE_TIMEOUT_SECONDS, default 30), kills it, and every call in
+#   flight fails naming the cause (see the reader below).
 # - Lifetime: the server exits when its stdin closes. That happens on Remove-Module (OnRemove), on
 #   process exit (the OS closes the pipe), and on engine exit: when pwsh closes its primary runspace
 #   it disposes every other runspace of the process, the reader's included, stopping its pipeline and
@@ -22,6 +25,28 @@ $script:StateKey = 'AzTokenBridge.State.v1'
 $script:Utf8 = [System.Text.UTF8Encoding]::new($false)
 
 # The reader loop, run on its own runspace. Only .NET calls and the language: it needs no cmdlets.
+#
+# It also watches that the server is alive (issue E): a server can take a request and never answer
+# (hung, deadlocked), or write part of a frame and then nothing. A plain per-request timeout would
+# cut legitimately long calls short (a device-code sign-in waits up to 15 minutes for the user, a
+# browser sign-in as long, ARM retries honour Retry-After), so the reader checks the server rather
+# than the call:
+# - Liveness probe: while a request is waiting and nothing has come from the server for the probe
+#   interval (half the timeout, at most 5 s), the reader sends one `bridge/hello` (one at a time per
+#   connection: the connection, and so this reader, is shared by every runspace of the process). Any
+#   message from the server counts as life and clears the probe. If no message comes within the
+#   timeout after the probe (or the probe cannot even be written: the server does not read its
+#   input), the server is unresponsive.
+# - Partial frame: bytes of a frame are held and none has come for the timeout (a truncated frame,
+#   or a Content-Length larger than the body): unresponsive too.
+# - Unresponsive: the reader kills the process (its tree), sets DeathReason ("The AzTokenBridge
+#   server (process N) did not answer for 30 s: … The connection was reset …") and fails every
+#   request in flight with it; the next call starts a new server.
+# - The timeout is $env:AZTOKENBRIDGE_TIMEOUT_SECONDS (default 30; a number > 0), read at each check,
+#   so a change applies at once. Checks run here, at most every 100 ms and only while a request
+#   waits or a partial frame is held: a call answered at once costs nothing more.
+# - The probe is written with WriteAsync under the write lock taken with TryEnter(0): the reader
+#   never blocks on a server that does not read (it is disposed, and waited for, at pwsh exit).
 $script:ReaderScript = {
     param($conn)
     # The runspace's pipeline thread is a foreground thread: it would keep the process alive after
@@ -32,10 +57,22 @@ $script:ReaderScript = {
     $tail = $conn.StderrTail
     $pending = $conn.Pending
     $ascii = [System.Text.Encoding]::ASCII
+    $invariant = [cultureinfo]::InvariantCulture
     $buf = [byte[]]::new(65536)
     $len = 0
     $failure = $null
+    $unresponsive = $null
     $eof = $false
+    # Liveness (ms on $clock): the last message and the last bytes from the server, the last check
+    # that found no request waiting, the probe wanted since (-1: none) and whether it was written.
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $lastFrame = 0L
+    $lastBytes = 0L
+    $idleAt = 0L
+    $nextCheck = 0L
+    $probeAt = -1L
+    $probeSent = $false
+    $partial = $null
     try {
         $errTask = $stderr.ReadLineAsync()
         $outTask = $stdout.ReadAsync($buf, 0, $buf.Length)
@@ -45,6 +82,49 @@ $script:ReaderScript = {
             $tasks[1] = $errTask
             # Short slices: between them the engine can stop this pipeline (pwsh exit, module removal).
             $ready = [System.Threading.Tasks.Task]::WaitAny($tasks, 100)
+            $now = $clock.ElapsedMilliseconds
+            if ($now -ge $nextCheck) {
+                $nextCheck = $now + 100
+                $waiting = $pending.Count -gt 0
+                if (-not $waiting) { $idleAt = $now }
+                if ($waiting -or $len -gt 0 -or $probeAt -ge 0) {
+                    $timeoutSeconds = 30.0
+                    $setting = [System.Environment]::GetEnvironmentVariable('AZTOKENBRIDGE_TIMEOUT_SECONDS')
+                    $parsed = 0.0
+                    if ($setting -and [double]::TryParse($setting, [System.Globalization.NumberStyles]::Float, $invariant, [ref]$parsed) -and $parsed -gt 0) {
+                        $timeoutSeconds = [Math]::Min($parsed, 86400.0)
+                    }
+                    $timeoutMs = [long]($timeoutSeconds * 1000)
+                    $said = "did not answer for $($timeoutSeconds.ToString('0.###', $invariant)) s"
+                    if ($len -gt 0 -and $now - $lastBytes -ge $timeoutMs) {
+                        $unresponsive = "$($said): it wrote part of a message ($partial) and then nothing more."
+                        break
+                    }
+                    if ($probeAt -lt 0 -and $waiting -and $now - [Math]::Max($lastFrame, $idleAt) -ge [Math]::Min(5000L, [long]($timeoutMs / 2))) {
+                        $probeAt = $now
+                        $probeSent = $false
+                    }
+                    if ($probeAt -ge 0 -and -not $probeSent -and [System.Threading.Monitor]::TryEnter($conn.WriteLock, 0)) {
+                        try {
+                            $conn.NextId = $conn.NextId + 1
+                            $probe = $ascii.GetBytes('{"jsonrpc":"2.0","id":' + $conn.NextId + ',"method":"bridge/hello","params":{}}')
+                            $frame = $ascii.GetBytes("Content-Length: $($probe.Length)`r`n`r`n" + $ascii.GetString($probe))
+                            $null = $conn.Stdin.WriteAsync($frame, 0, $frame.Length)
+                            $probeSent = $true
+                        } catch {
+                            # The server's stdin is gone: it is exiting, and the read sees EOF.
+                            $probeSent = $true
+                        } finally {
+                            [System.Threading.Monitor]::Exit($conn.WriteLock)
+                        }
+                    }
+                    if ($probeAt -ge 0 -and $now - $probeAt -ge $timeoutMs) {
+                        $unresponsive = if ($probeSent) { "$($said): a request was waiting, and a liveness check (bridge/hello) got no answer." }
+                                        else { "$($said): a request was waiting, and it did not read its input (a liveness check could not be written)." }
+                        break
+                    }
+                }
+            }
             if ($ready -lt 0) { continue }
             if ($ready -eq 1) {
                 $line = $errTask.GetAwaiter().GetResult()
@@ -61,11 +141,13 @@ $script:ReaderScript = {
             $n = $outTask.GetAwaiter().GetResult()
             if ($n -le 0) { $eof = $true; break }   # EOF: the server is gone
             $len += $n
+            $lastBytes = $clock.ElapsedMilliseconds
             while ($true) {
                 $headerText = $ascii.GetString($buf, 0, [Math]::Min($len, 1024))
                 $headerEnd = $headerText.IndexOf("`r`n`r`n")
                 if ($headerEnd -lt 0) {
                     if ($len -ge 1024) { throw "The server wrote something that is not a protocol frame: '$($headerText.Substring(0, 80))'" }
+                    $partial = "$len bytes of a header"
                     break
                 }
                 $m = [regex]::Match($headerText.Substring(0, $headerEnd), '(?im)^content-length:\s*(\d+)\s*$')
@@ -78,13 +160,22 @@ $script:ReaderScript = {
                         [Array]::Copy($buf, $bigger, $len)
                         $buf = $bigger
                     }
+                    $partial = "$($len - $headerEnd - 4) of its $bodyLength bytes"
                     break
                 }
                 $body = [byte[]]::new($bodyLength)
                 [Array]::Copy($buf, $headerEnd + 4, $body, 0, $bodyLength)
                 [Array]::Copy($buf, $total, $buf, 0, $len - $total)
                 $len -= $total
-                $doc = [System.Text.Json.JsonDocument]::Parse([System.ReadOnlyMemory[byte]]::new($body), [System.Text.Json.JsonDocumentOptions]::new())
+                try {
+                    $doc = [System.Text.Json.JsonDocument]::Parse([System.ReadOnlyMemory[byte]]::new($body), [System.Text.Json.JsonDocumentOptions]::new())
+                } catch {
+                    $text = [System.Text.Encoding]::UTF8.GetString($body, 0, [Math]::Min($bodyLength, 80))
+                    throw "The server sent a frame that is not valid JSON (its Content-Length, $bodyLength, may be wrong): '$text'"
+                }
+                # A message: the server is alive (the answer to the probe, or to anything else).
+                $lastFrame = $lastBytes
+                $probeAt = -1L
                 $idElement = [System.Text.Json.JsonElement]::new()
                 $tcs = $null
                 if ($doc.RootElement.TryGetProperty('id', [ref]$idElement) -and
@@ -92,7 +183,7 @@ $script:ReaderScript = {
                     $pending.TryRemove($idElement.GetInt64(), [ref]$tcs)) {
                     [void]$tcs.TrySetResult($doc)
                 } else {
-                    $doc.Dispose()   # a notification, or the answer to a request nobody waits for any more
+                    $doc.Dispose()   # a notification, the probe's answer, or the answer to a request nobody waits for any more
                 }
             }
             $outTask = $stdout.ReadAsync($buf, $len, $buf.Length - $len)
@@ -105,13 +196,21 @@ $script:ReaderScript = {
             # The server closed stdout: it is exiting; its exit code makes the error clearer.
             try { if ($conn.Process.WaitForExit(2000)) { $exit = " with exit code $($conn.Process.ExitCode)" } } catch { }
         } else {
-            # Stopped (engine exit, module removal) or broken: end the server now, without waiting for it.
+            if ($null -ne $failure -or $null -ne $unresponsive) {
+                # Broken or hung: whatever state it is in, end it (and anything it started) now, so
+                # that no process is left behind and the next call starts afresh.
+                try { $conn.Process.Kill($true) } catch { }
+                try { [void]$conn.Process.WaitForExit(2000) } catch { }
+            }
+            # Stopped (engine exit, module removal): the server exits on the end of its stdin.
             try { $conn.Stdin.Close() } catch { }
         }
         $lines = @($tail.ToArray())
-        $message = "The AzTokenBridge server (process $($conn.Process.Id)) exited$exit."
-        if ($failure) { $message = "The connection to the AzTokenBridge server (process $($conn.Process.Id)) failed: $failure" }
-        elseif (-not $eof) { $message = "The connection to the AzTokenBridge server (process $($conn.Process.Id)) was closed: PowerShell is exiting or the module was removed." }
+        $id = $conn.Process.Id
+        $message = "The AzTokenBridge server (process $id) exited$exit."
+        if ($unresponsive) { $message = "The AzTokenBridge server (process $id) $unresponsive The connection was reset: the process was ended, and the next call starts a new server. AZTOKENBRIDGE_TIMEOUT_SECONDS sets how long to wait (default 30)." }
+        elseif ($failure) { $message = "The connection to the AzTokenBridge server (process $id) failed: $($failure.TrimEnd('.')). The process was ended; the next call starts a new server." }
+        elseif (-not $eof) { $message = "The connection to the AzTokenBridge server (process $id) was closed: PowerShell is exiting or the module was removed." }
         if ($lines.Count -gt 0) { $message += " Its last output on stderr: " + ($lines -join ' | ') }
         $conn.DeathReason = $message
         $conn.Dead = $true

@@ -33,6 +33,7 @@
  *
  *   GET    /_emulator/acr/operations           container registry settings: {durationMs, retryAfterSeconds, failNext, failCode?,
  *   PUT    /_emulator/acr/operations           failMessage?, credentialsLro}; PUT changes the given fields ({reset: true}: defaults)
+ *                                              (neverFinish?, pendingStatus?, forgetOperations?)
  *                                              (acr/acr.ts)
  *   …/_emulator/entra/…                          user flows: demo users, MFA on demand, device-code approval, browser
  *                                              sign-in without a browser, refresh-token expiry (entra/userControl.ts)

@@ -29,6 +29,7 @@ import { parseIsoDate } from "../apim/apim";
 import {
   AcrStore,
   acrTime,
+  completionTime,
   DEFAULT_ACR_SETTINGS,
   RegistryRecord,
   ScopeMapRecord,
@@ -131,7 +132,8 @@ export class AcrProvider implements ResourceProvider {
 
   /**
    *   GET  /_emulator/acr/operations   the settings
-   *   PUT  /_emulator/acr/operations   {durationMs?, retryAfterSeconds?, failNext?, failCode?, failMessage?, credentialsLro?, reset?}
+   *   PUT  /_emulator/acr/operations   {durationMs?, retryAfterSeconds?, failNext?, failCode?, failMessage?, credentialsLro?,
+   *                                     neverFinish?, pendingStatus?, forgetOperations?, reset?}
    */
   control(ctx: RequestContext, route: string[]): EmulatorResponse | undefined {
     if (route.length !== 1 || route[0].toLowerCase() !== "operations") return undefined;
@@ -154,16 +156,26 @@ export class AcrProvider implements ResourceProvider {
     if (duration === "bad") return bad("'durationMs' must be an integer from 0 to 600000.");
     if (retryAfter === "bad") return bad("'retryAfterSeconds' must be an integer from 0 to 600.");
     if (failNext === "bad") return bad("'failNext' must be an integer from 0 to 1000.");
-    for (const name of ["failCode", "failMessage"]) {
+    for (const name of ["failCode", "failMessage", "pendingStatus"]) {
       if (v[name] !== undefined && (typeof v[name] !== "string" || v[name] === "")) return bad(`'${name}' must be a non-empty string.`);
     }
     if (v.credentialsLro !== undefined && typeof v.credentialsLro !== "boolean") return bad("'credentialsLro' must be true or false.");
+    for (const name of ["neverFinish", "forgetOperations"]) {
+      if (v[name] !== undefined && typeof v[name] !== "boolean") return bad(`'${name}' must be true or false.`);
+    }
+    const terminal = ["succeeded", "failed", "canceled"];
+    if (typeof v.pendingStatus === "string" && terminal.includes(v.pendingStatus.toLowerCase())) {
+      return bad("'pendingStatus' must not be a terminal status (Succeeded, Failed, Canceled).");
+    }
     if (duration !== undefined) next.durationMs = duration;
     if (retryAfter !== undefined) next.retryAfterSeconds = retryAfter;
     if (failNext !== undefined) next.failNext = failNext;
     if (v.failCode !== undefined) next.failCode = v.failCode as string;
     if (v.failMessage !== undefined) next.failMessage = v.failMessage as string;
     if (v.credentialsLro !== undefined) next.credentialsLro = v.credentialsLro as boolean;
+    if (v.pendingStatus !== undefined) next.pendingStatus = v.pendingStatus as string;
+    if (v.forgetOperations !== undefined) next.forgetOperations = v.forgetOperations as boolean;
+    if (v.neverFinish !== undefined) next.neverFinish = v.neverFinish as boolean;
     this.store.settings = next;
     return jsonResponse(200, next, noStore);
   }
@@ -355,7 +367,7 @@ export class AcrProvider implements ResourceProvider {
       operation: {
         id: opId,
         startedAt: now.getTime(),
-        completesAt: now.getTime() + settings.durationMs,
+        completesAt: completionTime(settings, now.getTime()),
         outcome: failed ? "Failed" : "Succeeded",
         error: failed ? { code: settings.failCode ?? DEFAULT_FAILURE.code, message: settings.failMessage ?? DEFAULT_FAILURE.message } : undefined,
         pathAndQuery: `${tokenPath}/operationStatuses/${opId}?${signedQuery(req.apiVersion, `${tokenPath}/operationStatuses/${opId}`, now)}`,
@@ -374,11 +386,14 @@ export class AcrProvider implements ResourceProvider {
     const op = token?.operation;
     if (!token || !op || op.id.toLowerCase() !== opId.toLowerCase()) return this.notFound(req, opId);
     req.ctx.logExtras.operationId = op.id;
+    // Forgotten (control API): the RP's 404 for an operation id it does not know.
+    if (this.store.settings.forgetOperations) return this.notFound(req, opId);
     const retryAfter = { "Retry-After": String(this.store.settings.retryAfterSeconds) };
     this.store.settle(token);
     if (Date.now() < op.completesAt) {
-      req.ctx.logExtras.operationStatus = "InProgress";
-      return req.arm.providerJson(req, 200, { status: "InProgress" }, { ...retryAfter, "Azure-AsyncOperation": `${req.ctx.origin}${op.pathAndQuery}` });
+      const pending = this.store.settings.pendingStatus ?? "InProgress";
+      req.ctx.logExtras.operationStatus = pending;
+      return req.arm.providerJson(req, 200, { status: pending }, { ...retryAfter, "Azure-AsyncOperation": `${req.ctx.origin}${op.pathAndQuery}` });
     }
     req.ctx.logExtras.operationStatus = op.outcome;
     if (op.outcome === "Failed") return req.arm.providerJson(req, 200, { status: "Failed", error: { ...op.error! } }, retryAfter);
@@ -428,7 +443,7 @@ export class AcrProvider implements ResourceProvider {
     const settings = this.store.settings;
     if (!settings.credentialsLro) return req.arm.providerJson(req, 200, result);
     const id = newGuid();
-    this.store.credentialOperations.set(id, { id, completesAt: Date.now() + settings.durationMs, result });
+    this.store.credentialOperations.set(id, { id, completesAt: completionTime(settings, Date.now()), result });
     return req.arm.providerJson(req, 202, undefined, {
       Location: `${ctx.origin}${this.registryId(req, registry)}/operationResults/${id}?api-version=${encodeURIComponent(req.apiVersion)}`,
       "Retry-After": String(settings.retryAfterSeconds),

@@ -98,6 +98,20 @@ export interface AcrOperationSettings {
   failMessage?: string;
   /** generateCredentials answers 202 + Location and finishes after durationMs (the recorded service answers 200). */
   credentialsLro: boolean;
+  /** Operations started from now on never finish (the status stays pending, the token Creating), for
+   * the module's operation timeout. */
+  neverFinish?: boolean;
+  /** The status an unfinished operation reports. Default "InProgress" (recorded); any other value is
+   * a non-terminal status clients do not know (e.g. "Queued"), which they must keep polling. */
+  pendingStatus?: string;
+  /** The operation status URL answers 404 (the RP's not-found envelope), as for an operation the
+   * service no longer knows (expired, or its token deleted). */
+  forgetOperations?: boolean;
+}
+
+/** When an operation started at `start` finishes under `settings` (Infinity: never). */
+export function completionTime(settings: AcrOperationSettings, start: number): number {
+  return settings.neverFinish ? Infinity : start + settings.durationMs;
 }
 
 export const DEFAULT_ACR_SETTINGS: AcrOperationSettings = {
