@@ -38,6 +38,20 @@
  *   a CachingCredential: tokens per scope, refreshed 5 minutes before expiry, one fetch in flight per
  *   key. The key also keys the ARM clients (arm.ts).
  *
+ * Refusals, and what the errors say
+ *   Entra ID refusing an identity (expired or wrong client secret, expired or unregistered
+ *   certificate, disabled or deleted app, unknown tenant, a federated token that expired or is for
+ *   another audience/subject) → AuthenticationFailed with the AADSTS code as errorId, Entra's text,
+ *   and a fix naming the setting at fault (AZURE_CLIENT_SECRET, the -DefaultProfile hashtable's
+ *   ClientSecret, AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE…) as recommendedAction.
+ *   ARM refusing a token (401 ExpiredAuthenticationToken / InvalidAuthenticationToken /
+ *   InvalidAuthenticationTokenAudience): tokenCache.ts tokenRefusalPolicy drops it; sources 1-4
+ *   are asked once more (a token issued from now on), a handed-over token (Az.Accounts, an Az
+ *   context as -DefaultProfile) is not; a second refusal, or the first for a handed-over token, is one
+ *   error with ARM's code, message and request id, the source that gave the token (ResolvedCredential
+ *   .origin, by token: the developer chain tells the CLI's from Az.Accounts') and what to do.
+ *   A new token handed over for the same identity (the user signed in again) replaces the cached one.
+ *
  * Process environment
  *   The server is one per PowerShell process, whose environment is process-wide; the module sends
  *   the session's AZURE_*, IDENTITY_* and MSI_* variables with every call. AzureCliCredential (the

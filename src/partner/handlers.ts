@@ -128,7 +128,7 @@ export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: Abo
       const r = await c.app.acquireTokenByRefreshToken({ refreshToken: p.refreshToken, scopes, forceCache: true });
       return { result: await userResult(c, r), warnings: [], info: info("RefreshToken", c.kind) };
     } catch (e) {
-      throw toBridgeError(e, c.network, retry);
+      throw withRefreshTokenFix(withCredentialFix(toBridgeError(e, c.network, retry), p, clientId, auth.tenant), p, clientId, retry);
     }
   }
   if (p.parameterSet === "User" || byModule) {
@@ -144,6 +144,25 @@ export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: Abo
   } catch (e) {
     throw withCredentialFix(toBridgeError(e, c.network, retry), p, clientId, auth.tenant);
   }
+}
+
+/**
+ * Entra ID's refusal of -RefreshToken itself, when the error has no advice yet (interaction codes
+ * such as AADSTS700082 and AADSTS50173 get toBridgeError's "sign in again interactively").
+ */
+function withRefreshTokenFix(e: Error, p: PartnerNewAccessTokenParams, clientId: string, retry: string): Error {
+  if (!(e instanceof BridgeError) || e.data.recommendedAction) return e;
+  const from = p.credential ? "-Credential's user name" : "-ApplicationId";
+  const fixes: Record<string, string> = {
+    AADSTS700007:
+      `The refresh token was issued to another app than ${clientId} (${from}): pass the client id of the app that got it, ` +
+      `or sign in again with this app and use its refresh token: ${retry}`,
+    AADSTS70008: `The refresh token has expired: sign in again interactively and use the new refresh token: ${retry}`,
+    AADSTS9002313: `-RefreshToken is not a refresh token Entra ID issued (truncated, or from another cloud or tenant): pass the whole token, or sign in again: ${retry}`,
+  };
+  const fix = fixes[e.data.errorId];
+  if (!fix) return e;
+  return new BridgeError(e.code, `${e.message}\n${fix}`, { ...e.data, recommendedAction: fix });
 }
 
 /**

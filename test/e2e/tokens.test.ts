@@ -375,7 +375,7 @@ Invoke-Case { Get-UserToken }`,
 });
 
 describe("Partner Center", () => {
-  test("a revoked refresh token (AADSTS50173), a secret that expired (-Credential), an -AccessToken for another audience", async () => {
+  test("a refresh token for another client (AADSTS700007), a revoked one (AADSTS50173), a secret that expired (-Credential), an -AccessToken for another audience", async () => {
     const user = emulator.info.users[1];
     const app = await newApp();
     await emulator.control("PATCH", `/apps/${app.clientId}`, { secretsExpired: true });
@@ -383,6 +383,9 @@ describe("Partner Center", () => {
     const run = spawnPs(
       `Import-Module '${MODULE_MANIFEST}'
 $rt = (New-PartnerAccessToken -ApplicationId '${emulator.info.publicClientId}' -Scopes '${PARTNER_SCOPE}' -UseDeviceAuthentication).RefreshToken
+$web = [pscredential]::new($env:AZURE_CLIENT_ID, [System.Net.NetworkCredential]::new('', $env:AZURE_CLIENT_SECRET).SecurePassword)
+New-PartnerAccessToken -RefreshToken $rt -Credential $web -Scopes '${PARTNER_SCOPE}' -ErrorVariable ev0 -ErrorAction SilentlyContinue
+[pscustomobject]@{ Id = $ev0[0].FullyQualifiedErrorId; Message = $ev0[0].Exception.Message; Fix = $ev0[0].ErrorDetails.RecommendedAction }
 [Console]::Out.WriteLine("STEP 1"); [Console]::Out.Flush()
 while (-not [System.IO.File]::Exists('${tmp}/partner-go')) { [System.Threading.Thread]::Sleep(50) }
 New-PartnerAccessToken -RefreshToken $rt -ApplicationId '${emulator.info.publicClientId}' -Scopes '${PARTNER_SCOPE}' -ErrorVariable ev1 -ErrorAction SilentlyContinue
@@ -407,7 +410,9 @@ New-PartnerAccessToken -ApplicationId '${app.clientId}' -Credential $cred -Scope
     fs.writeFileSync(path.join(tmp, "partner-go"), "");
     const r = await run.result;
     expect(r.errors).toEqual([]);
-    const [revoked, expiredSecret, tenant] = r.objects as Case[] & unknown[];
+    const [otherClient, revoked, expiredSecret, tenant] = r.objects as Case[] & unknown[];
+    expect(otherClient.Id).toBe("AADSTS700007,New-PartnerAccessToken");
+    expect(otherClient.Fix).toMatch(new RegExp(`^The refresh token was issued to another app than ${emulator.info.clientId} \\(-Credential's user name\\): pass the client id of the app that got it`));
     expect(revoked.Id).toBe("AADSTS50173,New-PartnerAccessToken");
     expect(revoked.Message).toMatch(/^AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed\./);
     expect(revoked.Fix).toMatch(/^Sign in again interactively .* then use the new refresh token: New-PartnerAccessToken -ApplicationId /);
@@ -418,7 +423,7 @@ New-PartnerAccessToken -ApplicationId '${app.clientId}' -Credential $cred -Scope
     expect(tenant).toBe(emulator.info.tenantId);
     const warnings = r.records.filter((x) => x.kind === "warning").map((x) => x.message as string);
     expect(warnings).toContainEqual(expect.stringMatching(/^The access token was issued for 'https:\/\/management\.azure\.com', not for 'https:\/\/api\.partnercenter\.microsoft\.com' \(the resource of -Scopes\)/));
-    expectNoSecrets(r, [app.clientSecret, armToken]);
+    expectNoSecrets(r, [app.clientSecret, armToken, emulator.info.clientSecret]);
   });
 });
 
