@@ -502,30 +502,37 @@ const ASK_AGAIN =
   "Run the command again; if ARM keeps refusing new tokens, check this machine's clock, and that the identity provider " +
   "(AZURE_AUTHORITY_HOST) and the ARM endpoint (AZTOKENBRIDGE_ARM_ENDPOINT) are of the same cloud (AZURE_ENVIRONMENT).";
 const ARM_AUDIENCE_SETTINGS = "the token must be for ARM: check AZTOKENBRIDGE_ARM_SCOPE and the cloud (AZURE_ENVIRONMENT)";
+const TENANT_OF = (tenantSetting: string, subscriptionSetting: string): string =>
+  `The identity signed in to another tenant than the subscription's: set ${tenantSetting} to the subscription's tenant (where the identity ` +
+  `needs access too), or choose a subscription of the identity's tenant (${subscriptionSetting}).`;
 
 const ORIGINS = {
   envSecret: (clientId: string): TokenOrigin => ({
     source: `the service principal from the environment (AZURE_CLIENT_ID ${clientId}, AZURE_CLIENT_SECRET)`,
     renew: ASK_AGAIN,
     audience: `Entra ID issued it for another resource: ${ARM_AUDIENCE_SETTINGS}.`,
+    tenant: TENANT_OF("AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"),
     refetch: true,
   }),
   envCertificate: (clientId: string): TokenOrigin => ({
     source: `the service principal from the environment (AZURE_CLIENT_ID ${clientId}, AZURE_CLIENT_CERTIFICATE_PATH)`,
     renew: ASK_AGAIN,
     audience: `Entra ID issued it for another resource: ${ARM_AUDIENCE_SETTINGS}.`,
+    tenant: TENANT_OF("AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"),
     refetch: true,
   }),
   profile: (clientId: string, credential: string): TokenOrigin => ({
     source: `the -DefaultProfile hashtable (ClientId ${clientId}, ${credential})`,
     renew: ASK_AGAIN,
     audience: `Entra ID issued it for another resource: the token must be for ARM: check the hashtable's Environment and AZTOKENBRIDGE_ARM_SCOPE.`,
+    tenant: TENANT_OF("the hashtable's TenantId", "its SubscriptionId"),
     refetch: true,
   }),
   workload: (file: string): TokenOrigin => ({
     source: `workload identity (the federated token in AZURE_FEDERATED_TOKEN_FILE ${file}, exchanged with Entra ID)`,
     renew: ASK_AGAIN,
     audience: `Entra ID issued it for another resource: ${ARM_AUDIENCE_SETTINGS}.`,
+    tenant: TENANT_OF("AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"),
     refetch: true,
   }),
   managed: (endpoint: string): TokenOrigin => ({
@@ -534,6 +541,7 @@ const ORIGINS = {
       "Run the command again; if ARM keeps refusing its tokens, the identity endpoint gives stale or foreign tokens: check IDENTITY_ENDPOINT " +
       "(it must be the platform's own) and the identity's state in Azure, or restart the app so the platform renews its identity.",
     audience: `The identity endpoint issued it for another resource: ${ARM_AUDIENCE_SETTINGS}.`,
+    tenant: "The managed identity belongs to another tenant than the subscription's: choose a subscription of its tenant (AZURE_SUBSCRIPTION_ID).",
     refetch: true,
   }),
   cli: (): TokenOrigin => ({
@@ -542,6 +550,7 @@ const ORIGINS = {
     audience:
       "The CLI gave a token for another resource: check that the CLI's cloud ('az cloud show') is the one whose ARM endpoint is called " +
       "(AZURE_ENVIRONMENT, AZTOKENBRIDGE_ARM_ENDPOINT).",
+    tenant: "Sign in to the subscription's tenant ('az login --tenant <tenant id>', or set AZURE_TENANT_ID), or choose a subscription of the signed-in tenant ('az account set', AZURE_SUBSCRIPTION_ID).",
     refetch: true,
   }),
   azAccounts: (account: string | undefined): TokenOrigin => ({
@@ -550,6 +559,7 @@ const ORIGINS = {
     audience:
       "Get-AzAccessToken gave a token for another resource: check that the context's environment ((Get-AzContext).Environment.ResourceManagerUrl) " +
       "is the cloud whose ARM endpoint is called (AZTOKENBRIDGE_ARM_ENDPOINT, AZURE_ENVIRONMENT).",
+    tenant: "Sign in to the subscription's tenant (Connect-AzAccount -Tenant <tenant id>), or choose a subscription of the context's tenant (Set-AzContext -Subscription <id>, AZURE_SUBSCRIPTION_ID).",
     refetch: false,
   }),
   azContext: (account: string | undefined): TokenOrigin => ({
@@ -558,6 +568,7 @@ const ORIGINS = {
     audience:
       "Get-AzAccessToken gave a token for another resource: check that the context's environment (its Environment.ResourceManagerUrl) " +
       "is the cloud whose ARM endpoint is called (AZTOKENBRIDGE_ARM_ENDPOINT, AZURE_ENVIRONMENT).",
+    tenant: "Pass a context of the subscription's tenant (Connect-AzAccount -Tenant <tenant id>, then Get-AzContext) to -DefaultProfile.",
     refetch: false,
   }),
 };

@@ -142,7 +142,14 @@ function freshTokenClaims(now = clock.now()): string {
 // ----- tokens ARM refuses ---------------------------------------------------------------------
 
 /** The 401 codes with which ARM refuses the token itself (not the caller's rights). */
-export const REFUSED_TOKEN_CODES = ["ExpiredAuthenticationToken", "InvalidAuthenticationToken", "InvalidAuthenticationTokenAudience"] as const;
+export const REFUSED_TOKEN_CODES = [
+  "ExpiredAuthenticationToken",
+  "InvalidAuthenticationToken",
+  "InvalidAuthenticationTokenAudience",
+  "InvalidAuthenticationTokenTenant",
+] as const;
+/** Refusals a new token from the same source cannot cure (same audience, same tenant): not asked again. */
+const FINAL_CODES: readonly string[] = ["InvalidAuthenticationTokenTenant"];
 export type RefusedTokenCode = (typeof REFUSED_TOKEN_CODES)[number];
 
 /** Where a token came from, in words for the error, and whether asking it again can give another. */
@@ -153,6 +160,8 @@ export interface TokenOrigin {
   renew: string;
   /** What to check when the token is for another audience. */
   audience: string;
+  /** What to do when the token is from another tenant than the subscription's. */
+  tenant: string;
   /** True when the source can be asked for a new token (service principal, workload/managed identity, Azure CLI). */
   refetch: boolean;
 }
@@ -192,10 +201,14 @@ function refusal(request: PipelineRequest, response: PipelineResponse): Refusal 
 
 /** The error for a token ARM refused: ARM's code and message, which source gave the token, what to do. */
 export function refusedTokenError(r: Omit<Refusal, "token">, origin: TokenOrigin, askedAgain: boolean): BridgeError {
-  const what =
-    r.code === "ExpiredAuthenticationToken" ? "expired" : r.code === "InvalidAuthenticationTokenAudience" ? "for another audience" : "invalid (revoked, or not signed by a key ARM trusts)";
+  const what = {
+    ExpiredAuthenticationToken: "expired",
+    InvalidAuthenticationTokenAudience: "for another audience",
+    InvalidAuthenticationTokenTenant: "from another tenant than the subscription's",
+    InvalidAuthenticationToken: "invalid (revoked, or not signed by a key ARM trusts)",
+  }[r.code];
   const again = askedAgain ? ", and so was the new one it gave when asked again" : "";
-  const fix = r.code === "InvalidAuthenticationTokenAudience" ? origin.audience : origin.renew;
+  const fix = r.code === "InvalidAuthenticationTokenAudience" ? origin.audience : r.code === "InvalidAuthenticationTokenTenant" ? origin.tenant : origin.renew;
   const message = `${r.message} Azure Resource Manager refused the token from ${origin.source} as ${what}${again}. ${fix}`;
   return new BridgeError(BridgeErrorCodes.ServiceError, message, {
     category: "AuthenticationError",
@@ -210,7 +223,8 @@ export function refusedTokenError(r: Omit<Refusal, "token">, origin: TokenOrigin
 /**
  * For an ARM client's `additionalPolicies` (position "perCall", around the SDK's retries and its
  * bearer policy): when ARM refuses the token (REFUSED_TOKEN_CODES), the token is dropped from the
- * cache; a source that can give a new one is asked once more and the request sent again; a second
+ * cache; a source that can give a new one is asked once more and the request sent again (not for a
+ * token from another tenant, which a new token from the same identity would be too); a second
  * refusal, or a source that cannot (a token handed over by Az.Accounts or -DefaultProfile), ends in
  * one error naming the source and what to do. At most one extra request per call: no loop.
  */
@@ -222,7 +236,7 @@ export function tokenRefusalPolicy(resolved: RefusableCredential): PipelinePolic
       if (!first.refusal) return first.answer();
       let origin = resolved.origin(first.refusal.token);
       resolved.credential.refuse(first.refusal.token);
-      if (!origin.refetch) throw refusedTokenError(first.refusal, origin, false);
+      if (!origin.refetch || FINAL_CODES.includes(first.refusal.code)) throw refusedTokenError(first.refusal, origin, false);
       const second = await send(request, next);
       if (!second.refusal) return second.answer();
       origin = resolved.origin(second.refusal.token);

@@ -144,11 +144,12 @@ describe("tokens the module forwards as they are (ARM answers 401)", () => {
       T_EXPIRED: await mintArmToken({ expiresInSeconds: -900 }),
       T_AUDIENCE: await mintArmToken({ audience: "https://vault.azure.net" }),
       T_REVOKED: revoked,
+      T_TENANT: await mintArmToken({ tenantId: emulator.info.customerTenantId }),
       T_GOOD: await mintArmToken(),
     };
     const r = await ps(
       `Import-Module '${AZ_ACCOUNTS_DOUBLE}'
-foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED', 'T_GOOD') {
+foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED', 'T_TENANT', 'T_GOOD') {
   $env:AZTB_FAKE_AZ_TOKEN = [Environment]::GetEnvironmentVariable($t)
   Invoke-Case { Get-UserToken }
 }
@@ -160,7 +161,7 @@ foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED') {
       { ...tokens, AZTB_FAKE_AZ_SUBSCRIPTION: emulator.info.subscriptionId, AZTB_FAKE_AZ_TENANT: emulator.info.tenantId },
     );
     expect(r.errors).toEqual([]);
-    const [expired, audience, revokedCase, good, pExpired, pAudience, pRevoked] = r.objects as Case[];
+    const [expired, audience, revokedCase, tenant, good, pExpired, pAudience, pRevoked] = r.objects as Case[];
     const session = /the Az\.Accounts context of this session/;
     expectError(expired, "ExpiredAuthenticationToken", "AuthenticationError", session, /Connect-AzAccount again/);
     expect(expired.Message).toMatch(/Error Code: ExpiredAuthenticationToken\r?\nError Message: The access token expiry UTC time '.+' is earlier than current UTC time '.+'\. Azure Resource Manager refused the token from the Az\.Accounts context/);
@@ -169,6 +170,8 @@ foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED') {
     expect(audience.Message).toMatch(/wrong audience or resource 'https:\/\/vault\.azure\.net'/);
     expectError(revokedCase, "InvalidAuthenticationToken", "AuthenticationError", session, /Connect-AzAccount again/);
     expect(revokedCase.Message).toMatch(/The access token is invalid\./);
+    expectError(tenant, "InvalidAuthenticationTokenTenant", "AuthenticationError", session, /Connect-AzAccount -Tenant/);
+    expect(tenant.Message).toMatch(/The access token is from the wrong issuer/);
     expect(good.Ok).toMatch(/^integration&\d{12}&/);
     const given = /the Az context given as -DefaultProfile/;
     expectError(pExpired, "ExpiredAuthenticationToken", "AuthenticationError", given, /pass that to -DefaultProfile/);
@@ -176,7 +179,7 @@ foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED') {
     expectError(pRevoked, "InvalidAuthenticationToken", "AuthenticationError", given, /Connect-AzAccount/);
     // A handed-over token cannot be asked for again: one ARM request per call, no token request.
     const entries = await log();
-    expect(armCalls(entries)).toEqual([401, 401, 401, 200, 401, 401, 401]);
+    expect(armCalls(entries)).toEqual([401, 401, 401, 401, 200, 401, 401, 401]);
     expect(entries.filter((x) => x.service === "entra")).toEqual([]);
     expectNoSecrets(r, Object.values(tokens));
   });
@@ -189,12 +192,13 @@ foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED') {
       T_EXPIRED: await mintArmToken({ expiresInSeconds: -900 }),
       T_AUDIENCE: await mintArmToken({ audience: "https://vault.azure.net" }),
       T_REVOKED: revoked,
+      T_TENANT: await mintArmToken({ tenantId: emulator.info.customerTenantId }),
       T_GOOD: await mintArmToken(),
     };
     const tokenFile = path.join(tmp, "cli-token");
     const cliLog = path.join(tmp, "cli-log");
     const r = await ps(
-      `foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED', 'T_GOOD') {
+      `foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED', 'T_TENANT', 'T_GOOD') {
   [System.IO.File]::WriteAllText($env:AZTB_FAKE_AZ_CLI_TOKEN_FILE, [Environment]::GetEnvironmentVariable($t))   # 'az login'
   Invoke-Case { Get-UserToken }
 }`,
@@ -204,16 +208,18 @@ foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED') {
       },
     );
     expect(r.errors).toEqual([]);
-    const [expired, audience, revokedCase, good] = r.objects as Case[];
+    const [expired, audience, revokedCase, tenant, good] = r.objects as Case[];
     const cli = /the Azure CLI \('az account get-access-token'\)/;
     expectError(expired, "ExpiredAuthenticationToken", "AuthenticationError", cli, /Run 'az login' again/);
     expectError(audience, "InvalidAuthenticationTokenAudience", "AuthenticationError", cli, /az cloud show/);
     expectError(revokedCase, "InvalidAuthenticationToken", "AuthenticationError", cli, /Run 'az login' again/);
+    expectError(tenant, "InvalidAuthenticationTokenTenant", "AuthenticationError", cli, /az login --tenant/);
     expect(good.Ok).toMatch(/^integration&\d{12}&/);
-    // Each refused token: asked for again once (the CLI gave the same one), two ARM requests, no more.
-    expect(armCalls(await log())).toEqual([401, 401, 401, 401, 401, 401, 200]);
+    // Each refused token: asked for again once (the CLI gave the same one), two ARM requests, no more;
+    // a token of another tenant is not asked for again (a new one would be of the same tenant).
+    expect(armCalls(await log())).toEqual([401, 401, 401, 401, 401, 401, 401, 200]);
     const azCalls = fs.readFileSync(cliLog, "utf8").trim().split("\n").map((l) => JSON.parse(l).argv.slice(0, 2).join(" "));
-    expect(azCalls.filter((c) => c === "account get-access-token")).toHaveLength(7);
+    expect(azCalls.filter((c) => c === "account get-access-token")).toHaveLength(8);
     expectNoSecrets(r, Object.values(tokens));
   });
 });
