@@ -266,7 +266,7 @@ class SourceCredential implements TokenCredential {
   env: Record<string, string> = {};
 
   constructor(
-    private readonly inner: TokenCredential,
+    private inner: TokenCredential,
     readonly description: string,
     private readonly errorId: string,
     private readonly secrets: (string | undefined)[],
@@ -277,6 +277,8 @@ class SourceCredential implements TokenCredential {
     /** Where its tokens come from, for ARM's refusals. */
     readonly tokenOrigin: TokenOrigin,
     private readonly signInFix?: SignInFix,
+    /** Makes a new inner credential after a failure (workload identity: read the token file again). */
+    private readonly renew?: () => TokenCredential,
   ) {}
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
@@ -284,6 +286,7 @@ class SourceCredential implements TokenCredential {
       this.prepare?.(this.env);
       return await this.inner.getToken(scopes, options);
     } catch (e) {
+      if (this.renew && (e as Error)?.name !== "AbortError") this.inner = this.renew();
       throw signInFailed(this.description, this.errorId, e, this.secrets, this.recommendedAction, this.endpoint, this.signInFix);
     }
   }
@@ -660,11 +663,14 @@ function workloadCredential(s: AzureSettings, w: Workload): ResolvedCredential {
   }
   const key = identityKey("workload", s.authorityHost, w.tenantId, w.clientId, w.file);
   const description = `workload identity (app ${w.clientId} in tenant ${w.tenantId}, token file ${w.file})`;
+  // WorkloadIdentityCredential keeps the file's token for 5 minutes: after a refusal (e.g. an expired
+  // token) a new one reads the file again, so a token the platform has refreshed since is used.
+  const make = () => new WorkloadIdentityCredential({ tenantId: w.tenantId, clientId: w.clientId, tokenFilePath: w.file, ...authorityOptions(s) });
   return resolved(
     key,
     remember(key, () =>
       new SourceCredential(
-        new WorkloadIdentityCredential({ tenantId: w.tenantId, clientId: w.clientId, tokenFilePath: w.file, ...authorityOptions(s) }),
+        make(),
         description,
         "WorkloadIdentitySignInFailed",
         [],
@@ -673,6 +679,7 @@ function workloadCredential(s: AzureSettings, w: Workload): ResolvedCredential {
         s.authorityHost,
         ORIGINS.workload(w.file),
         signInFixFor({ clientId: "AZURE_CLIENT_ID", tenantId: "AZURE_TENANT_ID", credential: "AZURE_FEDERATED_TOKEN_FILE", kind: "federated" }, w.clientId, w.tenantId),
+        make,
       ),
     ),
   );

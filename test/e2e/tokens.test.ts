@@ -316,26 +316,29 @@ Invoke-Case { Get-UserToken }`,
     expectNoSecrets(r, Object.values(secrets));
   });
 
-  test("workload identity: an expired federated token file and one for another audience name AZURE_FEDERATED_TOKEN_FILE and the platform's refresh", async () => {
-    const expiredFile = path.join(tmp, "federated-expired");
-    const audienceFile = path.join(tmp, "federated-audience");
-    const expiredToken = (await emulator.control<{ token: string }>("POST", "/workload-identity/token", { expiresInSeconds: -900 })).body.token;
-    const audienceToken = (await emulator.control<{ token: string }>("POST", "/workload-identity/token", { audience: "api://AzureADTokenExchangeX" })).body.token;
-    fs.writeFileSync(expiredFile, expiredToken);
-    fs.writeFileSync(audienceFile, audienceToken);
+  test("workload identity: an expired federated token file and one for another audience name AZURE_FEDERATED_TOKEN_FILE and the platform's refresh; the refreshed file is read at the next call", async () => {
+    const file = path.join(tmp, "federated-token");
+    const tokens = {
+      F_EXPIRED: (await emulator.control<{ token: string }>("POST", "/workload-identity/token", { expiresInSeconds: -900 })).body.token,
+      F_AUDIENCE: (await emulator.control<{ token: string }>("POST", "/workload-identity/token", { audience: "api://AzureADTokenExchangeX" })).body.token,
+      F_GOOD: (await emulator.control<{ token: string }>("POST", "/workload-identity/token", {})).body.token,
+    };
+    // The platform (here the script) writes the file before each call, as the kubelet rotates it.
     const r = await ps(
-      `Invoke-Case { Get-UserToken }
-$env:AZURE_FEDERATED_TOKEN_FILE = '${audienceFile}'
-Invoke-Case { Get-UserToken }`,
-      { AZURE_TENANT_ID: emulator.info.tenantId, AZURE_CLIENT_ID: emulator.info.clientId, AZURE_FEDERATED_TOKEN_FILE: expiredFile, AZURE_SUBSCRIPTION_ID: emulator.info.subscriptionId },
+      `foreach ($t in 'F_EXPIRED', 'F_AUDIENCE', 'F_GOOD') {
+  [System.IO.File]::WriteAllText($env:AZURE_FEDERATED_TOKEN_FILE, [Environment]::GetEnvironmentVariable($t))
+  Invoke-Case { Get-UserToken }
+}`,
+      { ...tokens, AZURE_TENANT_ID: emulator.info.tenantId, AZURE_CLIENT_ID: emulator.info.clientId, AZURE_FEDERATED_TOKEN_FILE: file, AZURE_SUBSCRIPTION_ID: emulator.info.subscriptionId },
     );
     expect(r.errors).toEqual([]);
-    const [expired, audience] = r.objects as Case[];
+    const [expired, audience, good] = r.objects as Case[];
     expectError(expired, "AADSTS700024", "AuthenticationError", /workload identity/, /The federated token in AZURE_FEDERATED_TOKEN_FILE has expired .*must refresh it/);
     expect(expired.Message).toMatch(/Client assertion is not within its valid time range/);
     expectError(audience, "AADSTS700212", "AuthenticationError", /workload identity/, /The token in AZURE_FEDERATED_TOKEN_FILE was issued for another audience/);
-    expect(tokenRequests(await log())).toHaveLength(2);
-    expectNoSecrets(r, [expiredToken, audienceToken]);
+    expect(good.Ok).toMatch(/^integration&/);
+    expect(tokenRequests(await log()).map((x) => x.status)).toEqual([401, 401, 200]);
+    expectNoSecrets(r, Object.values(tokens));
   });
 });
 
