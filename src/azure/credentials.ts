@@ -557,7 +557,7 @@ const ORIGINS = {
     refetch: true,
   }),
   azAccounts: (account: string | undefined): TokenOrigin => ({
-    source: `the Az.Accounts context of this session${account ? ` (${account})` : ""} (Connect-AzAccount, token from Get-AzAccessToken)`,
+    source: `the Az.Accounts context of this session (${account ? `account ${account}, ` : ""}signed in with Connect-AzAccount; token from Get-AzAccessToken)`,
     renew: "Run Connect-AzAccount again in this session, then run the command again.",
     audience:
       "Get-AzAccessToken gave a token for another resource: check that the context's environment ((Get-AzContext).Environment.ResourceManagerUrl) " +
@@ -566,7 +566,7 @@ const ORIGINS = {
     refetch: false,
   }),
   azContext: (account: string | undefined): TokenOrigin => ({
-    source: `the Az context given as -DefaultProfile${account ? ` (${account})` : ""} (token from Get-AzAccessToken -DefaultProfile)`,
+    source: `the Az context given as -DefaultProfile (${account ? `account ${account}; ` : ""}token from Get-AzAccessToken -DefaultProfile)`,
     renew: "Sign in again (Connect-AzAccount), get the context again (Get-AzContext) and pass that to -DefaultProfile.",
     audience:
       "Get-AzAccessToken gave a token for another resource: check that the context's environment (its Environment.ResourceManagerUrl) " +
