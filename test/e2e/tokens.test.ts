@@ -275,6 +275,36 @@ Invoke-Case { Get-UserToken }`,
   });
 });
 
+describe("a piped batch (the window sends several requests at once)", () => {
+  test("a token that expired under eight inputs in flight: each input is sent at most twice, every input succeeds; with every new token refused, one error per input naming the source", async () => {
+    const app = await newApp();
+    const sp = { AZURE_TENANT_ID: app.tenantId, AZURE_CLIENT_ID: app.clientId, AZURE_CLIENT_SECRET: app.clientSecret, AZURE_SUBSCRIPTION_ID: emulator.info.subscriptionId };
+    const script = `$in = 0..7 | ForEach-Object { [pscustomobject]@{ UserId = @('integration', 'git', '1')[$_ % 3] } }
+$out = @($in | New-AzApiManagementUserToken -Context $apim -ThrottleLimit 8 -ErrorVariable ev -ErrorAction SilentlyContinue)
+[pscustomobject]@{ Ok = @($out | ForEach-Object UserId) -join ','; Errors = @($ev | ForEach-Object FullyQualifiedErrorId) -join ','; Sources = @($ev | Where-Object { $_.Exception.Message -match 'refused the token from the service principal from the environment' }).Count }`;
+    await emulator.control("PUT", "/tokens/issuance", { expiresInSeconds: -900, count: 1 });
+    const once = await ps(script, sp);
+    expect(once.errors).toEqual([]);
+    expect(once.objects[0]).toMatchObject({ Ok: "integration,git,1,integration,git,1,integration,git", Errors: "" });
+    let entries = await log();
+    const arm = entries.filter((x) => x.service === "arm");
+    expect(arm.filter((x) => x.status === 200)).toHaveLength(8);
+    expect(arm.length).toBeLessThanOrEqual(16);
+    expect(tokenRequests(entries).length).toBeLessThanOrEqual(3);
+
+    await emulator.control("PUT", "/tokens/issuance", { expiresInSeconds: -900 });
+    await emulator.control("DELETE", "/requests");
+    const always = await ps(script, sp);
+    expect(always.errors).toEqual([]);
+    expect(always.objects[0]).toMatchObject({ Ok: "", Errors: Array(8).fill("ExpiredAuthenticationToken,New-AzApiManagementUserToken").join(","), Sources: 8 });
+    entries = await log();
+    expect(entries.filter((x) => x.service === "arm").every((x) => x.status === 401)).toBe(true);
+    expect(entries.filter((x) => x.service === "arm").length).toBeLessThanOrEqual(16);
+    expect(tokenRequests(entries).length).toBeLessThanOrEqual(9);
+    expectNoSecrets(always, [app.clientSecret]);
+  });
+});
+
 describe("identities Entra ID refuses: the source and what to do", () => {
   test("service principal: expired secret (environment and -DefaultProfile), disabled app, deleted app, expired certificate", async () => {
     const [expiredApp, disabledApp, deletedApp] = [await newApp(), await newApp(), await newApp()];
