@@ -306,7 +306,7 @@ $out = @($in | New-AzApiManagementUserToken -Context $apim -ThrottleLimit 8 -Err
 });
 
 describe("identities Entra ID refuses: the source and what to do", () => {
-  test("service principal: expired secret (environment and -DefaultProfile), disabled app, deleted app, expired certificate", async () => {
+  test("service principal: expired secret (environment and -DefaultProfile), disabled app, deleted app, expired certificate (environment and Partner's -CertificateThumbprint)", async () => {
     const [expiredApp, disabledApp, deletedApp] = [await newApp(), await newApp(), await newApp()];
     await emulator.control("PATCH", `/apps/${expiredApp.clientId}`, { secretsExpired: true });
     await emulator.control("PATCH", `/apps/${disabledApp.clientId}`, { disabled: true });
@@ -327,21 +327,28 @@ Invoke-Case { Get-UserToken }
 ${env(deletedApp)}
 Invoke-Case { Get-UserToken }
 $env:AZURE_CLIENT_SECRET = $null; $env:AZURE_CLIENT_ID = '${emulator.info.clientId}'; $env:AZURE_CLIENT_CERTIFICATE_PATH = '${emulator.info.certificatePath}'
-Invoke-Case { Get-UserToken }`,
-        { ...secrets, AZURE_TENANT_ID: emulator.info.tenantId, AZURE_SUBSCRIPTION_ID: emulator.info.subscriptionId },
+Invoke-Case { Get-UserToken }
+$pem = [System.IO.File]::ReadAllText('${emulator.info.certificatePath}')
+$c = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem($pem, $pem)
+$pfx = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($c.Export('Pfx'), [string]$null, 'Exportable, PersistKeySet')
+$store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+$store.Open('ReadWrite'); $store.Add($pfx); $store.Close()
+Invoke-Case { New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -CertificateThumbprint $pfx.Thumbprint -Scopes 'https://api.partnercenter.microsoft.com/.default' -Tenant $env:AZURE_TENANT_ID }`,
+        { ...secrets, AZURE_TENANT_ID: emulator.info.tenantId, AZURE_SUBSCRIPTION_ID: emulator.info.subscriptionId, HOME: fs.mkdtempSync(path.join(tmp, "home-")) },
       );
     } finally {
       await emulator.control("PATCH", `/apps/${emulator.info.clientId}`, { certificatesExpired: false });
     }
     expect(r.errors).toEqual([]);
-    const [secretEnv, secretProfile, disabled, deleted, certificate] = r.objects as Case[];
+    const [secretEnv, secretProfile, disabled, deleted, certificate, partnerCertificate] = r.objects as Case[];
     expectError(secretEnv, "AADSTS7000222", "AuthenticationError", /the service principal from the environment/, /The client secret in AZURE_CLIENT_SECRET has expired: create a new one/);
     expectError(secretProfile, "AADSTS7000222", "AuthenticationError", /-DefaultProfile/, /The client secret in the -DefaultProfile hashtable's ClientSecret has expired/);
     expectError(disabled, "AADSTS7000112", "AuthenticationError", new RegExp(`Application '${disabledApp.clientId}'\\(.+\\) is disabled`), /an administrator must enable sign-in for it/);
     expectError(deleted, "AADSTS700016", "AuthenticationError", /the service principal from the environment/, /check AZURE_CLIENT_ID and AZURE_TENANT_ID/);
     expectError(certificate, "AADSTS700027", "AuthenticationError", /Reason - The key used is expired/, /The certificate in AZURE_CLIENT_CERTIFICATE_PATH has expired/);
+    expectError(partnerCertificate, "AADSTS700027", "AuthenticationError", /Reason - The key used is expired/, /The certificate of -CertificateThumbprint is expired or not registered/, "New-PartnerAccessToken");
     // Entra ID's refusals are final: one token request each, no retry.
-    expect(tokenRequests(await log())).toHaveLength(5);
+    expect(tokenRequests(await log())).toHaveLength(6);
     expect(armCalls(await log())).toEqual([]);
     expectNoSecrets(r, Object.values(secrets));
   });
