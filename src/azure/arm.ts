@@ -9,6 +9,7 @@ import { credentialFor, ResolvedCredential } from "./credentials";
 import { AzureSettings, resolveSettings } from "./settings";
 import { resolveSubscription, ResolvedSubscription } from "./subscription";
 import { throttlePolicies } from "./throttle";
+import { tokenRefusalPolicy } from "./tokenCache";
 import { trustExtraCaFile } from "./tls";
 import type { AdditionalPolicyConfig } from "./throttle";
 import { RETRY } from "./retry";
@@ -64,7 +65,8 @@ export function armClient<T>(ctor: ClientCtor<T>, target: ArmTarget): T {
       credentialScopes: [target.settings.armScope],
       userAgentOptions: { userAgentPrefix: `AzTokenBridge/${VERSION}` },
       // 429 + Retry-After holds every request to the subscription until then (throttle.ts).
-      additionalPolicies: throttlePolicies(),
+      // A token ARM refuses is dropped, asked again once when its source can (tokenCache.ts).
+      additionalPolicies: [...throttlePolicies(), { policy: tokenRefusalPolicy(target.credential), position: "perCall" }],
       retryOptions: { ...RETRY }, // retry.ts
     });
   }

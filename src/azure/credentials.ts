@@ -38,6 +38,20 @@
  *   a CachingCredential: tokens per scope, refreshed 5 minutes before expiry, one fetch in flight per
  *   key. The key also keys the ARM clients (arm.ts).
  *
+ * Refusals, and what the errors say
+ *   Entra ID refusing an identity (expired or wrong client secret, expired or unregistered
+ *   certificate, disabled or deleted app, unknown tenant, a federated token that expired or is for
+ *   another audience/subject) → AuthenticationFailed with the AADSTS code as errorId, Entra's text,
+ *   and a fix naming the setting at fault (AZURE_CLIENT_SECRET, the -DefaultProfile hashtable's
+ *   ClientSecret, AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE…) as recommendedAction.
+ *   ARM refusing a token (401 ExpiredAuthenticationToken / InvalidAuthenticationToken /
+ *   InvalidAuthenticationTokenAudience): tokenCache.ts tokenRefusalPolicy drops it; sources 1-4
+ *   are asked once more (a token issued from now on), a handed-over token (Az.Accounts, an Az
+ *   context as -DefaultProfile) is not; a second refusal, or the first for a handed-over token, is one
+ *   error with ARM's code, message and request id, the source that gave the token (ResolvedCredential
+ *   .origin, by token: the developer chain tells the CLI's from Az.Accounts') and what to do.
+ *   A new token handed over for the same identity (the user signed in again) replaces the cached one.
+ *
  * Process environment
  *   The server is one per PowerShell process, whose environment is process-wide; the module sends
  *   the session's AZURE_*, IDENTITY_* and MSI_* variables with every call. AzureCliCredential (the
@@ -67,16 +81,18 @@ import { BridgeError, entraErrorCode, networkCode } from "../rpc/errors";
 import { loadClientCertificate } from "./certificate";
 import { AzureSettings } from "./settings";
 import { azureCliConfigDir } from "./subscription";
-import { CachingCredential } from "./tokenCache";
+import { CachingCredential, TokenOrigin } from "./tokenCache";
 import { RETRY } from "./retry";
 
 export interface ResolvedCredential {
   /** The cached credential to give SDK clients. */
-  credential: TokenCredential;
+  credential: CachingCredential;
   /** Stable, non-secret key identifying the identity (for client caches): `<kind>:<sha256 prefix>`. */
   key: string;
   /** Which identity, in words (for messages and -Verbose); never a secret. */
   description: string;
+  /** Which source gave this token and what to do when ARM refuses it (tokenCache.ts tokenRefusalPolicy). */
+  origin(token: string): TokenOrigin;
 }
 
 // ----- errors and redaction ------------------------------------------------------------------
@@ -101,6 +117,7 @@ function signInFailed(
   secrets: (string | undefined)[],
   recommendedAction?: string,
   endpoint?: string,
+  signInFix?: SignInFix,
 ): Error {
   if (e instanceof BridgeError || (e as Error)?.name === "AbortError") return e as Error;
   const raw = (e as Error)?.message ?? String(e);
@@ -114,12 +131,73 @@ function signInFailed(
     );
   }
   const aadsts = entraErrorCode(message);
-  return new BridgeError(BridgeErrorCodes.AuthenticationFailed, `Sign-in with ${description} failed: ${message}`, {
+  const fix = aadsts ? signInFix?.(aadsts, message) : undefined;
+  return new BridgeError(BridgeErrorCodes.AuthenticationFailed, `Sign-in with ${description} failed: ${message}${fix ? `\n${fix}` : ""}`, {
     category: "AuthenticationError",
     errorId: aadsts ?? errorId,
     serviceCode: aadsts,
-    recommendedAction,
+    recommendedAction: fix ?? recommendedAction,
   });
+}
+
+/** Where an identity's settings come from (variable or -DefaultProfile key names), for the fixes below. */
+interface SettingNames {
+  clientId: string;
+  tenantId: string;
+  /** The credential: AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE, … */
+  credential: string;
+  kind: "secret" | "certificate" | "federated";
+}
+
+type SignInFix = (aadsts: string, message: string) => string | undefined;
+
+/**
+ * What to do about Entra ID's refusal of an identity, by AADSTS code: which setting is at fault
+ * and how to renew it. Codes without a known remedy keep the source's general advice.
+ */
+function signInFixFor(names: SettingNames, clientId: string, tenantId: string): SignInFix {
+  const federated = `the token in ${names.credential}`;
+  return (aadsts, message) => {
+    switch (aadsts) {
+      case "AADSTS7000222":
+        return (
+          `The client secret in ${names.credential} has expired: create a new one for app ${clientId} ` +
+          `(Azure portal: App registrations > Certificates & secrets, or 'az ad app credential reset --id ${clientId}') and put it in ${names.credential}.`
+        );
+      case "AADSTS7000215":
+        return `${names.credential} is not a client secret of app ${clientId}: give the secret's value (not its id), or create a new secret.`;
+      case "AADSTS7000112":
+        return (
+          `App ${clientId} is disabled in tenant ${tenantId}: an administrator must enable sign-in for it (Enterprise applications > ` +
+          `Properties > Enabled for users to sign-in, or 'az ad sp update --id ${clientId} --set accountEnabled=true'), or use another app.`
+        );
+      case "AADSTS700016":
+        return `There is no app ${clientId} in tenant ${tenantId} (it was deleted, or belongs to another tenant): check ${names.clientId} and ${names.tenantId}.`;
+      case "AADSTS90002":
+        return `Tenant ${tenantId} was not found: check ${names.tenantId} and the cloud (AZURE_AUTHORITY_HOST, AZURE_ENVIRONMENT).`;
+      case "AADSTS700027":
+        if (names.kind !== "certificate") return undefined;
+        return /expired/i.test(message)
+          ? `The certificate in ${names.credential} has expired on app ${clientId}: upload a new certificate to the app (App registrations > Certificates & secrets) and point ${names.credential} at it.`
+          : `The certificate in ${names.credential} is not registered on app ${clientId}, or its key does not match: upload it to the app, or point ${names.credential} at the registered one.`;
+      case "AADSTS700024":
+        return names.kind === "federated"
+          ? `The federated token in ${names.credential} has expired (or is not valid yet): the platform that writes the file (e.g. Kubernetes' ` +
+              "projected service account token, which the kubelet rotates) must refresh it; check that the volume is mounted and rotated, and this machine's clock."
+          : "The client assertion is outside its valid time: check this machine's clock.";
+      case "AADSTS700212":
+        return (
+          `${federated[0].toUpperCase()}${federated.slice(1)} was issued for another audience than the federated credential of app ${clientId} names ` +
+          "(usually api://AzureADTokenExchange): the platform must project the token for that audience, or the credential must name the token's."
+        );
+      case "AADSTS70021":
+      case "AADSTS700211":
+      case "AADSTS700213":
+        return `${federated[0].toUpperCase()}${federated.slice(1)} matches no federated credential of app ${clientId}: its issuer, subject and audience must match one exactly (case-sensitive).`;
+      default:
+        return undefined;
+    }
+  };
 }
 
 // ----- keys and the credential cache ----------------------------------------------------------
@@ -188,14 +266,19 @@ class SourceCredential implements TokenCredential {
   env: Record<string, string> = {};
 
   constructor(
-    private readonly inner: TokenCredential,
+    private inner: TokenCredential,
     readonly description: string,
     private readonly errorId: string,
     private readonly secrets: (string | undefined)[],
     private readonly recommendedAction: string,
-    private readonly prepare?: (env: Record<string, string>) => void,
+    private readonly prepare: ((env: Record<string, string>) => void) | undefined,
     /** The identity endpoint (authority host, managed identity endpoint), for network errors. */
-    private readonly endpoint?: string,
+    private readonly endpoint: string | undefined,
+    /** Where its tokens come from, for ARM's refusals. */
+    readonly tokenOrigin: TokenOrigin,
+    private readonly signInFix?: SignInFix,
+    /** Makes a new inner credential after a failure (workload identity: read the token file again). */
+    private readonly renew?: () => TokenCredential,
   ) {}
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
@@ -203,7 +286,8 @@ class SourceCredential implements TokenCredential {
       this.prepare?.(this.env);
       return await this.inner.getToken(scopes, options);
     } catch (e) {
-      throw signInFailed(this.description, this.errorId, e, this.secrets, this.recommendedAction, this.endpoint);
+      if (this.renew && (e as Error)?.name !== "AbortError") this.inner = this.renew();
+      throw signInFailed(this.description, this.errorId, e, this.secrets, this.recommendedAction, this.endpoint, this.signInFix);
     }
   }
 }
@@ -221,14 +305,21 @@ function jwtClaims(token: string): Record<string, unknown> | undefined {
 export class HandedOverToken implements TokenCredential {
   private current?: AccessToken;
 
-  update(accessToken: string | undefined, expiresOn: string | undefined): void {
-    if (!accessToken) return;
+  /** Takes the module's token; true when it is another token than the one held. */
+  update(accessToken: string | undefined, expiresOn: string | undefined): boolean {
+    if (!accessToken) return false;
+    const changed = this.current?.token !== accessToken;
     let expiresOnTimestamp = expiresOn ? Date.parse(expiresOn) : NaN;
     if (Number.isNaN(expiresOnTimestamp)) {
       const exp = jwtClaims(accessToken)?.exp;
       expiresOnTimestamp = typeof exp === "number" ? exp * 1000 : Date.now() + 10 * 60 * 1000;
     }
-    this.current = { token: accessToken, expiresOnTimestamp, tokenType: "Bearer" };
+    if (changed) this.current = { token: accessToken, expiresOnTimestamp, tokenType: "Bearer" };
+    return changed;
+  }
+
+  get token(): string | undefined {
+    return this.current?.token;
   }
 
   get hasToken(): boolean {
@@ -268,9 +359,13 @@ const FIX = {
   azAccounts: "Import-Module Az.Accounts and run Connect-AzAccount in this session",
 } as const;
 
-/** What @azure/identity accepts as a tenant (a GUID or a domain name); checked before it throws. */
+/**
+ * What @azure/identity accepts as a tenant (a GUID or a domain name), checked before it throws:
+ * letters, digits, '.' and '-', starting and ending with a letter or digit, so never a '.' or '..'
+ * path segment (which would change the authority's path) nor '/', '\', '?', '#'.
+ */
 function checkTenant(tenantId: string | undefined, target: string): void {
-  if (tenantId !== undefined && !/^[0-9a-zA-Z.-]+$/.test(tenantId)) {
+  if (tenantId !== undefined && !/^[0-9a-zA-Z](?:[0-9a-zA-Z.-]*[0-9a-zA-Z])?$/.test(tenantId)) {
     throw new BridgeError(BridgeErrorCodes.InvalidInput, `The tenant '${tenantId}' (${target}) is neither a tenant id (GUID) nor a domain name.`, {
       category: "InvalidArgument",
       errorId: "InvalidTenantId",
@@ -404,6 +499,83 @@ function noIdentity(attempts: Attempt[], secrets: (string | undefined)[]): Bridg
   );
 }
 
+// ----- where a token came from, for ARM's refusals (tokenCache.ts tokenRefusalPolicy) ----------------
+
+const ASK_AGAIN =
+  "Run the command again; if ARM keeps refusing new tokens, check this machine's clock, and that the identity provider " +
+  "(AZURE_AUTHORITY_HOST) and the ARM endpoint (AZTOKENBRIDGE_ARM_ENDPOINT) are of the same cloud (AZURE_ENVIRONMENT).";
+const ARM_AUDIENCE_SETTINGS = "the token must be for ARM: check AZTOKENBRIDGE_ARM_SCOPE and the cloud (AZURE_ENVIRONMENT)";
+const TENANT_OF = (tenantSetting: string, subscriptionSetting: string): string =>
+  `The identity signed in to another tenant than the subscription's: set ${tenantSetting} to the subscription's tenant (where the identity ` +
+  `needs access too), or choose a subscription of the identity's tenant (${subscriptionSetting}).`;
+
+const ORIGINS = {
+  envSecret: (clientId: string): TokenOrigin => ({
+    source: `the service principal from the environment (AZURE_CLIENT_ID ${clientId}, AZURE_CLIENT_SECRET)`,
+    renew: ASK_AGAIN,
+    audience: `Entra ID issued it for another resource: ${ARM_AUDIENCE_SETTINGS}.`,
+    tenant: TENANT_OF("AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"),
+    refetch: true,
+  }),
+  envCertificate: (clientId: string): TokenOrigin => ({
+    source: `the service principal from the environment (AZURE_CLIENT_ID ${clientId}, AZURE_CLIENT_CERTIFICATE_PATH)`,
+    renew: ASK_AGAIN,
+    audience: `Entra ID issued it for another resource: ${ARM_AUDIENCE_SETTINGS}.`,
+    tenant: TENANT_OF("AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"),
+    refetch: true,
+  }),
+  profile: (clientId: string, credential: string): TokenOrigin => ({
+    source: `the -DefaultProfile hashtable (ClientId ${clientId}, ${credential})`,
+    renew: ASK_AGAIN,
+    audience: `Entra ID issued it for another resource: the token must be for ARM: check the hashtable's Environment and AZTOKENBRIDGE_ARM_SCOPE.`,
+    tenant: TENANT_OF("the hashtable's TenantId", "its SubscriptionId"),
+    refetch: true,
+  }),
+  workload: (file: string): TokenOrigin => ({
+    source: `workload identity (the federated token in AZURE_FEDERATED_TOKEN_FILE ${file}, exchanged with Entra ID)`,
+    renew: ASK_AGAIN,
+    audience: `Entra ID issued it for another resource: ${ARM_AUDIENCE_SETTINGS}.`,
+    tenant: TENANT_OF("AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"),
+    refetch: true,
+  }),
+  managed: (endpoint: string): TokenOrigin => ({
+    source: `the managed identity endpoint (IDENTITY_ENDPOINT / MSI_ENDPOINT ${endpoint})`,
+    renew:
+      "Run the command again; if ARM keeps refusing its tokens, the identity endpoint gives stale or foreign tokens: check IDENTITY_ENDPOINT " +
+      "(it must be the platform's own) and the identity's state in Azure, or restart the app so the platform renews its identity.",
+    audience: `The identity endpoint issued it for another resource: ${ARM_AUDIENCE_SETTINGS}.`,
+    tenant: "The managed identity belongs to another tenant than the subscription's: choose a subscription of its tenant (AZURE_SUBSCRIPTION_ID).",
+    refetch: true,
+  }),
+  cli: (): TokenOrigin => ({
+    source: "the Azure CLI ('az account get-access-token')",
+    renew: "Run 'az login' again (and 'az account set --subscription <id>'), then run the command again.",
+    audience:
+      "The CLI gave a token for another resource: check that the CLI's cloud ('az cloud show') is the one whose ARM endpoint is called " +
+      "(AZURE_ENVIRONMENT, AZTOKENBRIDGE_ARM_ENDPOINT).",
+    tenant: "Sign in to the subscription's tenant ('az login --tenant <tenant id>', or set AZURE_TENANT_ID), or choose a subscription of the signed-in tenant ('az account set', AZURE_SUBSCRIPTION_ID).",
+    refetch: true,
+  }),
+  azAccounts: (account: string | undefined): TokenOrigin => ({
+    source: `the Az.Accounts context of this session (${account ? `account ${account}, ` : ""}signed in with Connect-AzAccount; token from Get-AzAccessToken)`,
+    renew: "Run Connect-AzAccount again in this session, then run the command again.",
+    audience:
+      "Get-AzAccessToken gave a token for another resource: check that the context's environment ((Get-AzContext).Environment.ResourceManagerUrl) " +
+      "is the cloud whose ARM endpoint is called (AZTOKENBRIDGE_ARM_ENDPOINT, AZURE_ENVIRONMENT).",
+    tenant: "Sign in to the subscription's tenant (Connect-AzAccount -Tenant <tenant id>), or choose a subscription of the context's tenant (Set-AzContext -Subscription <id>, AZURE_SUBSCRIPTION_ID).",
+    refetch: false,
+  }),
+  azContext: (account: string | undefined): TokenOrigin => ({
+    source: `the Az context given as -DefaultProfile (${account ? `account ${account}; ` : ""}token from Get-AzAccessToken -DefaultProfile)`,
+    renew: "Sign in again (Connect-AzAccount), get the context again (Get-AzContext) and pass that to -DefaultProfile.",
+    audience:
+      "Get-AzAccessToken gave a token for another resource: check that the context's environment (its Environment.ResourceManagerUrl) " +
+      "is the cloud whose ARM endpoint is called (AZTOKENBRIDGE_ARM_ENDPOINT, AZURE_ENVIRONMENT).",
+    tenant: "Pass a context of the subscription's tenant (Connect-AzAccount -Tenant <tenant id>, then Get-AzContext) to -DefaultProfile.",
+    refetch: false,
+  }),
+};
+
 // ----- building the credential of a call ----------------------------------------------------------
 
 function authorityOptions(s: AzureSettings): { authorityHost: string; disableInstanceDiscovery: boolean; retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number } } {
@@ -413,11 +585,21 @@ function authorityOptions(s: AzureSettings): { authorityHost: string; disableIns
 }
 
 function resolved(key: string, entry: Entry<SourceCredential>): ResolvedCredential {
-  return { credential: entry.cached, key, description: entry.source.description };
+  return { credential: entry.cached, key, description: entry.source.description, origin: () => entry.source.tokenOrigin };
 }
 
-function secretCredential(s: AzureSettings, tenantId: string, clientId: string, secret: string, from: string): ResolvedCredential {
-  const key = identityKey("sp-secret", s.authorityHost, tenantId, clientId, secret);
+function secretCredential(
+  s: AzureSettings,
+  tenantId: string,
+  clientId: string,
+  secret: string,
+  from: string,
+  names: SettingNames,
+  origin: TokenOrigin,
+): ResolvedCredential {
+  // The source is part of the key: the same identity from the environment and from -DefaultProfile
+  // is told apart in messages (which setting to fix).
+  const key = identityKey("sp-secret", s.authorityHost, tenantId, clientId, secret, from);
   const description = `${from} (service principal ${clientId} in tenant ${tenantId}, client secret)`;
   return resolved(
     key,
@@ -430,6 +612,8 @@ function secretCredential(s: AzureSettings, tenantId: string, clientId: string, 
         "Check the tenant id, client id and client secret of the service principal.",
         undefined,
         s.authorityHost,
+        origin,
+        signInFixFor(names, clientId, tenantId),
       ),
     ),
   );
@@ -440,9 +624,11 @@ function certificateCredential(
   c: { tenantId: string; clientId: string; path: string; password?: string; sendChain?: boolean },
   from: string,
   target: string,
+  names: SettingNames,
+  origin: TokenOrigin,
 ): ResolvedCredential {
   const cert = loadClientCertificate(c.path, c.password, target);
-  const key = identityKey("sp-certificate", s.authorityHost, c.tenantId, c.clientId, cert.fingerprint, String(!!c.sendChain));
+  const key = identityKey("sp-certificate", s.authorityHost, c.tenantId, c.clientId, cert.fingerprint, String(!!c.sendChain), from);
   const description = `${from} (service principal ${c.clientId} in tenant ${c.tenantId}, ${cert.format} certificate ${c.path})`;
   return resolved(
     key,
@@ -460,6 +646,8 @@ function certificateCredential(
         "Check that the certificate is registered on the app (client id) and that its password is right.",
         undefined,
         s.authorityHost,
+        origin,
+        signInFixFor(names, c.clientId, c.tenantId),
       ),
     ),
   );
@@ -475,17 +663,23 @@ function workloadCredential(s: AzureSettings, w: Workload): ResolvedCredential {
   }
   const key = identityKey("workload", s.authorityHost, w.tenantId, w.clientId, w.file);
   const description = `workload identity (app ${w.clientId} in tenant ${w.tenantId}, token file ${w.file})`;
+  // WorkloadIdentityCredential keeps the file's token for 5 minutes: after a refusal (e.g. an expired
+  // token) a new one reads the file again, so a token the platform has refreshed since is used.
+  const make = () => new WorkloadIdentityCredential({ tenantId: w.tenantId, clientId: w.clientId, tokenFilePath: w.file, ...authorityOptions(s) });
   return resolved(
     key,
     remember(key, () =>
       new SourceCredential(
-        new WorkloadIdentityCredential({ tenantId: w.tenantId, clientId: w.clientId, tokenFilePath: w.file, ...authorityOptions(s) }),
+        make(),
         description,
         "WorkloadIdentitySignInFailed",
         [],
         "Check that the app has a federated credential for the token's issuer, subject and audience, and that the token has not expired.",
         undefined,
         s.authorityHost,
+        ORIGINS.workload(w.file),
+        signInFixFor({ clientId: "AZURE_CLIENT_ID", tenantId: "AZURE_TENANT_ID", credential: "AZURE_FEDERATED_TOKEN_FILE", kind: "federated" }, w.clientId, w.tenantId),
+        make,
       ),
     ),
   );
@@ -508,6 +702,7 @@ function managedCredential(env: Record<string, string>, m: Managed, mirror: bool
       "Check IDENTITY_ENDPOINT and IDENTITY_HEADER (or MSI_ENDPOINT), and AZURE_CLIENT_ID for a user-assigned identity.",
       prepare,
       m.endpoint,
+      ORIGINS.managed(m.endpoint),
     );
   });
   entry.source.env = env;
@@ -543,8 +738,21 @@ function profileCredential(p: ProfileSpec, s: AzureSettings): ResolvedCredential
   }
   if (!tenantId || !clientId) throw invalidProfile("with ClientSecret or CertificatePath also needs TenantId and ClientId.");
   checkTenant(tenantId, "DefaultProfile");
-  if (secret) return secretCredential(s, tenantId, clientId, secret, "-DefaultProfile");
-  return certificateCredential(s, { tenantId, clientId, path: path!, password: p.certificatePassword || undefined }, "-DefaultProfile", "DefaultProfile");
+  const names = (credential: string, kind: SettingNames["kind"]): SettingNames => ({
+    clientId: "the -DefaultProfile hashtable's ClientId",
+    tenantId: "its TenantId",
+    credential: `the -DefaultProfile hashtable's ${credential}`,
+    kind,
+  });
+  if (secret) return secretCredential(s, tenantId, clientId, secret, "-DefaultProfile", names("ClientSecret", "secret"), ORIGINS.profile(clientId, "ClientSecret"));
+  return certificateCredential(
+    s,
+    { tenantId, clientId, path: path!, password: p.certificatePassword || undefined },
+    "-DefaultProfile",
+    "DefaultProfile",
+    names("CertificatePath", "certificate"),
+    ORIGINS.profile(clientId, "CertificatePath"),
+  );
 }
 
 function azContextCredential(az: AzContextSpec): ResolvedCredential {
@@ -558,8 +766,10 @@ function azContextCredential(az: AzContextSpec): ResolvedCredential {
   const key = identityKey("az-context", ...azContextIdentity(az));
   const description = `-DefaultProfile (Az context${az.account ? ` of ${az.account}` : ""})`;
   const entry = remember(key, () => new HandedOverToken());
-  entry.source.update(az.accessToken, az.expiresOn);
-  return { credential: entry.cached, key, description };
+  // Another token for the same identity (signed in again): the cached one must not be used any more.
+  if (entry.source.update(az.accessToken, az.expiresOn)) entry.cached.clear();
+  const origin = ORIGINS.azContext(az.account);
+  return { credential: entry.cached, key, description, origin: () => origin };
 }
 
 /**
@@ -577,8 +787,18 @@ export function credentialFor(context: CallContext | undefined, s: AzureSettings
   checkTenant(env.AZURE_TENANT_ID, "AZURE_TENANT_ID");
   const sp = detectEnvServicePrincipal(env);
   if (!isAttempt(sp)) {
-    if (sp.kind === "secret") return secretCredential(s, sp.tenantId, sp.clientId, sp.secret, "the service principal from the environment");
-    return certificateCredential(s, sp, "the service principal from the environment", "AZURE_CLIENT_CERTIFICATE_PATH");
+    const names = (credential: string, kind: SettingNames["kind"]): SettingNames => ({ clientId: "AZURE_CLIENT_ID", tenantId: "AZURE_TENANT_ID", credential, kind });
+    if (sp.kind === "secret") {
+      return secretCredential(s, sp.tenantId, sp.clientId, sp.secret, "the service principal from the environment", names("AZURE_CLIENT_SECRET", "secret"), ORIGINS.envSecret(sp.clientId));
+    }
+    return certificateCredential(
+      s,
+      sp,
+      "the service principal from the environment",
+      "AZURE_CLIENT_CERTIFICATE_PATH",
+      names("AZURE_CLIENT_CERTIFICATE_PATH", "certificate"),
+      ORIGINS.envCertificate(sp.clientId),
+    );
   }
   const wi = detectWorkloadIdentity(env);
   if (!isAttempt(wi)) return workloadCredential(s, wi);
@@ -598,9 +818,16 @@ export function credentialFor(context: CallContext | undefined, s: AzureSettings
       ? undefined
       : { source: SOURCES.azAccounts, outcome: `the context${az.account ? ` of ${az.account}` : ""} came without a token (Get-AzAccessToken failed)`, fix: "run Connect-AzAccount again" }
     : { source: SOURCES.azAccounts, outcome: "not loaded in this session, or it has no context", fix: FIX.azAccounts };
-  if (az?.accessToken) chain.azAccounts.update(az.accessToken, az.expiresOn);
+  // A new Az.Accounts token (signed in again) replaces the cached one, whichever source gave that.
+  if (az?.accessToken && chain.azAccounts.update(az.accessToken, az.expiresOn)) entry.cached.clear();
   const description = az?.accessToken
     ? `the Azure CLI, else the Az.Accounts context${az.account ? ` of ${az.account}` : ""}`
     : "the Azure CLI";
-  return { credential: entry.cached, key, description };
+  const account = az?.account;
+  return {
+    credential: entry.cached,
+    key,
+    description,
+    origin: (token) => (token === chain.azAccounts.token ? ORIGINS.azAccounts(account) : ORIGINS.cli()),
+  };
 }

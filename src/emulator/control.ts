@@ -19,6 +19,17 @@
  *                                              ARM's token checks and for CLI test doubles: {expiresInSeconds?,
  *                                              notBeforeInSeconds?, audience?, tenantId?, clientId?, claims?}
  *                                              → {"accessToken": "…"} (clientId: an app from POST /apps; default the demo app)
+ *   POST   /_emulator/tokens/revoke            {clientId?, objectId?}: the tokens issued so far (all, one app's, one
+ *                                              principal's) are revoked: ARM refuses them (InvalidAuthenticationToken)
+ *                                              → {"revoked": N}
+ *   PUT    /_emulator/tokens/issuance          {expiresInSeconds?, audience?, count?}: the next `count` app tokens the
+ *   DELETE /_emulator/tokens/issuance          token endpoint (client credentials) and the managed identity endpoint
+ *                                              issue get that lifetime (negative: already expired) and/or audience;
+ *                                              no count: all until DELETE → the setting
+ *   PATCH  /_emulator/apps/{clientId}          {disabled?, secretsExpired?, certificatesExpired?}: sign-in disabled
+ *                                              (AADSTS7000112), client secrets expired (AADSTS7000222), registered
+ *                                              certificates past their end date (AADSTS700027) → the app's state
+ *   DELETE /_emulator/apps/{clientId}          deletes the app (AADSTS700016 afterwards)                → 204
  *   POST   /_emulator/apps                     a new app + service principal in the demo tenant: {displayName?,
  *                                              access?: "contributor" (default) | "none"} → 201 {clientId, clientSecret,
  *                                              tenantId, objectId}; "none" = no role assignment, so ARM answers 403
@@ -166,6 +177,63 @@ export class ControlApi {
     if (a === "tokens" && route.length === 1) {
       if (m !== "POST") return notAllowed(m);
       return this.mintToken(ctx);
+    }
+    if (a === "tokens" && b === "revoke" && route.length === 2) {
+      if (m !== "POST") return notAllowed(m);
+      const body = parseObjectBody(ctx);
+      if (!body.ok) return body.response;
+      const v = body.value;
+      for (const name of ["clientId", "objectId"]) {
+        if (v[name] !== undefined && (typeof v[name] !== "string" || v[name] === "")) return bad(`'${name}' must be a non-empty string.`);
+      }
+      return ok({ revoked: deps.tokens.revoke({ clientId: v.clientId as string | undefined, objectId: v.objectId as string | undefined }) });
+    }
+    if (a === "tokens" && b === "issuance" && route.length === 2) {
+      if (m === "DELETE") {
+        deps.tokens.issuanceOverride = undefined;
+        return emptyResponse(204, noStore);
+      }
+      if (m !== "PUT") return notAllowed(m);
+      const body = parseObjectBody(ctx);
+      if (!body.ok) return body.response;
+      const v = body.value;
+      if (v.expiresInSeconds !== undefined && !(typeof v.expiresInSeconds === "number" && Number.isInteger(v.expiresInSeconds))) {
+        return bad("'expiresInSeconds' must be an integer.");
+      }
+      if (v.audience !== undefined && (typeof v.audience !== "string" || v.audience === "")) return bad("'audience' must be a non-empty string.");
+      if (v.count !== undefined && !(typeof v.count === "number" && Number.isInteger(v.count) && v.count >= 1)) return bad("'count' must be a positive integer.");
+      deps.tokens.issuanceOverride = {
+        expiresInSeconds: v.expiresInSeconds as number | undefined,
+        audience: v.audience as string | undefined,
+        remaining: v.count as number | undefined,
+      };
+      return ok(deps.tokens.issuanceOverride);
+    }
+    if (a === "apps" && route.length === 2 && (m === "PATCH" || m === "DELETE")) {
+      const app = deps.directory.findAppById(route[1]);
+      if (!app) return notFound(`No app with client id '${route[1]}'.`);
+      if (m === "DELETE") {
+        deps.directory.removeApp(app);
+        return emptyResponse(204, noStore);
+      }
+      const body = parseObjectBody(ctx);
+      if (!body.ok) return body.response;
+      const v = body.value;
+      for (const name of ["disabled", "secretsExpired", "certificatesExpired"]) {
+        if (v[name] !== undefined && typeof v[name] !== "boolean") return bad(`'${name}' must be true or false.`);
+      }
+      const past = Math.floor(Date.now() / 1000) - 86400;
+      if (v.disabled !== undefined) app.disabled = v.disabled as boolean;
+      if (v.secretsExpired === true) for (const sec of app.secrets) sec.expiresAt = past;
+      if (v.secretsExpired === false) for (const sec of app.secrets) delete sec.expiresAt;
+      if (v.certificatesExpired === true) for (const c of app.certificates) c.endDate = new Date(past * 1000);
+      if (v.certificatesExpired === false) for (const c of app.certificates) c.endDate = new Date(Date.now() + 365 * 86400_000);
+      return ok({
+        clientId: app.appId,
+        disabled: app.disabled === true,
+        secretsExpired: app.secrets.some((x) => x.expiresAt !== undefined && x.expiresAt * 1000 <= Date.now()),
+        certificatesExpired: app.certificates.some((c) => c.endDate.getTime() < Date.now()),
+      });
     }
     if (a === "apps" && route.length === 1) {
       if (m !== "POST") return notAllowed(m);

@@ -76,6 +76,11 @@ export interface AppRecord {
    * (multi-tenant, as first-party apps such as Exchange Online PowerShell).
    */
   publicClient?: boolean;
+  /**
+   * Sign-in disabled ("Enabled for users to sign-in" off on the service principal, or disabled by
+   * Microsoft): every grant fails with AADSTS7000112. Set through the control API.
+   */
+  disabled?: boolean;
 }
 
 /** A user account of a tenant (user flows: authorization code, device code, refresh token). */
@@ -237,6 +242,11 @@ export class Directory {
 
   findApp(tenantId: string, appId: string): AppRecord | undefined {
     return this.apps.get(`${tenantId.toLowerCase()}|${appId.toLowerCase()}`);
+  }
+
+  /** Deletes an app registration and its service principal (its client id then gives AADSTS700016). */
+  removeApp(app: AppRecord): void {
+    this.apps.delete(`${app.tenantId}|${app.appId}`);
   }
 
   /** An app by client id in any tenant (client ids are globally unique). */

@@ -38,7 +38,7 @@ import { sessionEnv } from "../azure/settings";
 import { trustExtraCaFile } from "../azure/tls";
 import { openBrowser, openLoopback } from "./loopback";
 import { PartnerNetwork, refreshTokenFromCache, toAuthResult, toBridgeError } from "./msal";
-import { accessTokenResult, Authority, EXCHANGE_ONLINE, resolveAuthority, validateParams } from "./validation";
+import { accessTokenResult, accessTokenWarnings, Authority, EXCHANGE_ONLINE, resolveAuthority, validateParams } from "./validation";
 
 /** A pending login is cancelled when nobody asks for it within this time. */
 const ORPHAN_MS = 30_000;
@@ -94,7 +94,7 @@ export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: Abo
     if (!p.accessToken) throw invalidInput("AccessTokenRequired", "AccessToken", "-AccessToken is empty.");
     return {
       result: accessTokenResult(p.accessToken, p.scopes ?? []),
-      warnings: [],
+      warnings: accessTokenWarnings(p.accessToken, p.scopes ?? []),
       info: { environment: p.environment ?? "AzureCloud", authority: "(none: the access token is read locally)", flow: "AccessToken" },
     };
   }
@@ -128,7 +128,7 @@ export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: Abo
       const r = await c.app.acquireTokenByRefreshToken({ refreshToken: p.refreshToken, scopes, forceCache: true });
       return { result: await userResult(c, r), warnings: [], info: info("RefreshToken", c.kind) };
     } catch (e) {
-      throw toBridgeError(e, c.network, retry);
+      throw withRefreshTokenFix(withCredentialFix(toBridgeError(e, c.network, retry), p, clientId, auth.tenant), p, clientId, retry);
     }
   }
   if (p.parameterSet === "User" || byModule) {
@@ -142,8 +142,54 @@ export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: Abo
     if (!r) throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "Entra ID returned no token.", { category: "AuthenticationError", errorId: "NoAccessToken" });
     return { result: toAuthResult(r, null, c.network.lastLifetimes), warnings: [], info: info("ClientCredentials", c.kind) };
   } catch (e) {
-    throw toBridgeError(e, c.network, retry);
+    throw withCredentialFix(toBridgeError(e, c.network, retry), p, clientId, auth.tenant);
   }
+}
+
+/**
+ * Entra ID's refusal of -RefreshToken itself, when the error has no advice yet (interaction codes
+ * such as AADSTS700082 and AADSTS50173 get toBridgeError's "sign in again interactively").
+ */
+function withRefreshTokenFix(e: Error, p: PartnerNewAccessTokenParams, clientId: string, retry: string): Error {
+  if (!(e instanceof BridgeError) || e.data.recommendedAction) return e;
+  const from = p.credential ? "-Credential's user name" : "-ApplicationId";
+  const fixes: Record<string, string> = {
+    AADSTS700007:
+      `The refresh token was issued to another app than ${clientId} (${from}): pass the client id of the app that got it, ` +
+      `or sign in again with this app and use its refresh token: ${retry}`,
+    AADSTS70008: `The refresh token has expired: sign in again interactively and use the new refresh token: ${retry}`,
+    AADSTS9002313: `-RefreshToken is not a refresh token Entra ID issued (truncated, or from another cloud or tenant): pass the whole token, or sign in again: ${retry}`,
+  };
+  const fix = fixes[e.data.errorId];
+  if (!fix) return e;
+  return new BridgeError(e.code, `${e.message}\n${fix}`, { ...e.data, recommendedAction: fix });
+}
+
+/**
+ * Entra ID's refusal of the app's own credential (client credentials): what to do, naming the
+ * parameter at fault (-Credential's password is the secret, -CertificateThumbprint the certificate).
+ */
+function withCredentialFix(e: Error, p: PartnerNewAccessTokenParams, clientId: string, tenant: string): Error {
+  if (!(e instanceof BridgeError)) return e;
+  const cert = p.parameterSet === "ServicePrincipalCertificate";
+  const fixes: Record<string, string> = {
+    AADSTS7000222:
+      `The client secret of app ${clientId} (the password of -Credential) has expired: create a new one (Azure portal: App registrations > ` +
+      `Certificates & secrets, or 'az ad app credential reset --id ${clientId}') and pass it as -Credential's password.`,
+    AADSTS7000215: `The password of -Credential is not a client secret of app ${clientId}: give the secret's value (not its id).`,
+    AADSTS7000112:
+      `App ${clientId} is disabled in tenant ${tenant}: an administrator must enable sign-in for it (Enterprise applications > Properties > ` +
+      `Enabled for users to sign-in), or use another app.`,
+    AADSTS700016: `There is no app ${clientId} in tenant ${tenant} (deleted, or another tenant's): check -ApplicationId and -Tenant.`,
+  };
+  if (cert) {
+    fixes.AADSTS700027 =
+      `The certificate of -CertificateThumbprint is expired or not registered on app ${clientId}: upload a valid certificate to the app ` +
+      "(App registrations > Certificates & secrets) and pass its thumbprint.";
+  }
+  const fix = fixes[e.data.errorId];
+  if (!fix) return e;
+  return new BridgeError(e.code, `${e.message}\n${fix}`, { ...e.data, recommendedAction: fix });
 }
 
 /**

@@ -189,3 +189,35 @@ export function accessTokenResult(token: string, scopes: string[], now: number =
     correlationId: "00000000-0000-0000-0000-000000000000",
   };
 }
+
+/** A resource URI from a scope (`https://api.partnercenter.microsoft.com/user_impersonation` → the part before the last '/'), if it names one. */
+function scopeResource(scope: string): string | undefined {
+  const m = /^(https?:\/\/[^/]+(?:\/[^/]+)*?)\/[^/]*$/i.exec(scope.trim());
+  return m ? m[1].toLowerCase().replace(/\/+$/, "") : undefined;
+}
+
+/**
+ * The AccessToken set reads the token as the original does (no audience check: it is echoed back).
+ * When the token's audience is not the resource -Scopes names (e.g. an ARM token given for Partner
+ * Center), a warning says so before the service refuses it (401) later. Only URIs are compared
+ * (a v2.0 token's audience is an app id, which a scope's URI cannot be matched against here).
+ */
+export function accessTokenWarnings(token: string, scopes: string[]): string[] {
+  let aud: unknown;
+  try {
+    aud = (JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { aud?: unknown }).aud;
+  } catch {
+    return [];
+  }
+  if (typeof aud !== "string" || !/^https?:\/\//i.test(aud)) return [];
+  const audience = aud.toLowerCase().replace(/\/+$/, "");
+  const resources = [...new Set(scopes.map(scopeResource).filter((r): r is string => r !== undefined))];
+  if (resources.length === 0 || resources.includes(audience)) return [];
+  return [
+    `The access token was issued for '${aud}', not for ${resources.map((r) => `'${r}'`).join(" or ")} (the resource of -Scopes): ` +
+      `that service will refuse it (401). Get a token for that resource (Partner Center: -Scopes '${PARTNER_CENTER_RESOURCE}/user_impersonation') and pass it as -AccessToken.`,
+  ];
+}
+
+/** Partner Center's resource (application ID URI): the audience of its tokens. */
+export const PARTNER_CENTER_RESOURCE = "https://api.partnercenter.microsoft.com";

@@ -10,6 +10,9 @@
  *   InvalidAuthenticationTokenAudience  "The access token has been obtained for wrong audience or resource '…'. It should
  *                                        exactly match with one of the allowed audiences '…','…'."
  * apim.md does not record ARM authentication failures; these texts are not from a recorded exchange.
+ * A token revoked through the control API (POST /_emulator/tokens/revoke: a revoked session, a
+ * signing key no longer trusted) is answered as an invalid one, InvalidAuthenticationToken: the
+ * emulator's choice (real ARM answers CAE-capable clients a claims challenge instead).
  */
 import { ARM_AUDIENCES } from "../directory";
 import type { JwtClaims } from "../entra/jwt";

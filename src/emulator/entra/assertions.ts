@@ -23,6 +23,10 @@
  *   AADSTS70021   "No matching federated identity record found for presented assertion. Assertion Issuer: '…'. Assertion Subject: '…'.
  *                 Assertion Audience: '…'. https://docs.microsoft.com/…" (azure-workload-identity#616; 400 invalid_request). Today's
  *                 Entra ID may answer the same situation with AADSTS700211/700213 (issuer/subject); the emulator keeps AADSTS70021.
+ *   AADSTS700212  "No matching federated identity record found for presented assertion audience '…'. Check your federated identity
+ *                 credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/…" when issuer and
+ *                 subject match a credential but the audience does not (text patterned on the recorded AADSTS700213 one)
+ *   AADSTS700027  "… [Reason - The key used is expired., …]" when the registered certificate's end date has passed (not recorded here)
  *   AADSTS50027   "JWT token is invalid or malformed." / "Invalid JWT token. No certificate thumbprint specified in token header."
  *   AADSTS90011   "Unexpected client assertion type." (wrong client_assertion_type; recorded 2016)
  *   AADSTS700021  "Client assertion application identifier doesn't match 'client_id' parameter. …" (text not recorded here: emulator's own)
@@ -113,6 +117,17 @@ function verifyCertificateAssertion(
     );
   }
 
+  if (cert.endDate.getTime() < Date.now()) {
+    // The registered key's end date has passed. Reason text as Entra ID words it for an expired key
+    // (not recorded in ../shared/reference; the rest of the envelope as the invalid-signature case).
+    return fail(
+      entra.error(
+        ctx, 401, "invalid_client", 700027,
+        "Client assertion contains an invalid signature. [Reason - The key used is expired., " +
+          `Thumbprint of key used by client: '${thumbprintShown}', Found key 'Start=${keyDate(cert.startDate)}, End=${keyDate(cert.endDate)}', ${keysHint}].`,
+      ),
+    );
+  }
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   const accepted = acceptedAudiences(ctx, tenant, req.tenantSegment);
   if (!audiences.some((a) => typeof a === "string" && accepted.has(normAudience(a)))) {
@@ -172,6 +187,19 @@ function verifyFederatedAssertion(entra: EntraService, ctx: RequestContext, app:
   const match: FederatedCredentialRecord | undefined = app.federatedCredentials.find(
     (f) => f.issuer === iss && f.subject === sub && auds.some((a) => f.audiences.includes(a)),
   );
+  const sameSubject = app.federatedCredentials.find((f) => f.issuer === iss && f.subject === sub);
+  if (!match && sameSubject) {
+    // Issuer and subject match a credential, the audience does not (e.g. a Kubernetes token projected
+    // for another audience). The code is Entra ID's for this case; the text follows the recorded
+    // AADSTS700213 one for subjects (azure-workload-identity#1200, dotnet/maui#31978).
+    return fail(
+      entra.error(
+        ctx, 401, "invalid_client", 700212,
+        `No matching federated identity record found for presented assertion audience '${auds.join(",")}'. ` +
+          "Check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
+      ),
+    );
+  }
   if (!match) {
     return fail(
       entra.error(

@@ -207,6 +207,10 @@ export class EntraService {
         ),
       };
     }
+    if (app.disabled) {
+      // Text as recorded in public reports (e.g. Worklytics/psoxy#74: 400 unauthorized_client).
+      return { ok: false, response: this.error(ctx, 400, "unauthorized_client", 7000112, `Application '${app.appId}'(${app.displayName}) is disabled.`) };
+    }
     const assertion = form.get("client_assertion");
     if (assertion) {
       const assertionType = form.get("client_assertion_type") ?? "";

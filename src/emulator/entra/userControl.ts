@@ -20,6 +20,8 @@
  *                                                        form_post) → {redirectUri, responseMode, user, error, loopbackStatus}
  *   POST /_emulator/entra/refresh-tokens/expire          {user?}: refresh tokens (all, or that user's) are expired
  *                                                        (AADSTS700082 on their next use) → {expired: N}
+ *   POST /_emulator/entra/refresh-tokens/revoke          {user?}: refresh tokens issued so far (all, or that user's) are
+ *                                                        revoked, as a password reset does (AADSTS50173) → {revoked: N}
  */
 import type { Directory } from "../directory";
 import { EmulatorResponse, jsonResponse, parseJsonBody, RequestContext } from "../http";
@@ -111,6 +113,14 @@ export async function handleUserControl(ctx: RequestContext, route: string[], fl
     const user = str(v, "user");
     if (user === null) return bad("'user' must be a non-empty string.");
     return ok({ expired: flows.expireRefreshTokens(user) });
+  }
+  if (a === "refresh-tokens" && b === "revoke" && route.length === 2) {
+    if (m !== "POST") return notAllowed(m);
+    const v = body();
+    if (typeof v === "string") return bad(v);
+    const user = str(v, "user");
+    if (user === null) return bad("'user' must be a non-empty string.");
+    return ok({ revoked: flows.revokeRefreshTokens(user) });
   }
   return notFound(`No control endpoint '${ctx.method} ${ctx.rawPath}'.`);
 }

@@ -97,6 +97,8 @@ interface RefreshTokenRecord extends SignIn {
   lastUsedAt: number;
   /** Set by the control API: expired regardless of use. */
   expired?: boolean;
+  /** Set by the control API: revoked at this time (Unix ms), as a password reset or "revoke sessions" does. */
+  revokedAt?: number;
 }
 
 /** What /authorize decided: deliver a code (or an error) to the redirect URI, or show an error page. */
@@ -449,6 +451,15 @@ export class UserFlows {
         `The refresh token has expired due to inactivity. The token was issued on ${iso7(new Date(record.issuedAt))} and was inactive for 90.00:00:00.`,
       );
     }
+    if (record.revokedAt !== undefined) {
+      // Text as Entra ID answers a refresh token issued before the user's TokensValidFrom (a password
+      // reset, Revoke-MgUserSignInSession); from public reports, not recorded in ../shared/reference.
+      return entra.error(
+        ctx, 400, "invalid_grant", 50173,
+        "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. " +
+          `The grant was issued on '${iso7(new Date(record.issuedAt))}' and the TokensValidFrom date (before which tokens are not valid) for this user is '${iso7(new Date(record.revokedAt))}'.`,
+      );
+    }
     const clientId = (form.get("client_id") ?? "").toLowerCase();
     if (!clientId) return entra.missingParameter(ctx, "client_id");
     if (clientId !== record.clientId) return entra.error(ctx, 400, "invalid_grant", 700007, "The grant was issued for a different client id.");
@@ -478,6 +489,21 @@ export class UserFlows {
     for (const r of this.refreshTokens.values()) {
       if (login && r.user.userPrincipalName.toLowerCase() !== login.toLowerCase()) continue;
       r.expired = true;
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Control API: revokes refresh tokens (all, or those of one user) issued so far, as a password
+   * reset or "revoke sign-in sessions" does (AADSTS50173 on their next use). Returns how many.
+   */
+  revokeRefreshTokens(login?: string): number {
+    let n = 0;
+    const now = Date.now();
+    for (const r of this.refreshTokens.values()) {
+      if (login && r.user.userPrincipalName.toLowerCase() !== login.toLowerCase()) continue;
+      r.revokedAt ??= now;
       n++;
     }
     return n;
