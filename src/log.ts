@@ -9,7 +9,7 @@
  * What each level adds:
  *   error     failures of the transport itself
  *   warning   malformed messages and what was answered to them; Azure SDK warnings
- *   info      server start and exit; Azure SDK info (sign-in chain, retries)
+ *   info      server start and exit; Azure SDK info (sign-in chain, retries); msal's warnings
  *   verbose   one line per request (id, method, outcome or error code, duration); the Azure SDK's
  *             HTTP log (@azure/logger: headers and query values off its allow list are REDACTED;
  *             bodies are not logged); msal-node's log at its most detailed level, PII logging off.
@@ -143,22 +143,25 @@ export interface MsalLogLevels {
 
 /**
  * loggerOptions for an msal-node app: its log at this log's level (at verbose, msal's Trace, its
- * most detailed), PII logging off, and any line msal flags as holding PII dropped all the same.
+ * most detailed; its warnings at info), PII logging off, and any line msal flags as holding PII
+ * dropped all the same.
  */
 export function msalLoggerOptions(levels: MsalLogLevels): {
   logLevel: number;
   piiLoggingEnabled: false;
   loggerCallback: (level: number, message: string, containsPii: boolean) => void;
 } {
+  // msal's warnings are notices about normal answers ("No client info in response" on every
+  // client-credentials token): info here, so that the default level keeps stderr quiet.
   const ours: Record<number, LogLevel> = {
     [levels.Error]: "error",
-    [levels.Warning]: "warning",
+    [levels.Warning]: "info",
     [levels.Info]: "info",
     [levels.Verbose]: "verbose",
     [levels.Trace]: "verbose",
   };
   const level = current.level;
-  const logLevel = { error: levels.Error, warning: levels.Warning, info: levels.Info, verbose: levels.Trace }[level];
+  const logLevel = { error: levels.Error, warning: levels.Error, info: levels.Info, verbose: levels.Trace }[level];
   return {
     logLevel,
     piiLoggingEnabled: false,

@@ -58,7 +58,14 @@ const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
 /** A byte that can be in no header line: outside visible ASCII, space and tab (a line ends at CRLF). */
 const NOT_HEADER_BYTE = /[^\t\x20-\x7e]/;
 
-type HeaderResult = { kind: "incomplete" } | { kind: "bad"; reason: string } | { kind: "ok"; headerLength: number; contentLength: number };
+/**
+ * `resumeAt`: where to look for the next "Content-Length:" after a bad line: just after the line's
+ * first byte (not after the line: a line without its CRLF may have run into the next header).
+ */
+type HeaderResult =
+  | { kind: "incomplete" }
+  | { kind: "bad"; reason: string; resumeAt?: number }
+  | { kind: "ok"; headerLength: number; contentLength: number };
 
 /** Index of the ASCII `needle` in `haystack` from `from`, ignoring case. */
 function indexOfIgnoreCase(haystack: Buffer, needle: Buffer, from: number): number {
@@ -87,28 +94,28 @@ export function parseHeader(b: Buffer): HeaderResult {
       // (A CR at its very end may be the first half of the line's CRLF.)
       let rest = b.subarray(start).toString("latin1");
       if (rest.endsWith("\r")) rest = rest.slice(0, -1);
-      if (NOT_HEADER_BYTE.test(rest)) return { kind: "bad", reason: "a header line holds a byte that is not visible ASCII" };
+      if (NOT_HEADER_BYTE.test(rest)) return { kind: "bad", reason: "a header line holds a byte that is not visible ASCII", resumeAt: start + 1 };
       const colon = rest.indexOf(":");
       const name = colon < 0 ? rest : rest.slice(0, colon);
-      if (name !== "" && !TOKEN.test(name)) return { kind: "bad", reason: "a header line is not 'Name: value'" };
+      if (name !== "" && !TOKEN.test(name)) return { kind: "bad", reason: "a header line is not 'Name: value'", resumeAt: start + 1 };
       if (b.length > MAX_HEADER_LENGTH) return { kind: "bad", reason: `no end of header within ${MAX_HEADER_LENGTH} bytes` };
       return { kind: "incomplete" };
     }
     const line = b.subarray(start, eol).toString("latin1");
     if (line === "") {
-      if (start === 0) return { kind: "bad", reason: "an empty header (a blank line where Content-Length was expected)" };
-      if (contentLength === undefined) return { kind: "bad", reason: "the header has no Content-Length" };
+      if (start === 0) return { kind: "bad", reason: "an empty header (a blank line where Content-Length was expected)", resumeAt: 1 };
+      if (contentLength === undefined) return { kind: "bad", reason: "the header has no Content-Length", resumeAt: 1 };
       return { kind: "ok", headerLength: eol + 2, contentLength };
     }
     const colon = line.indexOf(":");
     if (colon <= 0 || !TOKEN.test(line.slice(0, colon)) || !FIELD_VALUE.test(line.slice(colon + 1))) {
-      return { kind: "bad", reason: "a header line is not 'Name: value'" };
+      return { kind: "bad", reason: "a header line is not 'Name: value'", resumeAt: start + 1 };
     }
     if (line.slice(0, colon).toLowerCase() === "content-length") {
       const value = line.slice(colon + 1).trim();
-      if (!/^\d{1,15}$/.test(value)) return { kind: "bad", reason: "Content-Length is not a decimal number" };
+      if (!/^\d{1,15}$/.test(value)) return { kind: "bad", reason: "Content-Length is not a decimal number", resumeAt: start + 1 };
       const n = Number(value);
-      if (contentLength !== undefined && contentLength !== n) return { kind: "bad", reason: "two different Content-Length values" };
+      if (contentLength !== undefined && contentLength !== n) return { kind: "bad", reason: "two different Content-Length values", resumeAt: start + 1 };
       contentLength = n;
     }
     start = eol + 2;
@@ -234,13 +241,15 @@ export class FramedMessageReader extends AbstractMessageReader implements Messag
           this.resyncing = true;
           this.events.reject({ id: null, code: ErrorCodes.ParseError, message: `Parse error: malformed header: ${h.reason}.` });
         }
-        const next = indexOfIgnoreCase(b, CONTENT_LENGTH, 1);
+        // The next header starts at a "Content-Length:" after the start of the bad line (not
+        // earlier: in "Content-Length: 2\r\nContent-Length: 3" the 2nd line is the bad one).
+        const next = indexOfIgnoreCase(b, CONTENT_LENGTH, h.resumeAt ?? 1);
         if (next >= 0) {
           this.take(next);
           continue;
         }
         // Keep only what could be the start of "Content-Length:".
-        this.take(Math.max(0, b.length - (CONTENT_LENGTH.length - 1)));
+        this.take(Math.max(h.resumeAt ?? 0, b.length - (CONTENT_LENGTH.length - 1)));
         return;
       }
       this.resyncing = false;

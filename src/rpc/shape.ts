@@ -29,9 +29,15 @@ export class ShapeError extends Error {
   }
 }
 
+export type ShapeKind = "string" | "number" | "boolean" | "array" | "dict" | "object";
+
 export interface Shape<T> {
   /** What the value must be, as words: "a string", "an object", "an array of strings". */
   readonly expected: string;
+  /** For tests that generate values from the table: the kind, and what it holds. */
+  readonly kind: ShapeKind;
+  readonly item?: Shape<unknown>;
+  readonly fields?: Readonly<Record<string, Shape<unknown> | Optional<unknown>>>;
   /** A copy of `value` with only the declared parts; throws ShapeError. */
   parse(value: unknown, path: string): T;
   /** Phantom: makes Shape covariant in T, so a checker of a wider type does not fit a narrower field. */
@@ -66,8 +72,9 @@ function fail(path: string, expected: string, value: unknown): never {
   throw new ShapeError({ path, expected, got: kindOf(value) });
 }
 
-function primitive<T>(expected: string, test: (v: unknown) => boolean): Shape<T> {
+function primitive<T>(kind: ShapeKind, expected: string, test: (v: unknown) => boolean): Shape<T> {
   return {
+    kind,
     expected,
     parse(value, path) {
       if (!test(value)) fail(path, expected, value);
@@ -80,11 +87,11 @@ function primitive<T>(expected: string, test: (v: unknown) => boolean): Shape<T>
  * (`str<"Primary" | "Secondary">()`): the value is the service validation's, which names the
  * PowerShell parameter and the accepted values. */
 export function str<T extends string = string>(): Shape<T> {
-  return primitive<T>("a string", (v) => typeof v === "string");
+  return primitive<T>("string", "a string", (v) => typeof v === "string");
 }
 
-export const num: Shape<number> = primitive<number>("a number", (v) => typeof v === "number" && Number.isFinite(v));
-export const bool: Shape<boolean> = primitive<boolean>("a boolean (true or false)", (v) => typeof v === "boolean");
+export const num: Shape<number> = primitive<number>("number", "a number", (v) => typeof v === "number" && Number.isFinite(v));
+export const bool: Shape<boolean> = primitive<boolean>("boolean", "a boolean (true or false)", (v) => typeof v === "boolean");
 
 export function opt<T>(shape: Shape<T>): Optional<T> {
   return { optional: shape };
@@ -93,6 +100,8 @@ export function opt<T>(shape: Shape<T>): Optional<T> {
 export function arr<T>(item: Shape<T>): Shape<T[]> {
   const expected = `an array of ${item.expected.replace(/^an? /, "")}s`;
   return {
+    kind: "array",
+    item: item as Shape<unknown>,
     expected,
     parse(value, path) {
       if (!Array.isArray(value)) fail(path, expected, value);
@@ -109,6 +118,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function dict<T>(value: Shape<T>): Shape<Record<string, T>> {
   const expected = `an object whose values are ${value.expected.replace(/^an? /, "")}s`;
   return {
+    kind: "dict",
+    item: value as Shape<unknown>,
     expected,
     parse(v, path) {
       if (!isPlainObject(v)) fail(path, expected, v);
@@ -128,6 +139,8 @@ export type Fields<T> = {
 export function obj<T>(fields: Fields<T>): Shape<T> {
   const entries = Object.entries(fields) as [string, Shape<unknown> | Optional<unknown>][];
   return {
+    kind: "object",
+    fields: Object.fromEntries(entries),
     expected: "an object",
     parse(value, path) {
       if (!isPlainObject(value)) fail(path, "an object", value);
