@@ -8,11 +8,14 @@
  *
  * What each level adds:
  *   error     failures of the transport itself
- *   warning   malformed messages and what was answered to them; Azure SDK warnings
- *   info      server start and exit; Azure SDK info (sign-in chain, retries); msal's warnings
+ *   warning   malformed messages and what was answered to them
+ *   info      server start and exit; the Azure SDK's info and warnings (sign-in chain, retries,
+ *             its HTTP requests and responses); msal's warnings
  *   verbose   one line per request (id, method, outcome or error code, duration); the Azure SDK's
- *             HTTP log (@azure/logger: headers and query values off its allow list are REDACTED;
- *             bodies are not logged); msal-node's log at its most detailed level, PII logging off.
+ *             verbose log; msal-node's log at its most detailed level, PII logging off.
+ * The Azure SDK's HTTP log (@azure/logger, logPolicy) redacts header and query values off its
+ * allow list and logs no bodies; query values in any URL of an SDK or msal line are redacted here
+ * too (redactUrlQueries).
  *
  * Nothing is ever logged from a request's params or a result (they carry secrets): the request
  * lines name the method and the error code only. Each entry is one line (newlines folded).
@@ -116,10 +119,38 @@ export function configureLog(env: NodeJS.ProcessEnv = process.env): Log {
   return current;
 }
 
-/** @azure/logger's levels are ours; the namespace of an SDK line ends with its level. */
+/**
+ * @azure/logger's levels are ours (the namespace of an SDK line ends with its level), except its
+ * warnings, which are about how the SDK is used ("The baseUri option … has been deprecated" at
+ * every ARM client): info here, so that the default level keeps stderr quiet.
+ */
 function sdkLevel(first: unknown): LogLevel {
   const m = /^azure:[^ ]*:(error|warning|info|verbose)\b/.exec(String(first));
-  return (m?.[1] as LogLevel | undefined) ?? "verbose";
+  const level = (m?.[1] as LogLevel | undefined) ?? "verbose";
+  return level === "warning" ? "info" : level;
+}
+
+const ALLOWED_QUERY = new Set(["api-version"]);
+const URL_WITH_QUERY = /(https?:\/\/[^\s"'<>?#]*\?)([^\s"'<>#]*)/g;
+
+/**
+ * Query values of every URL in a line, except api-version, replaced by REDACTED: the SDK's own
+ * sanitizer does this for the request line, but not everywhere (core-lro's verbose log prints an
+ * operation's status URL whole, and ARM signs those: `&s=<signature>&h=<hash>`).
+ */
+export function redactUrlQueries(text: string): string {
+  return text.replace(URL_WITH_QUERY, (_all, base: string, query: string) =>
+    base +
+    query
+      .split("&")
+      .map((pair) => {
+        const eq = pair.indexOf("=");
+        if (eq < 0) return pair;
+        const name = pair.slice(0, eq);
+        return ALLOWED_QUERY.has(name.toLowerCase()) ? pair : `${name}=REDACTED`;
+      })
+      .join("&"),
+  );
 }
 
 /**
@@ -128,7 +159,10 @@ function sdkLevel(first: unknown): LogLevel {
  * query value not on its allow list (Authorization, cookies, keys: "REDACTED") and logs no bodies.
  */
 export function routeAzureSdkLog(azureLogger: { AzureLogger: { log: (...args: unknown[]) => void }; setLogLevel(level?: LogLevel): void }): void {
-  azureLogger.AzureLogger.log = (...args: unknown[]) => current.write(sdkLevel(args[0]), format(...args));
+  azureLogger.AzureLogger.log = (...args: unknown[]) => {
+    const level = sdkLevel(args[0]);
+    if (current.enabled(level)) current.write(level, redactUrlQueries(format(...args)));
+  };
   azureLogger.setLogLevel(current.level);
 }
 
@@ -167,7 +201,8 @@ export function msalLoggerOptions(levels: MsalLogLevels): {
     piiLoggingEnabled: false,
     loggerCallback: (at, message, containsPii) => {
       if (containsPii) return;
-      current.write(ours[at] ?? "verbose", `msal: ${message}`);
+      const level = ours[at] ?? "verbose";
+      if (current.enabled(level)) current.write(level, `msal: ${redactUrlQueries(message)}`);
     },
   };
 }
