@@ -68,6 +68,7 @@ function makeLog(level: LogLevel, fd: number | undefined, file: string | undefin
 }
 
 let current: Log = makeLog("warning", undefined, undefined);
+let currentFd: number | undefined;
 
 /** The server's log (stderr only, at warning, until configureLog runs). */
 export function log(): Log {
@@ -114,6 +115,8 @@ export function configureLog(env: NodeJS.ProcessEnv = process.env): Log {
     fd = opened.fd;
     if (opened.problem) problems.push(opened.problem);
   }
+  if (currentFd !== undefined) fs.closeSync(currentFd);
+  currentFd = fd;
   current = makeLog(level, fd, fd === undefined ? undefined : file);
   for (const p of problems) current.warning(p);
   return current;
