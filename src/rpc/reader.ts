@@ -89,10 +89,11 @@ export function parseHeader(b: Buffer): HeaderResult {
   let start = 0;
   for (;;) {
     const eol = b.indexOf(CRLF, start);
+    if (eol > MAX_HEADER_LENGTH) return { kind: "bad", reason: `no end of header within ${MAX_HEADER_LENGTH} bytes`, resumeAt: start + 1 };
     if (eol < 0) {
       // An incomplete line: wrong as soon as it holds a byte no header line can hold.
       // (A CR at its very end may be the first half of the line's CRLF.)
-      let rest = b.subarray(start).toString("latin1");
+      let rest = b.subarray(start, MAX_HEADER_LENGTH + 1).toString("latin1");
       if (rest.endsWith("\r")) rest = rest.slice(0, -1);
       if (NOT_HEADER_BYTE.test(rest)) return { kind: "bad", reason: "a header line holds a byte that is not visible ASCII", resumeAt: start + 1 };
       const colon = rest.indexOf(":");
