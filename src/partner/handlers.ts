@@ -34,6 +34,7 @@ import {
   PartnerNewAccessTokenResult,
 } from "../protocol";
 import { BridgeError, invalidInput } from "../rpc/errors";
+import { msalLoggerOptions } from "../log";
 import { sessionEnv } from "../azure/settings";
 import { trustExtraCaFile } from "../azure/tls";
 import { openBrowser, openLoopback } from "./loopback";
@@ -63,7 +64,7 @@ function makeClient(auth: Authority, clientId: string, p: PartnerNewAccessTokenP
   const cert = p.parameterSet === "ServicePrincipalCertificate" || p.parameterSet === "RefreshToken" ? p.certificate : undefined;
   const config: Configuration = {
     auth: { clientId, authority: auth.msalAuthority, knownAuthorities: auth.knownAuthorities ?? [] },
-    system: { networkClient: network, loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined } },
+    system: { networkClient: network, loggerOptions: msalLoggerOptions(LogLevel) },
   };
   if (secret) {
     config.auth.clientSecret = secret;

@@ -6,7 +6,8 @@
  * Why a client of our own: msal-node's device-code poll throws `post_request_failed` with only the
  * `error` field of Entra's answer (invalid_client, authorization_declined…), losing the AADSTS code
  * and description; this client keeps the last error body so the ErrorRecord can show them. It also
- * aborts requests in flight when the call is cancelled. Nothing here logs: msal's logger is off and
+ * aborts requests in flight when the call is cancelled. msal's own log goes to the server's log (src/log.ts,
+ * msalLoggerOptions) with PII logging off; nothing here logs, and
  * no request or response body (secrets, tokens) is ever written anywhere.
  */
 import type { AuthenticationResult, INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";

@@ -124,7 +124,23 @@ export function entraErrorCode(message: string | undefined): string | undefined 
   return /\bAADSTS\d+\b/.exec(message ?? "")?.[0];
 }
 
+/** Longest error message sent: a message quoting a huge input (a 1 MiB user id) is cut. */
+export const MAX_MESSAGE_LENGTH = 4096;
+
+function clip(message: string): string;
+function clip(message: string | undefined): string | undefined;
+function clip(message: string | undefined): string | undefined {
+  if (message === undefined || message.length <= MAX_MESSAGE_LENGTH) return message;
+  return `${message.slice(0, MAX_MESSAGE_LENGTH - 100)}… (cut: the message had ${message.length} characters)`;
+}
+
 export function toResponseError(e: unknown): ResponseError<ErrorData> {
+  const r = toResponseErrorUncut(e);
+  if (r.message.length <= MAX_MESSAGE_LENGTH && (r.data?.serviceMessage?.length ?? 0) <= MAX_MESSAGE_LENGTH) return r;
+  return new ResponseError(r.code, clip(r.message), r.data && { ...r.data, serviceMessage: clip(r.data.serviceMessage) });
+}
+
+function toResponseErrorUncut(e: unknown): ResponseError<ErrorData> {
   if (e instanceof ResponseError) return e as ResponseError<ErrorData>;
   if (e instanceof BridgeError) return new ResponseError(e.code, e.message, e.data);
 

@@ -12,6 +12,7 @@ import type * as AcrHandlers from "../acr/handlers";
 import { PartnerCompleteLogin, PartnerNewAccessToken } from "../protocol";
 import type * as PartnerHandlers from "../partner/handlers";
 import { VERSION } from "../version";
+import { log } from "../log";
 
 export interface MethodEntry<P, R> {
   type: RequestType<P, R, ErrorData>;
@@ -53,13 +54,18 @@ export function loadAllServices(): void {
  */
 export function prepare(p: PrepareParams): void {
   setImmediate(() => {
-    const load = { apim, acr, partner }[p?.service];
-    if (!load) return;
+    const loaders = { apim, acr, partner };
+    const service = p?.service;
+    if (typeof service !== "string" || !Object.prototype.hasOwnProperty.call(loaders, service)) return;
+    const load = loaders[service];
+    const start = performance.now();
     try {
       load();
       if (p.service !== "partner") arm().armTarget(p.context); // Partner's sign-in depends on the parameter set
-    } catch {
+      log().verbose(`prepared ${service} in ${(performance.now() - start).toFixed(0)} ms`);
+    } catch (e) {
       // reported by the call
+      log().verbose(`prepare ${service}: ${(e as Error)?.name ?? "error"} (the call reports it)`);
     }
   });
 }

@@ -4,23 +4,32 @@
  * - $/cancelRequest aborts the handler's AbortSignal; the reply is RequestCancelled (-32800).
  * - The process exits when stdin ends (the module closed it, or PowerShell exited); Ctrl+C in the
  *   user's terminal does not end it (see lifecycle.ts).
+ * - Bad input never ends it: the reader (reader.ts) answers malformed frames, bodies and envelopes
+ *   (-32700, -32600) and carries on; an unknown method is MethodNotFound (-32601); params that do
+ *   not fit their method's shape (params.ts) are InvalidParams (-32602), before the handler runs.
+ * - The log (src/log.ts): one verbose line per request, never its params or result.
  */
-import { CancellationToken, createMessageConnection, Logger, MessageConnection, ResponseError } from "vscode-jsonrpc/node";
-import { StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
+import * as AzureSdkLogger from "@azure/logger";
+import { CancellationToken, createMessageConnection, ErrorCodes, Logger, Message, MessageConnection, ResponseError } from "vscode-jsonrpc/node";
+import { StreamMessageWriter } from "vscode-jsonrpc/node";
 import { ignoreInterruptsWhileAttached } from "../lifecycle";
-import { BridgeErrorCodes, Prepare } from "../protocol";
+import { configureLog, log, routeAzureSdkLog } from "../log";
+import { BridgeErrorCodes, ErrorData, Prepare } from "../protocol";
+import { VERSION } from "../version";
 import { toResponseError } from "./errors";
 import { loadAllServices, METHODS, prepare } from "./methods";
+import { parseParams } from "./params";
+import { FramedMessageReader } from "./reader";
 
 /** For the build's code cache (src/build/sea.cjs): load what calls will load, without serving. */
 export const warmUp = loadAllServices;
 import { claimStdout } from "./stdio";
 
-const stderrLogger: Logger = {
-  error: (m) => process.stderr.write(`[aztokenbridge] error: ${m}\n`),
-  warn: (m) => process.stderr.write(`[aztokenbridge] warn: ${m}\n`),
-  info: () => undefined,
-  log: () => undefined,
+const jsonRpcLogger: Logger = {
+  error: (m) => log().error(m),
+  warn: (m) => log().warning(m),
+  info: (m) => log().info(m),
+  log: (m) => log().verbose(m),
 };
 
 function cancelled(): ResponseError<unknown> {
@@ -30,32 +39,99 @@ function cancelled(): ResponseError<unknown> {
   });
 }
 
+/** A method name as it may appear in a message or a log line: at most 100 characters, printable. */
+function shown(method: string): string {
+  const clean = method.replace(/[^\x20-\x7e]/g, "?");
+  return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
+}
+
+/** Requests in flight, for the log's one line per request: id → method and start time. */
+class RequestLog {
+  private readonly inFlight = new Map<string, { method: string; start: number }[]>();
+  private static key(id: string | number): string {
+    return `${typeof id}:${id}`;
+  }
+  started(id: string | number, method: string): void {
+    if (!log().enabled("verbose")) return;
+    const k = RequestLog.key(id);
+    const list = this.inFlight.get(k) ?? [];
+    list.push({ method, start: performance.now() });
+    this.inFlight.set(k, list);
+  }
+  answered(message: Message): void {
+    const m = message as { id?: string | number | null; error?: { code: number; data?: ErrorData } };
+    if (m.id === undefined || m.id === null || !log().enabled("verbose")) return;
+    const k = RequestLog.key(m.id);
+    const list = this.inFlight.get(k);
+    const entry = list?.shift();
+    if (!entry) return;
+    if (!list!.length) this.inFlight.delete(k);
+    const ms = (performance.now() - entry.start).toFixed(0);
+    const outcome = m.error ? `error ${m.error.code}${m.error.data?.errorId ? ` ${m.error.data.errorId}` : ""}` : "ok";
+    log().verbose(`request ${JSON.stringify(m.id).slice(0, 40)} ${shown(entry.method)}: ${outcome} in ${ms} ms`);
+  }
+}
+
 export function startServer(): MessageConnection {
   const out = claimStdout();
-  const connection = createMessageConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(out), stderrLogger);
+  configureLog();
+  routeAzureSdkLog(AzureSdkLogger);
+  process.on("uncaughtException", (e) => {
+    log().error(`uncaught exception, exiting: ${e?.stack ?? e}`);
+    process.exit(1);
+  });
 
-  for (const { type, handler } of METHODS) {
-    connection.onRequest(type, async (params: unknown, token: CancellationToken) => {
-      const abort = new AbortController();
-      const sub = token.onCancellationRequested(() => abort.abort());
-      try {
-        if (token.isCancellationRequested) throw cancelled();
-        return await handler(params ?? {}, abort.signal);
-      } catch (e) {
-        if (token.isCancellationRequested) throw cancelled();
-        throw toResponseError(e);
-      } finally {
-        sub.dispose();
-      }
-    });
-  }
+  const requests = new RequestLog();
+  const writer = new StreamMessageWriter(out);
+  const write = writer.write.bind(writer);
+  writer.write = (message: Message) => {
+    requests.answered(message);
+    return write(message);
+  };
+  const reader = new FramedMessageReader(process.stdin, {
+    reject: (r) => {
+      log().warning(`answered ${r.code} to a message${r.id === null ? "" : ` with id ${JSON.stringify(r.id).slice(0, 40)}`}: ${r.message}`);
+      write({ jsonrpc: "2.0", id: r.id, error: { code: r.code, message: r.message } } as Message).catch(() => undefined);
+    },
+    ignored: (reason) => log().warning(`ignored a message: ${reason}`),
+    request: (id, method) => requests.started(id, method),
+  });
+  const connection = createMessageConnection(reader, writer, jsonRpcLogger);
+  connection.onError(([e]) => log().error(`transport: ${e?.message ?? e}`));
+
+  const handlers = new Map(METHODS.map((m) => [m.type.method, m.handler]));
+  // One handler for every method: it gets the params as they came (vscode-jsonrpc would spread an
+  // array over the arguments and refuse absent params with a message of its own), checks them
+  // against the method's shape, and only then calls the method's handler.
+  connection.onRequest(async (method: string, params: unknown, token: CancellationToken) => {
+    const handler = handlers.get(method);
+    if (!handler) throw new ResponseError(ErrorCodes.MethodNotFound, `Method not found: '${shown(method)}'.`);
+    const checked = parseParams(method, params);
+    const abort = new AbortController();
+    const sub = token.onCancellationRequested(() => abort.abort());
+    try {
+      if (token.isCancellationRequested) throw cancelled();
+      return await handler(checked, abort.signal);
+    } catch (e) {
+      if (token.isCancellationRequested) throw cancelled();
+      throw toResponseError(e);
+    } finally {
+      sub.dispose();
+    }
+  });
 
   connection.onNotification(Prepare, prepare);
 
   ignoreInterruptsWhileAttached();
-  const exit = () => process.exit(0);
+  const exit = () => {
+    log().info("stdin closed: exiting");
+    process.exit(0);
+  };
   connection.onClose(exit);
   process.stdin.on("end", exit);
   connection.listen();
+  log().info(
+    `server ${VERSION} started: pid ${process.pid}, Node ${process.version}, log level ${log().level}${log().file ? `, log file ${log().file}` : ""}`,
+  );
   return connection;
 }

@@ -3,8 +3,13 @@
  * stderr captured (the host's and the server's), and none of the secrets used or returned appears
  * outside the objects that are meant to carry them: the client secret, the bearer tokens, APIM user
  * tokens and keys, container registry passwords, Partner Center access tokens.
+ * The server runs with its log at the most detailed level (AZTOKENBRIDGE_LOG_LEVEL=verbose) into a
+ * file (AZTOKENBRIDGE_LOG_FILE): the file is 0600, holds the request lines and the Azure SDK's
+ * HTTP log, and none of the secrets either.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
 import { runPs } from "../support/pshost";
@@ -18,7 +23,9 @@ beforeAll(async () => {
 });
 afterAll(async () => emulator?.stop());
 
-test("every cmdlet with -Verbose -Debug: no secret in any stream, in stderr, or in the emulator's request log", async () => {
+test("every cmdlet with -Verbose -Debug and the server's log at verbose: no secret in any stream, in stderr, in the log file, or in the emulator's request log", async () => {
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-log-"));
+  const logFile = path.join(logDir, "server.log");
   const keys = await emulator.control<Record<string, string>>("GET", "/apim/users/integration/keys");
   const name = `sec-${Date.now().toString(36)}`;
   const r = await runPs(
@@ -39,7 +46,11 @@ $echo = New-PartnerAccessToken -AccessToken $partner.AccessToken -ApplicationId 
 [pscustomobject]@{
     Secrets = @($apim.UserToken) + @($acr.CredentialsPassword | ForEach-Object Value) + @(@($more.Password, $more.Password2) | Where-Object { $_ }) + @($partner.AccessToken)
 }`,
-    { json: true, timeoutMs: 120_000, env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined } },
+    {
+      json: true,
+      timeoutMs: 120_000,
+      env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined, AZTOKENBRIDGE_LOG_LEVEL: "verbose", AZTOKENBRIDGE_LOG_FILE: logFile },
+    },
   );
   expect(r.errors).toEqual([]);
   const returned = r.objects.at(-1).Secrets as string[];
@@ -55,12 +66,33 @@ $echo = New-PartnerAccessToken -AccessToken $partner.AccessToken -ApplicationId 
   const streams = r.records.filter((x) => x.kind !== "object");
   expect(streams.filter((x) => x.kind === "verbose").length).toBeGreaterThan(10);
   expect(streams.filter((x) => x.kind === "debug").length).toBeGreaterThan(10);
+  // The server's log file: private, and it really logged (so that the checks below can fail).
+  expect(fs.statSync(logFile).mode & 0o777).toBe(0o600);
+  const serverLog = fs.readFileSync(logFile, "utf8");
+  fs.rmSync(logDir, { recursive: true, force: true });
+  const lines = serverLog.split("\n").filter(Boolean);
+  for (const method of ["apim/getUsers", "apim/newUserToken", "apim/getTenantAccess", "acr/beginCreateToken", "acr/getScopeMaps", "acr/generateCredentials", "partner/newAccessToken"]) {
+    expect([method, lines.some((l) => new RegExp(` verbose: request \\d+ ${method}: ok in \\d+ ms$`).test(l))]).toEqual([method, true]);
+  }
+  // The Azure SDK's HTTP log (logPolicy, under the namespace of the client that made the request).
+  expect(lines.filter((l) => / azure:[\w-]+:info Request: \{.*"url": "https:\/\/127\.0\.0\.1/.test(l)).length).toBeGreaterThan(5);
+  expect(lines.some((l) => / azure:[\w-]+:info Response status code: 200/.test(l))).toBe(true);
+  expect(serverLog).toMatch(/"authorization": "REDACTED"/); // the SDK's sanitizer ran on the bearer headers
+  expect(lines.some((l) => / msal: /.test(l))).toBe(true); // msal-node's log, for the Partner Center sign-in
+  expect(lines.every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z \d+ (error|warning|info|verbose): /.test(l))).toBe(true);
+
   const diagnostics = JSON.stringify(streams) + r.stderr;
   const log = JSON.stringify(await emulator.requestLog());
   for (const s of secrets) {
     expect(diagnostics).not.toContain(s);
     expect(log).not.toContain(s);
+    expect(serverLog).not.toContain(s);
   }
+  // No bearer token of any kind (JWTs: ARM and Entra ID tokens, the Partner Center token), and no
+  // query value but api-version in any URL (ARM signs operation status URLs: &s=…&h=…).
+  expect(serverLog).not.toMatch(/eyJ[\w-]{8,}\.eyJ[\w-]{8,}/);
+  expect(serverLog).toMatch(/operationStatuses\/[^?\s]+\?api-version=[\w-]+&t=REDACTED&c=REDACTED&s=REDACTED&h=REDACTED/);
+  expect(serverLog.match(/[?&](?!api-version=)[\w.$-]+=(?!REDACTED)[^&\s"',}]+/g) ?? []).toEqual([]);
 }, 150_000);
 
 test("the server listens on no TCP port", async () => {

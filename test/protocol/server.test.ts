@@ -57,7 +57,12 @@ describe("server process", () => {
     send({ jsonrpc: "2.0", id: 1, method: "bridge/hello", params: {} });
     send({ jsonrpc: "2.0", id: 2, method: "no/such", params: {} });
     // A request whose params are invalid makes the server log on stderr, never stdout.
-    send({ jsonrpc: "2.0", id: 3, method: "apim/newUserToken", params: { resourceGroupName: "", serviceName: "x" } });
+    send({
+      jsonrpc: "2.0",
+      id: 3,
+      method: "apim/newUserToken",
+      params: { context: { env: {} }, resourceGroupName: "", serviceName: "x", userId: "u", keyType: "Primary", expiry: inHours(1) },
+    });
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error("no answers")), 20000);
       const check = () => {
