@@ -12,7 +12,7 @@
  * - Failures are JSON-RPC errors whose `data` is an ErrorData; the module turns them into
  *   ErrorRecords (the category below is a System.Management.Automation.ErrorCategory name).
  */
-import { NotificationType, RequestType } from "vscode-jsonrpc";
+import { RequestType } from "vscode-jsonrpc";
 
 /** Protocol revision; bump on any incompatible change. Reported by `bridge/hello`. */
 export const PROTOCOL_VERSION = 1;
@@ -134,19 +134,6 @@ export interface HelloResult {
   node: string;
 }
 export const Hello = new RequestType<HelloParams, HelloResult, ErrorData>("bridge/hello");
-
-/**
- * bridge/prepare (a notification: no answer). The module sends it at the start of the first call of
- * a service in a session, as soon as the server is started: the server then loads that service's
- * code and, for ARM services, resolves the call's sign-in (no network), while the cmdlet's own
- * script goes on. A failure here is not reported (the call reports its own). Sent once per service
- * and server.
- */
-export interface PrepareParams {
-  service: "apim" | "acr" | "partner";
-  context?: CallContext;
-}
-export const Prepare = new NotificationType<PrepareParams>("bridge/prepare");
 
 // ------------------------------------------------------------------------------------------
 // apim/*: API Management (Az.ApiManagement cmdlets)
@@ -512,9 +499,6 @@ export interface PartnerCompleteLoginResult {
 export const PartnerCompleteLogin = new RequestType<PartnerCompleteLoginParams, PartnerCompleteLoginResult, ErrorData>(
   "partner/completeLogin",
 );
-
-/** All notifications the server handles, by method name. */
-export const AllNotifications = [Prepare].map((t) => t.method);
 
 /** All request types the server implements, by method name. */
 export const AllMethods = [

@@ -324,34 +324,3 @@ function Receive-AzTokenBridgeResponse {
         $doc.Dispose()
     }
 }
-
-function Start-AzTokenBridgeCall {
-    # A cmdlet's `begin`: returns the call context (Get-AzTokenBridgeCallContext). On the first call
-    # of a service in a session it also tells the server which service comes and with which sign-in
-    # context (bridge/prepare, src/protocol.ts), starting the server if none runs, with that message
-    # written before the reader's runspace is made. The server's start, the service's code and the
-    # sign-in then run while the cmdlet's own script goes on to its request: in a fresh PowerShell
-    # that script is much of a first call (the engine compiles each function on first use).
-    # A notification: nothing waits for it, and a failure is left to the call itself to report.
-    # Once per service and server; later calls check a flag and read the context.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, [string]$Service, $DefaultProfile, [switch]$EnvironmentOnly)
-    $conn = [System.AppDomain]::CurrentDomain.GetData($script:StateKey)
-    if ($null -ne $conn) { $conn = $conn['Connection'] }
-    if ($null -ne $conn -and $conn.ContainsKey("Prepared.$Service") -and -not $conn.Dead) {
-        return (Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile -EnvironmentOnly:$EnvironmentOnly)
-    }
-    $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile -EnvironmentOnly:$EnvironmentOnly
-    if ($callContext -is [System.Exception]) { return $callContext }
-    $body = ConvertTo-AzTokenBridgeJsonBytes ([ordered]@{ jsonrpc = '2.0'; method = 'bridge/prepare'; params = @{ service = $Service; context = $callContext } })
-    # A server that is not running yet is started with this message as its first; a running one is sent it.
-    $conn = Get-AzTokenBridgeConnection -Cmdlet $Cmdlet -FirstMessage $body
-    if ($conn -is [System.Exception]) { return $callContext }
-    if ($conn.ContainsKey("Prepared.$Service")) { return $callContext }
-    $conn["Prepared.$Service"] = $true
-    # Sent already if this call started the server.
-    if (-not [object]::ReferenceEquals($conn.FirstMessage, $body)) { $null = Send-AzTokenBridgeFrame $conn $body }
-    if ($null -ne $Cmdlet -and $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore') {
-        $Cmdlet.WriteDebug("AzTokenBridge → $(Get-AzTokenBridgeRedactedText $body)")
-    }
-    $callContext
-}

@@ -315,16 +315,10 @@ function Start-AzTokenBridgeBackground {
 }
 
 function Start-AzTokenBridgeServer {
-    # $FirstFrame (a whole frame, header included) is written to the new server's stdin before the
-    # reader's runspace is made (tens of ms in a fresh process): the server starts on it meanwhile.
-    param([byte[]]$FirstFrame)
     $process = Start-AzTokenBridgeProcess
     if ($process -is [System.Exception]) { return $process }
     $started = $false
     try {
-        if ($null -ne $FirstFrame) {
-            try { $process.StandardInput.BaseStream.Write($FirstFrame, 0, $FirstFrame.Length); $process.StandardInput.BaseStream.Flush() } catch { }
-        }
         $conn = [hashtable]::Synchronized(@{
             Process     = $process
             Stdin       = $process.StandardInput.BaseStream
@@ -377,11 +371,7 @@ function Get-AzTokenBridgeConnection {
     # under -NonInteractive) or be where a stop lands, and either would leave a half-built
     # connection. The state is replaced in one step, a started process that is not stored is ended,
     # and the trace lines are written at the end.
-    param(
-        [System.Management.Automation.PSCmdlet]$Cmdlet,
-        # A message (JSON bytes) for a server started now, sent before anything else (bridge/prepare).
-        [byte[]]$FirstMessage
-    )
+    param([System.Management.Automation.PSCmdlet]$Cmdlet)
     $state = Get-AzTokenBridgeState
     $conn = $state['Connection']
     if (Test-AzTokenBridgeConnectionAlive $conn) { return $conn }
@@ -401,16 +391,8 @@ function Get-AzTokenBridgeConnection {
             $sw = [System.Diagnostics.Stopwatch]::StartNew()
             $new = $null
             try {
-                $first = $null
-                if ($null -ne $FirstMessage) {
-                    $header = [System.Text.Encoding]::ASCII.GetBytes("Content-Length: $($FirstMessage.Length)`r`n`r`n")
-                    $first = [byte[]]::new($header.Length + $FirstMessage.Length)
-                    [Array]::Copy($header, $first, $header.Length)
-                    [Array]::Copy($FirstMessage, 0, $first, $header.Length, $FirstMessage.Length)
-                }
-                $new = Start-AzTokenBridgeServer -FirstFrame $first
+                $new = Start-AzTokenBridgeServer
                 if ($new -isnot [System.Exception]) {
-                    $new.FirstMessage = $FirstMessage
                     $state['Connection'] = $new
                     $stored = $new
                     $trace.Add("AzTokenBridge: started the server (process $($new.Process.Id)) in $([Math]::Round($sw.Elapsed.TotalMilliseconds, 1)) ms.")

@@ -50,8 +50,8 @@ function Get-AzApiManagementTenantAccess {
         [int]$ThrottleLimit
     )
     begin {
-        $callContext = Start-AzTokenBridgeCall $PSCmdlet 'apim' $DefaultProfile
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeTenantAccess}
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
     process {
         Send-AzTokenBridgeTenantAccess -Cmdlet $PSCmdlet -Window $window -Context $Context -AccessName 'access' -CallContext $callContext

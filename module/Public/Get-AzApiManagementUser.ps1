@@ -110,8 +110,8 @@ function Get-AzApiManagementUser {
         [int]$ThrottleLimit
     )
     begin {
-        $callContext = Start-AzTokenBridgeCall $PSCmdlet 'apim' $DefaultProfile
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeApimUsers}
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
     process {
         $ctx = $Context

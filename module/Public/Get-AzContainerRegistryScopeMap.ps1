@@ -82,8 +82,8 @@ function Get-AzContainerRegistryScopeMap {
         [int]$ThrottleLimit
     )
     begin {
-        $callContext = Start-AzTokenBridgeCall $PSCmdlet 'acr' $DefaultProfile
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrRegistryItem}
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
     process {
         Send-AzTokenBridgeAcrRegistryItem -Cmdlet $PSCmdlet -Window $window -Kind ScopeMap -Bound $PSBoundParameters -CallContext $callContext

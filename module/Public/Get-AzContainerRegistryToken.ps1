@@ -79,8 +79,8 @@ function Get-AzContainerRegistryToken {
         [int]$ThrottleLimit
     )
     begin {
-        $callContext = Start-AzTokenBridgeCall $PSCmdlet 'acr' $DefaultProfile
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrRegistryItem}
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
     process {
         Send-AzTokenBridgeAcrRegistryItem -Cmdlet $PSCmdlet -Window $window -Kind Token -Bound $PSBoundParameters -CallContext $callContext

@@ -80,10 +80,9 @@ function New-AzApiManagementUserToken {
         [int]$ThrottleLimit
     )
     begin {
-        # The sign-in context is read once per invocation, not per input (and the first call of a
-        # session starts the server here).
-        $callContext = Start-AzTokenBridgeCall $PSCmdlet 'apim' $DefaultProfile
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeUserToken}
+        # The sign-in context is read once per invocation, not per input.
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
     process {
         # As Az.ApiManagement: the expiry defaults to UtcNow + 8 h, computed now; the output echoes

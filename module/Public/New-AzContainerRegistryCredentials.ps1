@@ -81,8 +81,8 @@ function New-AzContainerRegistryCredentials {
         [int]$ThrottleLimit
     )
     begin {
-        $callContext = Start-AzTokenBridgeCall $PSCmdlet 'acr' $DefaultProfile
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrCredential}
+        $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
     process {
         $params = @{ resourceGroupName = $ResourceGroupName; registryName = $RegistryName; tokenId = $TokenId }

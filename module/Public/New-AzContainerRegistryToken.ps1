@@ -193,7 +193,7 @@ function New-AzContainerRegistryToken {
         # Every input's creation, polls included, moves on in the window; see Step-AzTokenBridgeAcrTokenCreate.
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrTokenCreated} -Step ${function:Step-AzTokenBridgeAcrTokenCreate} -Waiting ${function:Write-AzTokenBridgeAcrPollProgress}
         # The sign-in context is read once per invocation, not per input (-AsJob reads its own).
-        $callContext = if ($AsJob) { $null } elseif ($WhatIfPreference) { Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile } else { Start-AzTokenBridgeCall $PSCmdlet 'acr' $DefaultProfile }
+        $callContext = if ($AsJob) { $null } else { Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile }
     }
     process {
         $set = $PSCmdlet.ParameterSetName

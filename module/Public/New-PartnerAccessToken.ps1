@@ -154,8 +154,6 @@ function New-PartnerAccessToken {
         [switch]$UseDeviceAuthentication
     )
     end {
-        # The server starts and loads Partner Center's code while the parameters are read.
-        $null = Start-AzTokenBridgeCall $PSCmdlet 'partner' $null -EnvironmentOnly
         $set = $PSCmdlet.ParameterSetName
         $target = if ($set -eq 'ByModule') { $Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential) { $Credential.UserName } else { $set }
         $params = [ordered]@{ parameterSet = $set; environment = $Environment }

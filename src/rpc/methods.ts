@@ -4,15 +4,12 @@
  */
 import { RequestType } from "vscode-jsonrpc";
 import { ApimGetTenantAccess, ApimGetUsers, ApimListServices, ApimNewUserToken, ErrorData, Hello, HelloResult, PROTOCOL_VERSION } from "../protocol";
-import type { PrepareParams } from "../protocol";
-import type * as Arm from "../azure/arm";
 import type * as ApimHandlers from "../apim/handlers";
 import { AcrBeginCreateToken, AcrGenerateCredentials, AcrGetScopeMaps, AcrGetTokens, AcrPollOperation } from "../protocol";
 import type * as AcrHandlers from "../acr/handlers";
 import { PartnerCompleteLogin, PartnerNewAccessToken } from "../protocol";
 import type * as PartnerHandlers from "../partner/handlers";
 import { VERSION } from "../version";
-import { log } from "../log";
 
 export interface MethodEntry<P, R> {
   type: RequestType<P, R, ErrorData>;
@@ -35,7 +32,6 @@ function lazy<T>(load: () => T): () => T {
 const apim = lazy(() => require("../apim/handlers") as typeof ApimHandlers);
 const acr = lazy(() => require("../acr/handlers") as typeof AcrHandlers);
 const partner = lazy(() => require("../partner/handlers") as typeof PartnerHandlers);
-const arm = lazy(() => require("../azure/arm") as typeof Arm);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Loads every service now (the build runs this to put their code in the binary's code cache). */
@@ -43,31 +39,6 @@ export function loadAllServices(): void {
   apim();
   acr();
   partner();
-}
-
-/**
- * bridge/prepare: loads the service's code (its Azure SDK) and resolves the call's sign-in
- * (settings, credential objects) ahead of the call that follows (see PrepareParams). No network:
- * a call refused for its input must send nothing, the sign-in included. Runs after the current
- * turn of the event loop, so that requests already read go first. Every failure is dropped: the
- * call itself resolves the same context and reports what is wrong.
- */
-export function prepare(p: PrepareParams): void {
-  setImmediate(() => {
-    const loaders = { apim, acr, partner };
-    const service = p?.service;
-    if (typeof service !== "string" || !Object.prototype.hasOwnProperty.call(loaders, service)) return;
-    const load = loaders[service];
-    const start = performance.now();
-    try {
-      load();
-      if (p.service !== "partner") arm().armTarget(p.context); // Partner's sign-in depends on the parameter set
-      log().verbose(`prepared ${service} in ${(performance.now() - start).toFixed(0)} ms`);
-    } catch (e) {
-      // reported by the call
-      log().verbose(`prepare ${service}: ${(e as Error)?.name ?? "error"} (the call reports it)`);
-    }
-  });
 }
 
 async function hello(): Promise<HelloResult> {

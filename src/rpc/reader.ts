@@ -19,16 +19,14 @@
  *     id not a string or number                        string or number, else null
  *   a response (result/error, no method)             not answered (the server sends no requests, so
  *                                                    none is due, and answering one could loop); logged
- *   a notification other than $/cancelRequest and    not answered (JSON-RPC never answers a
- *     those of src/protocol.ts (AllNotifications),     notification); logged
- *     or $/cancelRequest without {id}
+ *   a notification other than $/cancelRequest,       not answered (JSON-RPC never answers a
+ *     or $/cancelRequest without {id}                  notification); logged
  *
  * Messages never appear in what is logged or answered: only what was wrong with them (a header or
  * body may hold a secret).
  */
 import { AbstractMessageReader, DataCallback, Disposable, Message, MessageReader } from "vscode-jsonrpc";
 import type { Readable } from "node:stream";
-import { AllNotifications } from "../protocol";
 
 export const ErrorCodes = { ParseError: -32700, InvalidRequest: -32600 } as const;
 
@@ -158,10 +156,6 @@ export function checkEnvelope(value: unknown):
     return { kind: "ignore", reason: "a notification whose params are not structured" };
   }
   if (!hasId) {
-    if (AllNotifications.includes(m.method)) {
-      if (Array.isArray(m.params)) return { kind: "ignore", reason: "a notification whose params are not an object" };
-      return { kind: "message", message: m as unknown as Message };
-    }
     if (m.method !== "$/cancelRequest") return { kind: "ignore", reason: "a notification the server does not handle" };
     const p = m.params as Record<string, unknown> | undefined;
     if (!p || Array.isArray(p) || usableId(p.id) === null) return { kind: "ignore", reason: "a $/cancelRequest without {id}" };

@@ -14,10 +14,10 @@ import { CancellationToken, createMessageConnection, ErrorCodes, Logger, Message
 import { StreamMessageWriter } from "vscode-jsonrpc/node";
 import { ignoreInterruptsWhileAttached } from "../lifecycle";
 import { configureLog, log, routeAzureSdkLog } from "../log";
-import { BridgeErrorCodes, ErrorData, Prepare } from "../protocol";
+import { BridgeErrorCodes, ErrorData } from "../protocol";
 import { VERSION } from "../version";
 import { toResponseError } from "./errors";
-import { loadAllServices, METHODS, prepare } from "./methods";
+import { loadAllServices, METHODS } from "./methods";
 import { parseParams } from "./params";
 import { FramedMessageReader } from "./reader";
 
@@ -119,8 +119,6 @@ export function startServer(): MessageConnection {
       sub.dispose();
     }
   });
-
-  connection.onNotification(Prepare, prepare);
 
   ignoreInterruptsWhileAttached();
   const exit = () => {

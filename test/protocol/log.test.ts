@@ -90,22 +90,3 @@ test("at verbose: start, one line per request with its outcome, exit; on stderr 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
-
-test("bridge/prepare (a notification) loads the service named and is never answered; an unknown service is dropped", async () => {
-  const r = await run(
-    { AZTOKENBRIDGE_LOG_LEVEL: "verbose" },
-    [
-      { jsonrpc: "2.0", method: "bridge/prepare", params: { service: "apim", context: { env: {} } } },
-      { jsonrpc: "2.0", method: "bridge/prepare", params: { service: "constructor" } },
-      { jsonrpc: "2.0", method: "bridge/prepare", params: [1] },
-      { jsonrpc: "2.0", id: 1, method: "bridge/hello", params: {} },
-    ],
-    1,
-  );
-  // The hello is answered at once; the prepare runs after that turn of the event loop.
-  expect(frames(r.stdout).map((m) => m.id)).toEqual([1]);
-  expect(r.code).toBe(0);
-  const lines = r.stderr.split("\n").filter((l) => /prepare/.test(l));
-  expect(lines.filter((l) => /verbose: prepare(d)? apim/.test(l))).toHaveLength(1);
-  expect(lines.some((l) => /constructor/.test(l) && /prepared/.test(l))).toBe(false);
-});
