@@ -510,15 +510,9 @@ const TENANT_OF = (tenantSetting: string, subscriptionSetting: string): string =
   `needs access too), or choose a subscription of the identity's tenant (${subscriptionSetting}).`;
 
 const ORIGINS = {
-  envSecret: (clientId: string): TokenOrigin => ({
-    source: `the service principal from the environment (AZURE_CLIENT_ID ${clientId}, AZURE_CLIENT_SECRET)`,
-    renew: ASK_AGAIN,
-    audience: `Entra ID issued it for another resource: ${ARM_AUDIENCE_SETTINGS}.`,
-    tenant: TENANT_OF("AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"),
-    refetch: true,
-  }),
-  envCertificate: (clientId: string): TokenOrigin => ({
-    source: `the service principal from the environment (AZURE_CLIENT_ID ${clientId}, AZURE_CLIENT_CERTIFICATE_PATH)`,
+  /** The environment's service principal; `credentialVariable` AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH. */
+  env: (clientId: string, credentialVariable: string): TokenOrigin => ({
+    source: `the service principal from the environment (AZURE_CLIENT_ID ${clientId}, ${credentialVariable})`,
     renew: ASK_AGAIN,
     audience: `Entra ID issued it for another resource: ${ARM_AUDIENCE_SETTINGS}.`,
     tenant: TENANT_OF("AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"),
@@ -789,7 +783,7 @@ export function credentialFor(context: CallContext | undefined, s: AzureSettings
   if (!isAttempt(sp)) {
     const names = (credential: string, kind: SettingNames["kind"]): SettingNames => ({ clientId: "AZURE_CLIENT_ID", tenantId: "AZURE_TENANT_ID", credential, kind });
     if (sp.kind === "secret") {
-      return secretCredential(s, sp.tenantId, sp.clientId, sp.secret, "the service principal from the environment", names("AZURE_CLIENT_SECRET", "secret"), ORIGINS.envSecret(sp.clientId));
+      return secretCredential(s, sp.tenantId, sp.clientId, sp.secret, "the service principal from the environment", names("AZURE_CLIENT_SECRET", "secret"), ORIGINS.env(sp.clientId, "AZURE_CLIENT_SECRET"));
     }
     return certificateCredential(
       s,
@@ -797,7 +791,7 @@ export function credentialFor(context: CallContext | undefined, s: AzureSettings
       "the service principal from the environment",
       "AZURE_CLIENT_CERTIFICATE_PATH",
       names("AZURE_CLIENT_CERTIFICATE_PATH", "certificate"),
-      ORIGINS.envCertificate(sp.clientId),
+      ORIGINS.env(sp.clientId, "AZURE_CLIENT_CERTIFICATE_PATH"),
     );
   }
   const wi = detectWorkloadIdentity(env);

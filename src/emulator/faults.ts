@@ -111,7 +111,7 @@ export function parseFaultSpec(value: unknown): FaultParse {
 }
 
 /** mulberry32: a small seeded PRNG (uniform in [0, 1)), so that probabilistic faults can be replayed. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -121,6 +121,20 @@ interface Case {
 }
 
 /** One error, of this id (and cmdlet) and category, whose message names the source and the fix. */
+/** ARM tokens ARM refuses (expired, for another audience, revoked, of another tenant) and one it accepts. */
+async function refusedTokens(): Promise<Record<"T_EXPIRED" | "T_AUDIENCE" | "T_REVOKED" | "T_TENANT" | "T_GOOD", string>> {
+  const app = await newApp();
+  const revoked = await mintArmToken({ clientId: app.clientId });
+  await emulator.control("POST", "/tokens/revoke", { clientId: app.clientId });
+  return {
+    T_EXPIRED: await mintArmToken({ expiresInSeconds: -900 }),
+    T_AUDIENCE: await mintArmToken({ audience: "https://vault.azure.net" }),
+    T_REVOKED: revoked,
+    T_TENANT: await mintArmToken({ tenantId: emulator.info.customerTenantId }),
+    T_GOOD: await mintArmToken(),
+  };
+}
+
 function expectError(c: Case, id: string, category: string, source: RegExp, fix: RegExp, cmdlet = "New-AzApiManagementUserToken"): void {
   expect(c).toMatchObject({ Id: `${id},${cmdlet}`, Category: category, Count: 1 });
   expect(c.Message).toMatch(source);
@@ -137,16 +151,7 @@ function expectNoSecrets(r: PsResult, secrets: string[]): void {
 
 describe("tokens the module forwards as they are (ARM answers 401)", () => {
   test("Az.Accounts context and -DefaultProfile Az context: expired, wrong audience, revoked; the error names the context and Connect-AzAccount; one ARM request each; a new sign-in works", async () => {
-    const app = await newApp();
-    const revoked = await mintArmToken({ clientId: app.clientId });
-    await emulator.control("POST", "/tokens/revoke", { clientId: app.clientId });
-    const tokens = {
-      T_EXPIRED: await mintArmToken({ expiresInSeconds: -900 }),
-      T_AUDIENCE: await mintArmToken({ audience: "https://vault.azure.net" }),
-      T_REVOKED: revoked,
-      T_TENANT: await mintArmToken({ tenantId: emulator.info.customerTenantId }),
-      T_GOOD: await mintArmToken(),
-    };
+    const tokens = await refusedTokens();
     const r = await ps(
       `Import-Module '${AZ_ACCOUNTS_DOUBLE}'
 foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED', 'T_TENANT', 'T_GOOD') {
@@ -185,16 +190,7 @@ foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED') {
   });
 
   test("Azure CLI: a refused token is asked for once more, then the error names the CLI and 'az login'; after 'az login' the next call works", async () => {
-    const app = await newApp();
-    const revoked = await mintArmToken({ clientId: app.clientId });
-    await emulator.control("POST", "/tokens/revoke", { clientId: app.clientId });
-    const tokens = {
-      T_EXPIRED: await mintArmToken({ expiresInSeconds: -900 }),
-      T_AUDIENCE: await mintArmToken({ audience: "https://vault.azure.net" }),
-      T_REVOKED: revoked,
-      T_TENANT: await mintArmToken({ tenantId: emulator.info.customerTenantId }),
-      T_GOOD: await mintArmToken(),
-    };
+    const tokens = await refusedTokens();
     const tokenFile = path.join(tmp, "cli-token");
     const cliLog = path.join(tmp, "cli-log");
     const r = await ps(

@@ -115,14 +115,20 @@ $t = New-AzApiManagementUserToken -Context $context -UserId integration
     NewPid    = & $m { (Get-AzTokenBridgeState)['Connection'].Process.Id }
 }`;
 
+/** Runs failThenRecover on a stand-in: its summary, after checking the one call failed as a lost connection. */
+async function failOnce(s: StandIn) {
+  const r = await runPs(failThenRecover, { json: true, timeoutMs: 60_000, env: env(s) });
+  expect(r.errors).toEqual([]);
+  const o = r.objects.at(-1);
+  expect(o.Errors).toBe(1);
+  expect(o.ErrorId).toBe("AzTokenBridgeServerExited,New-AzApiManagementUserToken");
+  return o;
+}
+
 describe("a server that stops answering (AZTOKENBRIDGE_TIMEOUT_SECONDS)", () => {
   test("it takes the request and answers nothing, not even the probe: a clear error after the timeout; it is killed; the next call works", async () => {
     const s = standIn("stall");
-    const r = await runPs(failThenRecover, { json: true, timeoutMs: 60_000, env: env(s) });
-    expect(r.errors).toEqual([]);
-    const o = r.objects.at(-1);
-    expect(o.Errors).toBe(1);
-    expect(o.ErrorId).toBe("AzTokenBridgeServerExited,New-AzApiManagementUserToken");
+    const o = await failOnce(s);
     expect(o.Category).toBe("ConnectionError");
     expect(o.Target).toBe("integration");
     expect(o.Message).toMatch(
@@ -148,11 +154,7 @@ describe("a server that stops answering (AZTOKENBRIDGE_TIMEOUT_SECONDS)", () => 
     ["long", "a Content-Length larger than the body, then silence"],
   ])("%s: %s: a clear error after the timeout; the connection is reset; the next call works", async (mode) => {
     const s = standIn(mode);
-    const r = await runPs(failThenRecover, { json: true, timeoutMs: 60_000, env: env(s) });
-    expect(r.errors).toEqual([]);
-    const o = r.objects.at(-1);
-    expect(o.Errors).toBe(1);
-    expect(o.ErrorId).toBe("AzTokenBridgeServerExited,New-AzApiManagementUserToken");
+    const o = await failOnce(s);
     expect(o.Message).toMatch(
       new RegExp(
         `^The AzTokenBridge server \\(process ${o.OldPid}\\) did not answer for ${TIMEOUT_S} s: it wrote part of a message \\(\\d+ of its \\d+ bytes\\) and then nothing more\\. The connection was reset`,
@@ -167,11 +169,7 @@ describe("a server that stops answering (AZTOKENBRIDGE_TIMEOUT_SECONDS)", () => 
 
   test("a Content-Length smaller than the body: the message is not JSON, a clear error at once; the connection is reset; the next call works", async () => {
     const s = standIn("short");
-    const r = await runPs(failThenRecover, { json: true, timeoutMs: 60_000, env: env(s) });
-    expect(r.errors).toEqual([]);
-    const o = r.objects.at(-1);
-    expect(o.Errors).toBe(1);
-    expect(o.ErrorId).toBe("AzTokenBridgeServerExited,New-AzApiManagementUserToken");
+    const o = await failOnce(s);
     expect(o.Message).toMatch(
       new RegExp(`^The connection to the AzTokenBridge server \\(process ${o.OldPid}\\) failed: The server sent a frame that is not valid JSON \\(its Content-Length, \\d+, may be wrong\\): '\\{"jsonrpc"`),
     );

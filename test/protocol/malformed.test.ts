@@ -11,6 +11,7 @@ import { AllMethods } from "../../src/protocol";
 import { PARAMS } from "../../src/rpc/params";
 import { Optional, Shape } from "../../src/rpc/shape";
 import { SERVER_BINARY } from "../support/paths";
+import { seededRandom } from "../../src/emulator/faults"; // mulberry32, so a failure can be replayed
 
 interface Answer {
   jsonrpc: string;
@@ -411,22 +412,11 @@ describe("malformed headers: one Parse error (-32700, id null), then the reader 
 // ---------------------------------------------------------------------------------------------
 // A seeded loop of random cases.
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.AZTOKENBRIDGE_FUZZ_SEED ?? 1812);
 
 describe(`random cases (seed ${SEED})`, () => {
-  const rnd = prng(SEED);
+  const rnd = seededRandom(SEED);
   const int = (n: number) => Math.floor(rnd() * n);
   const pick = <T,>(xs: readonly T[]): T => xs[int(xs.length)];
   const randomString = () => {
