@@ -4,6 +4,7 @@
 
 $script:ModuleRoot = $PSScriptRoot
 
+. $PSScriptRoot/Private/Protocol.generated.ps1
 . $PSScriptRoot/Private/Transport.ps1
 . $PSScriptRoot/Private/Context.ps1
 . $PSScriptRoot/Private/Rpc.ps1

@@ -18,11 +18,102 @@ import { RequestType } from "vscode-jsonrpc";
 export const PROTOCOL_VERSION = 1;
 
 /**
+ * The session variables the server reads, sent with every call in CallContext.env: the module
+ * sends these and no others (it reads this table from module/Private/Protocol.generated.ps1,
+ * written by the build from this file), and the server uses no others. `visible`: the value may be
+ * shown in -Debug output; every other value is printed as ***. Names ending in `*` are prefixes:
+ * the Azure CLI's own configuration (AZURE_CORE_*, AZURE_CLOUD_*), which the server hands to the
+ * `az` it runs.
+ */
+export const SESSION_VARIABLES: Readonly<Record<string, { visible: boolean }>> = {
+  // Service principal, workload identity (src/azure/credentials.ts)
+  AZURE_TENANT_ID: { visible: true },
+  AZURE_CLIENT_ID: { visible: true },
+  AZURE_CLIENT_SECRET: { visible: false },
+  AZURE_CLIENT_CERTIFICATE_PATH: { visible: true },
+  AZURE_CLIENT_CERTIFICATE_PASSWORD: { visible: false },
+  AZURE_CLIENT_SEND_CERTIFICATE_CHAIN: { visible: true },
+  AZURE_FEDERATED_TOKEN_FILE: { visible: true },
+  // Managed identity (msal-node reads these from process.env; credentials.ts mirrors them)
+  IDENTITY_ENDPOINT: { visible: true },
+  IDENTITY_HEADER: { visible: false },
+  IDENTITY_SERVER_THUMBPRINT: { visible: true },
+  IMDS_ENDPOINT: { visible: true },
+  MSI_ENDPOINT: { visible: true },
+  MSI_SECRET: { visible: false },
+  // Cloud, subscription and endpoints (src/azure/settings.ts)
+  AZURE_ENVIRONMENT: { visible: true },
+  AZURE_AUTHORITY_HOST: { visible: true },
+  AZURE_SUBSCRIPTION_ID: { visible: true },
+  AZTOKENBRIDGE_ARM_ENDPOINT: { visible: true },
+  AZTOKENBRIDGE_ARM_SCOPE: { visible: true },
+  AZTOKENBRIDGE_BROWSER: { visible: true },
+  NODE_EXTRA_CA_CERTS: { visible: true },
+  // The Azure CLI that AzureCliCredential runs
+  AZURE_CONFIG_DIR: { visible: true },
+  "AZURE_CORE_*": { visible: true },
+  "AZURE_CLOUD_*": { visible: true },
+};
+
+/**
+ * What the server process is started with (module/Private/Transport.ps1): these variables of the
+ * session and nothing else, so that no secret of the session sits in the server's environment
+ * (/proc/<pid>/environ). The session variables above arrive with each call instead. Names ending in
+ * `*` are prefixes; names match in any case (Windows spells Path, SystemRoot, … as it likes).
+ */
+export const SERVER_START_VARIABLES: readonly string[] = [
+  // The platform: finding programs (`az`), home and temp folders, locale, time zone
+  "PATH", "PATHEXT", "HOME", "USER", "LOGNAME", "TMPDIR", "TMP", "TEMP", "LANG", "LANGUAGE", "LC_*", "TZ", "XDG_*",
+  "SystemRoot", "SystemDrive", "windir", "ComSpec", "ProgramFiles", "ProgramFiles(x86)", "ProgramW6432", "ProgramData",
+  "CommonProgramFiles", "APPDATA", "LOCALAPPDATA", "USERPROFILE", "HOMEDRIVE", "HOMEPATH", "OS", "PROCESSOR_ARCHITECTURE",
+  // Proxies and trusted certificates, which the Azure SDK, msal-node and the Azure CLI honour
+  "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+  "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+  // The Azure CLI is a Python program
+  "PYTHONPATH", "PYTHONHOME",
+  // Opening a browser for the interactive Partner Center sign-in (src/partner/loopback.ts)
+  "DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "BROWSER",
+  // The server's own settings read at start (log level and file)
+  "AZTOKENBRIDGE_*",
+];
+
+/**
+ * Field names whose string values -Debug may print (module/Private/Rpc.ps1 reads this list from
+ * module/Private/Protocol.generated.ps1): an allow-list. A string under any other name (tokens,
+ * secrets, passwords, keys, certificates, names not listed here yet) is printed as ***. Numbers,
+ * booleans and nulls are printed; the visible session variables count as fields of `env`.
+ */
+export const DEBUG_VISIBLE_FIELDS: readonly string[] = [
+  // envelope and errors
+  "jsonrpc", "method", "category", "errorId", "target", "serviceCode", "serviceMessage", "requestId", "code", "message",
+  "recommendedAction", "name", "version", "node",
+  // context
+  "source", "subscriptionId", "tenantId", "clientId", "environment", "resourceManagerUrl", "activeDirectoryAuthority",
+  "account", "expiresOn", "certificatePath",
+  // apim
+  "resourceGroupName", "serviceName", "userId", "keyType", "expiry", "accessName", "resourceId", "principalId",
+  "id", "firstName", "lastName", "email", "state", "groupId", "registrationDate", "note", "provider",
+  // acr
+  "registryName", "tokenName", "scopeMapId", "status", "creationTime", "thumbprint", "type", "createdBy", "createdByType",
+  "createdAt", "lastModifiedBy", "lastModifiedByType", "lastModifiedAt", "creationDate", "provisioningState", "description",
+  "scopeMapType", "actions", "scopeMapName", "tokenId", "passwordName", "username",
+  // partner
+  "parameterSet", "tenant", "applicationId", "scopes", "module", "userName", "store", "uniqueId", "extendedExpiresOn",
+  "identifier", "objectId", "authority", "redirectedTo", "flow", "client", "warnings", "correlationId",
+];
+
+/**
+ * Field names whose values are URLs that -Debug prints with their query values (signatures) as
+ * REDACTED, api-version excepted.
+ */
+export const DEBUG_URL_FIELDS: readonly string[] = ["url", "requestUrl", "azureAsyncOperation", "location"];
+
+/**
  * The session state that sign-in and endpoint selection depend on, captured by the module on
  * every call (so `$env:` changes made after the server started take effect).
  */
 export interface CallContext {
-  /** The session's AZURE_*, AZTOKENBRIDGE_*, IDENTITY_*, MSI_* and NODE_EXTRA_CA_CERTS variables. */
+  /** The session's variables named in SESSION_VARIABLES (and no others). */
   env: Record<string, string>;
   /** `-DefaultProfile` given as a hashtable: an explicit identity, used before anything else. */
   profile?: ProfileSpec;

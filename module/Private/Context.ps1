@@ -2,10 +2,11 @@
 # CallContext): the session's environment variables, -DefaultProfile, and the Az.Accounts context
 # when that module is loaded in the session.
 
-# Session environment variables a call depends on (sign-in, endpoints, trusted CAs, CLI config).
-# (Made on the first call: building a regex is the costliest step of an import.)
-$script:ContextVariablePattern = '^(AZURE_|AZTOKENBRIDGE_|IDENTITY_|MSI_|NODE_EXTRA_CA_CERTS$)'
-$script:ContextVariable = $null
+# The session variables a call sends are the server's list, src/protocol.ts SESSION_VARIABLES
+# ($script:SessionVariables, from Protocol.generated.ps1): no other variable leaves the session.
+# Split on first use into exact names and prefixes.
+$script:SessionVariableNames = $null
+$script:SessionVariablePrefixes = $null
 
 # Variables that configure an identity of their own: with one set, the Az.Accounts context is
 # not asked for a token (the chain would use the variables first).
@@ -101,10 +102,21 @@ function Get-AzTokenBridgeCallContext {
     # The CallContext for one call, read from the session now. Returns it, or an exception when
     # -DefaultProfile is unusable. -EnvironmentOnly: the variables only (no Az.Accounts context).
     param($DefaultProfile, [switch]$EnvironmentOnly)
+    if ($null -eq $script:SessionVariableNames) {
+        $script:SessionVariablePrefixes = [string[]]@($script:SessionVariables.Keys | Where-Object { $_.EndsWith('*') } | ForEach-Object { $_.TrimEnd('*') })
+        $script:SessionVariableNames = [string[]]@($script:SessionVariables.Keys | Where-Object { -not $_.EndsWith('*') })
+    }
     $envVars = [ordered]@{}
-    if ($null -eq $script:ContextVariable) { $script:ContextVariable = [regex]::new($script:ContextVariablePattern, 'IgnoreCase') }
+    # By name: case-sensitive where the platform's variables are (Unix), not on Windows.
+    foreach ($name in $script:SessionVariableNames) {
+        $value = [System.Environment]::GetEnvironmentVariable($name)
+        if ($null -ne $value) { $envVars[$name] = $value }
+    }
+    $comparison = if ($IsWindows) { [System.StringComparison]::OrdinalIgnoreCase } else { [System.StringComparison]::Ordinal }
     foreach ($entry in [System.Environment]::GetEnvironmentVariables().GetEnumerator()) {
-        if ($script:ContextVariable.IsMatch($entry.Key)) { $envVars[$entry.Key] = [string]$entry.Value }
+        foreach ($prefix in $script:SessionVariablePrefixes) {
+            if ($entry.Key.StartsWith($prefix, $comparison)) { $envVars[$entry.Key] = [string]$entry.Value; break }
+        }
     }
     $context = [ordered]@{ env = $envVars }
     if ($EnvironmentOnly) { return $context }

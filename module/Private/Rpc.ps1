@@ -1,10 +1,13 @@
 # Protocol: calling a method on the server and turning its answer into PowerShell values or an
 # ErrorRecord. Method names and payloads are defined in src/protocol.ts.
 
-# Names of JSON fields whose values are secrets: redacted from -Debug output.
-# (Made when -Debug first needs it: building a regex is the costliest step of an import.)
-$script:SecretFieldPattern = '(?i)(secret|password|assertion|privatekey|primarykey|secondarykey|(^|[a-z_])token$|^token|^authorization$)'
-$script:SecretField = $null
+# -Debug prints a message's strings only under fields known not to be secret (an allow-list,
+# src/protocol.ts DEBUG_VISIBLE_FIELDS and the visible SESSION_VARIABLES, via
+# Protocol.generated.ps1); every other string is ***. Made when -Debug first needs it.
+$script:DebugVisible = $null
+$script:DebugVisiblePrefixes = $null
+$script:DebugUrl = $null
+$script:UrlQueryValue = $null
 
 function Write-AzTokenBridgeJsonValue {
     # One value as JSON. Strings, the bulk of every request, are written in the loops of their
@@ -111,43 +114,66 @@ function ConvertFrom-AzTokenBridgeJsonElement {
     }
 }
 
+function Test-AzTokenBridgeDebugVisible {
+    param([string]$Field)
+    if ($script:DebugVisible.Contains($Field)) { return $true }
+    foreach ($prefix in $script:DebugVisiblePrefixes) { if ($Field.StartsWith($prefix, [System.StringComparison]::Ordinal)) { return $true } }
+    $false
+}
+
 function Write-AzTokenBridgeRedactedJson {
-    # -All: inside a secret field's object or array (e.g. "passwords": [{"name", "value"}]), every
-    # string is redacted.
-    param([System.Text.Json.Utf8JsonWriter]$Writer, [System.Text.Json.JsonElement]$Element, [switch]$All)
+    # $Field: the name of the field the element is the value of (for an array's items, the
+    # array's). A string is written as it is only when that field is visible; a URL field's query
+    # values (signatures) as REDACTED, api-version excepted; any other string as ***.
+    param([System.Text.Json.Utf8JsonWriter]$Writer, [System.Text.Json.JsonElement]$Element, [string]$Field)
     switch ($Element.ValueKind) {
         'Object' {
             $Writer.WriteStartObject()
             foreach ($p in $Element.EnumerateObject()) {
-                $secret = $All -or $script:SecretField.IsMatch($p.Name)
-                if ($secret -and $p.Value.ValueKind -eq 'String') {
-                    $Writer.WriteString($p.Name, '***')
-                } else {
-                    $Writer.WritePropertyName($p.Name)
-                    Write-AzTokenBridgeRedactedJson $Writer $p.Value -All:$secret
-                }
+                $Writer.WritePropertyName($p.Name)
+                Write-AzTokenBridgeRedactedJson $Writer $p.Value $p.Name
             }
             $Writer.WriteEndObject()
         }
         'Array' {
             $Writer.WriteStartArray()
-            foreach ($item in $Element.EnumerateArray()) { Write-AzTokenBridgeRedactedJson $Writer $item -All:$All }
+            foreach ($item in $Element.EnumerateArray()) { Write-AzTokenBridgeRedactedJson $Writer $item $Field }
             $Writer.WriteEndArray()
         }
-        'String' { if ($All) { $Writer.WriteStringValue('***') } else { $Element.WriteTo($Writer) } }
+        'String' {
+            if ($Field -and (Test-AzTokenBridgeDebugVisible $Field)) { $Element.WriteTo($Writer) }
+            elseif ($Field -and $script:DebugUrl.Contains($Field)) {
+                $Writer.WriteStringValue($script:UrlQueryValue.Replace($Element.GetString(), {
+                            param($m)
+                            if ($m.Groups[2].Value -eq 'api-version') { $m.Value } else { $m.Groups[1].Value + $m.Groups[2].Value + '=REDACTED' }
+                        }))
+            }
+            else { $Writer.WriteStringValue('***') }
+        }
         default { $Element.WriteTo($Writer) }
     }
 }
 
 function Get-AzTokenBridgeRedactedText {
-    # A message as text for -Debug, with the values of secret fields replaced by ***.
+    # A message as text for -Debug, with every string not known to be harmless replaced by ***.
     param([byte[]]$Bytes)
-    if ($null -eq $script:SecretField) { $script:SecretField = [regex]::new($script:SecretFieldPattern) }
+    if ($null -eq $script:DebugVisible) {
+        $script:UrlQueryValue = [regex]::new('([?&])([^=&#]+)=([^&#]*)')
+        $script:DebugUrl = [System.Collections.Generic.HashSet[string]]::new([string[]]$script:DebugUrlFields, [System.StringComparer]::Ordinal)
+        $visible = [System.Collections.Generic.HashSet[string]]::new([string[]]$script:DebugVisibleFields, [System.StringComparer]::Ordinal)
+        $prefixes = [System.Collections.Generic.List[string]]::new()
+        foreach ($entry in $script:SessionVariables.GetEnumerator()) {
+            if (-not $entry.Value) { continue }
+            if ($entry.Key.EndsWith('*')) { $prefixes.Add($entry.Key.TrimEnd('*')) } else { [void]$visible.Add($entry.Key) }
+        }
+        $script:DebugVisiblePrefixes = $prefixes.ToArray()
+        $script:DebugVisible = $visible
+    }
     $doc = [System.Text.Json.JsonDocument]::Parse([System.ReadOnlyMemory[byte]]::new($Bytes), [System.Text.Json.JsonDocumentOptions]::new())
     try {
         $buffer = [System.Buffers.ArrayBufferWriter[byte]]::new(512)
         $writer = [System.Text.Json.Utf8JsonWriter]::new($buffer)
-        try { Write-AzTokenBridgeRedactedJson $writer $doc.RootElement; $writer.Flush() } finally { $writer.Dispose() }
+        try { Write-AzTokenBridgeRedactedJson $writer $doc.RootElement ''; $writer.Flush() } finally { $writer.Dispose() }
         [System.Text.Encoding]::UTF8.GetString($buffer.WrittenMemory.ToArray())
     } finally {
         $doc.Dispose()

@@ -271,6 +271,21 @@ function Resolve-AzTokenBridgeCommand {
     [pscustomobject]@{ FileName = $path; Arguments = $Arguments }
 }
 
+function Set-AzTokenBridgeStartEnvironment {
+    # The child starts with the session's variables named in src/protocol.ts SERVER_START_VARIABLES
+    # ($script:ServerStartVariables) and no others: no secret of the session sits in its
+    # environment. What sign-in needs arrives with each call (Get-AzTokenBridgeCallContext).
+    param([System.Diagnostics.ProcessStartInfo]$StartInfo)
+    $names = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
+    $prefixes = [System.Collections.Generic.List[string]]::new()
+    foreach ($n in $script:ServerStartVariables) { if ($n.EndsWith('*')) { $prefixes.Add($n.TrimEnd('*')) } else { [void]$names.Add($n) } }
+    foreach ($name in @($StartInfo.Environment.Keys)) {
+        $allowed = $names.Contains($name)
+        if (-not $allowed) { foreach ($p in $prefixes) { if ($name.StartsWith($p, [System.StringComparison]::OrdinalIgnoreCase)) { $allowed = $true; break } } }
+        if (-not $allowed) { [void]$StartInfo.Environment.Remove($name) }
+    }
+}
+
 function Start-AzTokenBridgeProcess {
     # Starts the server (or the emulator) with all three standard streams redirected.
     # Returns the Process, or the exception that kept it from starting.
@@ -288,6 +303,8 @@ function Start-AzTokenBridgeProcess {
     $psi.StandardErrorEncoding = $script:Utf8
     $location = $ExecutionContext.SessionState.Path.CurrentFileSystemLocation
     if ($location) { $psi.WorkingDirectory = $location.ProviderPath }
+    Set-AzTokenBridgeStartEnvironment $psi
+
     try {
         [System.Diagnostics.Process]::Start($psi)
     } catch {

@@ -54,12 +54,13 @@
  *
  * Process environment
  *   The server is one per PowerShell process, whose environment is process-wide; the module sends
- *   the session's AZURE_*, IDENTITY_* and MSI_* variables with every call. AzureCliCredential (the
- *   `az` child process: AZURE_CONFIG_DIR, …) and ManagedIdentityCredential (msal-node reads
+ *   the session variables the server reads (protocol.ts SESSION_VARIABLES) with every call, and
+ *   starts the server without them (SERVER_START_VARIABLES). AzureCliCredential (the `az` child
+ *   process: AZURE_CONFIG_DIR, AZURE_CORE_*, …) and ManagedIdentityCredential (msal-node reads
  *   IDENTITY_ENDPOINT/IDENTITY_HEADER/MSI_ENDPOINT from process.env) only see process.env, so
- *   before using either the server mirrors the call's AZURE_*, IDENTITY_* and MSI_* variables into
- *   process.env (sets them, removes those the session no longer has). PATH is the server's own
- *   (inherited when the module started it).
+ *   before using either the server mirrors the call's session variables into process.env (sets
+ *   them, removes those the session no longer has). PATH is the server's own (given when the module
+ *   started it).
  *   msal-node fixes the managed identity source (endpoint and header) at its first token request
  *   for the life of the process (static fields): if a later call names another endpoint or header,
  *   the call fails with ManagedIdentityChanged and asks for a new PowerShell session.
@@ -79,7 +80,7 @@ import {
 import { AzContextSpec, BridgeErrorCodes, CallContext, ProfileSpec } from "../protocol";
 import { BridgeError, entraErrorCode, networkCode } from "../rpc/errors";
 import { loadClientCertificate } from "./certificate";
-import { AzureSettings } from "./settings";
+import { AzureSettings, isSessionVariable } from "./settings";
 import { azureCliConfigDir } from "./subscription";
 import { CachingCredential, TokenOrigin } from "./tokenCache";
 import { RETRY } from "./retry";
@@ -248,14 +249,15 @@ export function cachedCredential(key: string): CachingCredential | undefined {
 
 // ----- process environment for the CLI and managed identity ------------------------------------
 
-const MIRRORED = /^(AZURE_|IDENTITY_|MSI_)/i;
-
-/** Makes process.env's AZURE_*, IDENTITY_*, MSI_* those of the session (see the top of the file). */
+/**
+ * Makes process.env's session variables (protocol.ts SESSION_VARIABLES) those of the call (see the
+ * top of the file): `env` holds only those (settings.ts sessionEnv).
+ */
 export function mirrorSessionEnvironment(env: Record<string, string>): void {
   for (const name of Object.keys(process.env)) {
-    if (MIRRORED.test(name) && !(name in env)) delete process.env[name];
+    if (isSessionVariable(name) && !(name in env)) delete process.env[name];
   }
-  for (const [name, v] of Object.entries(env)) if (MIRRORED.test(name)) process.env[name] = v;
+  for (const [name, v] of Object.entries(env)) if (isSessionVariable(name)) process.env[name] = v;
 }
 
 // ----- sources -----------------------------------------------------------------------------------

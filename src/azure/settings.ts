@@ -27,7 +27,7 @@
  *
  *   NODE_EXTRA_CA_CERTS         extra trusted CAs (PEM file), read per call (tls.ts)
  */
-import { CallContext, BridgeErrorCodes } from "../protocol";
+import { CallContext, BridgeErrorCodes, SESSION_VARIABLES } from "../protocol";
 import { BridgeError } from "../rpc/errors";
 
 export interface Cloud {
@@ -121,11 +121,19 @@ export interface AzureSettings {
   extraCaFile?: string;
 }
 
-/** The call's variables with values trimmed and empty ones dropped. */
+const SESSION_NAMES = new Set(Object.keys(SESSION_VARIABLES).filter((n) => !n.endsWith("*")));
+const SESSION_PREFIXES = Object.keys(SESSION_VARIABLES).filter((n) => n.endsWith("*")).map((n) => n.slice(0, -1));
+
+/** Whether the server reads this session variable (protocol.ts SESSION_VARIABLES; names as sent, case-sensitive). */
+export function isSessionVariable(name: string): boolean {
+  return SESSION_NAMES.has(name) || SESSION_PREFIXES.some((p) => name.startsWith(p));
+}
+
+/** The call's variables the server reads (SESSION_VARIABLES), with values trimmed and empty ones dropped. */
 export function sessionEnv(context: CallContext | undefined): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, raw] of Object.entries(context?.env ?? {})) {
-    if (typeof raw !== "string") continue;
+    if (typeof raw !== "string" || !isSessionVariable(name)) continue;
     const v = raw.trim();
     if (v !== "") env[name] = v;
   }

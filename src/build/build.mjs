@@ -32,6 +32,7 @@ const CHUNKS = [
   ["server", ["src", "rpc", "server.ts"]],
   ["emulator", ["src", "emulator", "index.ts"]],
 ];
+const PROTOCOL_PS = path.join(ROOT, "module", "Private", "Protocol.generated.ps1");
 const chunkPath = (name) => path.join(DIST, `aztokenbridge-${name}.js`);
 
 // Runtime ids used for module/bin/<rid>, and the npm package holding that platform's Node. pkgOs is
@@ -217,6 +218,8 @@ async function build(targets) {
     }
   });
 
+  stamped("protocol-ps", hashInputs(["src/protocol.ts", "src/build/build.mjs"]), [PROTOCOL_PS], writeProtocolPs);
+
   for (const rid of targets) {
     const seaScript = path.join(ROOT, "src", "build", "sea.cjs");
     stamped(`package-${rid}`, hashInputs(["src/build/sea.cjs"], [bundleHash, NODE_VERSION, rid, PKG.devDependencies["@yao-pkg/pkg"]]), [binaryPath(rid)], () => {
@@ -231,6 +234,39 @@ async function build(targets) {
       });
     });
   }
+}
+
+/**
+ * module/Private/Protocol.generated.ps1: the tables of src/protocol.ts that the module reads (which
+ * session variables to send, what the server is started with, what -Debug may print), so that
+ * each is written once, in TypeScript.
+ */
+function writeProtocolPs() {
+  const out = esbuild().buildSync({
+    entryPoints: [path.join(ROOT, "src", "protocol.ts")], bundle: true, platform: "node", format: "cjs", write: false, logLevel: "warning",
+  });
+  const mod = { exports: {} };
+  new Function("module", "exports", "require", out.outputFiles[0].text)(mod, mod.exports, createRequire(path.join(ROOT, "package.json")));
+  const p = mod.exports;
+  const q = (s) => `'${String(s).replace(/'/g, "''")}'`;
+  const list = (items) => `@(\n${items.map((x) => `    ${q(x)}`).join("\n")}\n)`;
+  const names = Object.keys(p.SESSION_VARIABLES);
+  const lines = [
+    "# Written by src/build/build.mjs from src/protocol.ts (SESSION_VARIABLES, SERVER_START_VARIABLES,",
+    "# DEBUG_VISIBLE_FIELDS, DEBUG_URL_FIELDS): edit those, not this file.",
+    "",
+    "# Session variables sent with every call: name (or prefix ending in *) -> whether -Debug may show the value.",
+    "$script:SessionVariables = [ordered]@{",
+    ...names.map((n) => `    ${q(n)} = $${p.SESSION_VARIABLES[n].visible ? "true" : "false"}`),
+    "}",
+    "# What the server process is started with (names, or prefixes ending in *; any case).",
+    `$script:ServerStartVariables = ${list(p.SERVER_START_VARIABLES)}`,
+    "# Fields whose string values -Debug may print; and URL fields printed with query values redacted.",
+    `$script:DebugVisibleFields = ${list(p.DEBUG_VISIBLE_FIELDS)}`,
+    `$script:DebugUrlFields = ${list(p.DEBUG_URL_FIELDS)}`,
+    "",
+  ];
+  fs.writeFileSync(PROTOCOL_PS, lines.join("\n"));
 }
 
 function buildHost() {

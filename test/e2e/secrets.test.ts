@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
 import { runPs } from "../support/pshost";
+import { SESSION_VARIABLES } from "../../src/protocol";
 
 let emulator: EmulatorProcess;
 
@@ -122,3 +123,47 @@ $listening = foreach ($table in '/proc/net/tcp', '/proc/net/tcp6') {
   expect(Number(m![1])).toBeGreaterThan(0); // it does hold sockets: the HTTPS connection to the emulator
   expect(Number(m![2])).toBe(0);
 });
+
+test("unrelated secrets of the session never reach -Debug or the server: only the server's variables are sent, and it starts without the session's secrets", async () => {
+  const unrelated: Record<string, string> = {
+    AZURE_STORAGE_KEY: "storage-key-Zq81hT4cVw",
+    AZURE_OPENAI_API_KEY: "openai-key-Pm27xLk09e",
+    AZURE_DEVOPS_EXT_PAT: "devops-pat-Rt55bNw3qa",
+    AZURE_STORAGE_CONNECTION_STRING: "DefaultEndpointsProtocol=https;AccountKey=conn-key-Hy64dFs8uj",
+    GITHUB_TOKEN: "ghp_unrelatedTokenValue0987",
+  };
+  const r = await runPs(
+    `Import-Module '${MODULE_MANIFEST}'
+$env:IDENTITY_HEADER = 'identity-header-Lo92cVb7ne'
+$context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+New-AzApiManagementUserToken -Context $context -UserId integration -Debug 5>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.DebugRecord]) { [Console]::Out.WriteLine("DEBUG " + $_.Message) } }
+$server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+$names = [System.IO.File]::ReadAllText("/proc/$server/environ").Split([char]0) | Where-Object { $_ } | ForEach-Object { ($_ -split '=', 2)[0] }
+[Console]::Out.WriteLine("ENVIRON " + ($names -join ','))
+[Console]::Out.WriteLine("ENVIRONTEXT " + [System.IO.File]::ReadAllText("/proc/$server/environ").Replace([char]0, ' '))`,
+    { timeoutMs: 60_000, env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined, ...unrelated } },
+  );
+  expect(r.stderr).toBe("");
+  const request = r.stdout.split("\n").find((l) => l.startsWith("DEBUG AzTokenBridge → "));
+  expect(request).toBeDefined();
+  const sent = JSON.parse(request!.slice("DEBUG AzTokenBridge → ".length));
+  // Only the variables the server reads are sent (protocol.ts SESSION_VARIABLES)…
+  const names = Object.keys(sent.params.context.env);
+  expect(names).toEqual(expect.arrayContaining(["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "IDENTITY_HEADER", "AZTOKENBRIDGE_ARM_ENDPOINT"]));
+  for (const name of names) expect([name, name in SESSION_VARIABLES]).toEqual([name, true]);
+  // …secret ones printed as ***, harmless ones as they are, the token hidden in the answer.
+  expect(sent.params.context.env.AZURE_CLIENT_SECRET).toBe("***");
+  expect(sent.params.context.env.IDENTITY_HEADER).toBe("***");
+  expect(sent.params.context.env.AZURE_TENANT_ID).toBe(emulator.info.tenantId);
+  expect(sent.params.userId).toBe("integration");
+  expect(r.stdout).toMatch(/DEBUG AzTokenBridge ← \{"jsonrpc":"2\.0","id":\d+,"result":\{"userToken":"\*\*\*"\}\}/);
+  // The server's own environment: none of the session's secrets, none of the per-call variables.
+  const environ = /^ENVIRON (.*)$/m.exec(r.stdout)![1].split(",");
+  expect(environ).toContain("PATH");
+  for (const name of [...Object.keys(unrelated), "AZURE_CLIENT_SECRET", "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "IDENTITY_HEADER"]) {
+    expect([name, environ.includes(name)]).toEqual([name, false]);
+  }
+  for (const value of [...Object.values(unrelated), emulator.info.clientSecret, "identity-header-Lo92cVb7ne"]) {
+    expect(r.stdout).not.toContain(value);
+  }
+}, 90_000);
