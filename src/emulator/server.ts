@@ -25,7 +25,7 @@ import type { RequestLog } from "./requestLog";
 import { setTimeout as sleep } from "timers/promises";
 
 /** First path segments that belong to ARM rather than to an Entra ID tenant. */
-const ARM_ROOTS = new Set(["subscriptions", "providers", "tenants", "resources", "locations"]);
+const ARM_ROOTS = new Set(["subscriptions", "providers", "tenants", "resources", "locations", "metadata"]);
 
 /** Largest request body accepted (ARM's own limit is 4 MB). */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;

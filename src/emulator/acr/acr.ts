@@ -8,6 +8,7 @@
  *   GET   …/registries/{reg}/tokens[/{name}]
  *   PUT   …/registries/{reg}/tokens/{name}                                        Tokens_Create: 201 + Azure-AsyncOperation
  *                                                                                 + Retry-After (new), 200 (update)
+ *   DELETE …/registries/{reg}/tokens/{name}                                       Tokens_Delete: 200 (204 when there is none)
  *   GET   …/registries/{reg}/tokens/{name}/operationStatuses/token-{guid}         the operation: InProgress → Succeeded | Failed
  *   POST  …/registries/{reg}/generateCredentials                                  Registries_GenerateCredentials: 200 with the
  *                                                                                 values (or 202 + Location when asked)
@@ -74,6 +75,13 @@ export class AcrProvider implements ResourceProvider {
     return req.arm.json(req.ctx, 200, { value });
   }
 
+  resourcesInSubscription(req: Omit<ArmRequest, "resourceGroup">, resourceGroupOf: (name: string) => ArmRequest["resourceGroup"] | undefined): Record<string, unknown>[] {
+    return this.store.list(req.subscription.subscriptionId).flatMap((r) => {
+      const resourceGroup = resourceGroupOf(r.resourceGroup);
+      return resourceGroup ? [this.registryJson({ ...req, resourceGroup }, r)] : [];
+    });
+  }
+
   handle(req: ArmRequest): EmulatorResponse {
     const { rest, ctx } = req;
     if (rest[0]?.toLowerCase() !== "registries") return req.arm.unknownResource(req);
@@ -113,6 +121,7 @@ export class AcrProvider implements ResourceProvider {
           return req.arm.providerJson(req, 200, this.tokenJson(req, registry, this.store.settle(token)));
         }
         if (m === "PUT") return this.putToken(req, registry, tokenName);
+        if (m === "DELETE") return this.deleteToken(req, registry, tokenName);
         return req.arm.methodNotAllowed(ctx);
       }
       if (sub.length === 4 && sub[2] === "operationstatuses") {
@@ -379,6 +388,18 @@ export class AcrProvider implements ResourceProvider {
       "Azure-AsyncOperation": `${ctx.origin}${token.operation!.pathAndQuery}`,
       "Retry-After": String(settings.retryAfterSeconds),
     });
+  }
+
+  /**
+   * Tokens_Delete. No recording shows it; the spec (2023-07-01 TokenDelete.json) allows 200, 202 + Location
+   * and 204. The emulator deletes at once: 200 with no body, and 204 for a token that does not exist (the
+   * ARM resource provider contract for a DELETE of a missing resource). Its credentials stop existing with it.
+   */
+  private deleteToken(req: ArmRequest, registry: RegistryRecord, tokenName: string): EmulatorResponse {
+    const key = tokenName.toLowerCase();
+    if (!registry.tokens.has(key)) return req.arm.providerEmpty(req, 204);
+    registry.tokens.delete(key);
+    return req.arm.providerEmpty(req, 200);
   }
 
   private operationStatus(req: ArmRequest, registry: RegistryRecord, tokenName: string, opId: string): EmulatorResponse {

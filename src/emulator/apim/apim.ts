@@ -93,6 +93,13 @@ export class ApimProvider implements ResourceProvider {
     return req.arm.json(req.ctx, 200, { value });
   }
 
+  resourcesInSubscription(req: Omit<ArmRequest, "resourceGroup">, resourceGroupOf: (name: string) => ArmRequest["resourceGroup"] | undefined): Record<string, unknown>[] {
+    return this.store.list(req.subscription.subscriptionId).flatMap((s) => {
+      const resourceGroup = resourceGroupOf(s.resourceGroup);
+      return resourceGroup ? [this.serviceJson({ ...req, resourceGroup }, s)] : [];
+    });
+  }
+
   handle(req: ArmRequest): EmulatorResponse {
     const { rest, ctx } = req;
     if (rest[0]?.toLowerCase() !== "service") return req.arm.unknownResource(req);

@@ -1,9 +1,11 @@
 /**
  * Azure Resource Manager front door on the emulator origin.
  *
+ *   GET /metadata/endpoints?api-version=…                                cloud metadata, no token (metadata.ts)
  *   GET /subscriptions                                                   list (token's tenant)
  *   GET /subscriptions/{sub}
  *   GET /subscriptions/{sub}/resourcegroups[/{rg}]
+ *   GET /subscriptions/{sub}[/resourceGroups/{rg}]/resources?$filter=…     generic resource list (resources.ts)
  *   *   /subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/…  → the registered ResourceProvider
  *
  * In the order ARM applies them: bearer token (auth.ts) → api-version → subscription id format →
@@ -25,6 +27,8 @@ import { EmulatorResponse, header, jsonResponse, RequestContext } from "../http"
 import { compactUtc, isGuid, newGuid } from "../util";
 import { authenticateArmRequest } from "./auth";
 import { authorizationFailedMessage, requiredPermission } from "./authorization";
+import { cloudMetadata, METADATA_API_VERSIONS } from "./metadata";
+import { genericResource, parseResourceFilter } from "./resources";
 
 /** Region stamped into x-ms-routing-request-id (the demo data lives in West US 2). */
 export const ARM_ROUTING_REGION = "WESTUS2";
@@ -55,6 +59,11 @@ export interface ResourceProvider {
     req: Omit<ArmRequest, "resourceGroup">,
     resourceGroupOf: (name: string) => ArmRequest["resourceGroup"] | undefined,
   ): EmulatorResponse | undefined;
+  /** The provider's top-level resources in the subscription, as its GET answers them (for ARM's generic list, resources.ts). */
+  resourcesInSubscription?(
+    req: Omit<ArmRequest, "resourceGroup">,
+    resourceGroupOf: (name: string) => ArmRequest["resourceGroup"] | undefined,
+  ): Record<string, unknown>[];
 }
 
 type RateKind = "reads" | "writes" | "deletes";
@@ -82,6 +91,9 @@ export class ArmService {
     const subSegment = seg[0]?.toLowerCase() === "subscriptions" ? seg[1] : undefined;
     const pathSubscription = subSegment && isGuid(subSegment) ? this.directory.findSubscription(subSegment) : undefined;
     if (subSegment) ctx.logExtras.subscriptionId = subSegment;
+
+    // 0. The cloud metadata document (metadata.ts): served without a token.
+    if (seg[0]?.toLowerCase() === "metadata") return this.metadata(ctx);
 
     // 1. Authentication.
     const auth = authenticateArmRequest(ctx, this.tokens);
@@ -138,6 +150,10 @@ export class ArmService {
       if (ctx.method !== "GET") return this.methodNotAllowed(ctx);
       return this.json(ctx, 200, this.subscriptionJson(subscription));
     }
+    if (seg[2].toLowerCase() === "resources" && seg.length === 3) {
+      if (ctx.method !== "GET") return this.methodNotAllowed(ctx);
+      return this.listResources(ctx, apiVersion, subscription);
+    }
     if (seg[2].toLowerCase() === "providers" && seg.length >= 5) {
       // Subscription-level collections of a provider (e.g. every API Management service).
       const provider = this.providers.get(seg[3].toLowerCase());
@@ -163,6 +179,10 @@ export class ArmService {
       if (ctx.method !== "GET") return this.methodNotAllowed(ctx);
       return this.json(ctx, 200, this.resourceGroupJson(subscription, resourceGroup));
     }
+    if (seg[4].toLowerCase() === "resources" && seg.length === 5) {
+      if (ctx.method !== "GET") return this.methodNotAllowed(ctx);
+      return this.listResources(ctx, apiVersion, subscription, resourceGroup.name);
+    }
     if (seg[4].toLowerCase() !== "providers" || seg.length < 6) {
       return this.error(ctx, 404, "InvalidResourceType", `The resource type '${seg[4]}' could not be found in the namespace 'Microsoft.Resources' for api version '${apiVersion}'.`);
     }
@@ -181,6 +201,52 @@ export class ArmService {
       );
     }
     return provider.handle(req);
+  }
+
+  /** ARM's generic resource list (resources.ts): every provider's resources, filtered. */
+  private listResources(ctx: RequestContext, apiVersion: string, subscription: SubscriptionRecord, resourceGroupName?: string): EmulatorResponse {
+    const filterText = ctx.url.searchParams.get("$filter");
+    const filter = parseResourceFilter(filterText);
+    if (!filter) {
+      // INVENTED: ARM's code for a $filter it cannot parse as named in public reports; the text is the emulator's own.
+      return this.error(ctx, 400, "InvalidFilterInQueryString", `Invalid $filter '${filterText ?? ""}' specified in the query string.`);
+    }
+    const value: Record<string, unknown>[] = [];
+    for (const provider of this.providers.values()) {
+      const all = provider.resourcesInSubscription?.(
+        { ctx, apiVersion, subscription, namespace: provider.namespace, rest: [], correlationId: this.correlationId(ctx), arm: this },
+        (name) => this.directory.findResourceGroup(subscription, name),
+      ) ?? [];
+      for (const full of all) {
+        const r = genericResource(full);
+        if (resourceGroupName !== undefined && !String(r.id ?? "").toLowerCase().includes(`/resourcegroups/${resourceGroupName.toLowerCase()}/`)) continue;
+        if (filter(r)) value.push(r);
+      }
+    }
+    return this.json(ctx, 200, { value });
+  }
+
+  /** `GET /metadata/endpoints?api-version=…` (metadata.ts). */
+  private metadata(ctx: RequestContext): EmulatorResponse {
+    const seg = ctx.segments;
+    if (seg.length !== 2 || seg[1].toLowerCase() !== "endpoints") {
+      return this.error(ctx, 404, "InvalidResourceType", `The resource type '${seg.slice(0, 2).join("/")}' could not be found in the namespace 'Microsoft.Resources'.`);
+    }
+    if (ctx.method !== "GET") return this.methodNotAllowed(ctx);
+    const apiVersion = ctx.url.searchParams.get("api-version");
+    if (!apiVersion) {
+      return this.error(ctx, 400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+    }
+    ctx.logExtras.apiVersion = apiVersion;
+    const body = cloudMetadata(ctx, apiVersion);
+    if (body === undefined) {
+      // INVENTED: no recording shows the metadata endpoint refusing a version; ARM's usual code, the emulator's text.
+      return this.error(
+        ctx, 400, "InvalidApiVersionParameter",
+        `The api-version '${apiVersion}' is invalid. The supported versions are '${METADATA_API_VERSIONS.join(",")}'.`,
+      );
+    }
+    return this.json(ctx, 200, body);
   }
 
   // ----- responses -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
  *   POST …/service/svc/users/1/token                Microsoft.ApiManagement/service/users/token/action
  *   POST …/service/svc/tenant/access/listSecrets    Microsoft.ApiManagement/service/tenant/listSecrets/action
  *   GET  /subscriptions/{s}/resourcegroups          Microsoft.Resources/subscriptions/resourcegroups/read
+ *   GET  /subscriptions/{s}/resources               Microsoft.Resources/subscriptions/resources/read
  * Scope: the resource's path as sent; for a collection (or an action) the path of its parent, as ARM
  * reports it (e.g. listing VMs in a group: "over scope '/subscriptions/…/resourceGroups/rg/providers/Microsoft.Compute'").
  *
@@ -42,6 +43,11 @@ export function requiredPermission(method: string, rawPath: string, canonicalNam
   const verb = method === "GET" || method === "HEAD" ? "read" : method === "DELETE" ? "delete" : method === "POST" ? "action" : "write";
   const rg = "Microsoft.Resources/subscriptions/resourcegroups";
 
+  // The generic resource list: GET /subscriptions/{s}[/resourceGroups/{rg}]/resources.
+  if (seg.length === 3 && seg[2].toLowerCase() === "resources") return { action: "Microsoft.Resources/subscriptions/resources/read", scope: scopeOf(2) };
+  if (seg.length === 5 && seg[2].toLowerCase() === "resourcegroups" && seg[4].toLowerCase() === "resources") {
+    return { action: `${rg}/resources/read`, scope: scopeOf(4) };
+  }
   if (seg.length <= 2) return { action: `Microsoft.Resources/subscriptions/${verb === "action" ? "write" : verb}`, scope: scopeOf(2) };
   if (seg[2].toLowerCase() !== "resourcegroups") return { action: "Microsoft.Resources/subscriptions/read", scope: scopeOf(seg.length) };
   if (seg.length === 3) return { action: `${rg}/read`, scope: scopeOf(2) };
