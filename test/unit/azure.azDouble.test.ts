@@ -4,7 +4,7 @@
  * through knack's JSON formatter), fail like the real one when nobody is signed in, and be read
  * by @azure/identity's AzureCliCredential as the real one is.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -20,9 +20,17 @@ function jwt(claims: Record<string, unknown>): string {
 }
 
 let tmp: string;
+/**
+ * A PATH directory holding only a link to this node (the double is `#!/usr/bin/env node`): nothing
+ * else, so an Azure CLI installed on the machine (/usr/bin/az) can never answer in place of the double.
+ */
+let nodeOnly: string;
 const savedPath = process.env.PATH;
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-azdouble-"));
+  nodeOnly = path.join(tmp, "node-only-bin");
+  fs.mkdirSync(nodeOnly);
+  fs.symlinkSync(process.execPath, path.join(nodeOnly, "node"));
 });
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -32,7 +40,7 @@ afterAll(() => {
 function az(args: string[], env: Record<string, string | undefined>): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(AZ, args, {
     encoding: "utf8",
-    env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: tmp, AZURE_CONFIG_DIR: path.join(tmp, "empty"), ...env },
+    env: { PATH: nodeOnly, HOME: tmp, AZURE_CONFIG_DIR: path.join(tmp, "empty"), ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -123,7 +131,7 @@ describe("AzureCliCredential (@azure/identity 4.14.1) against the double", () =>
   const token = jwt({ exp: Math.floor(Date.now() / 1000) + 3600, tid: "t" });
 
   beforeEach(() => {
-    process.env.PATH = `${DOUBLE_DIR}:${path.dirname(process.execPath)}:/usr/bin:/bin`;
+    process.env.PATH = `${DOUBLE_DIR}${path.delimiter}${nodeOnly}`;
     delete process.env.AZTB_FAKE_AZ_CLI_TOKEN;
     delete process.env.AZTB_FAKE_AZ_CLI_TOKEN_FILE;
   });
@@ -145,8 +153,8 @@ describe("AzureCliCredential (@azure/identity 4.14.1) against the double", () =>
   });
 
   test("no az on the PATH: CredentialUnavailableError saying the CLI is not installed", async () => {
-    process.env.PATH = `${path.dirname(process.execPath)}:/usr/bin:/bin`;
-    expect(() => execFileSync("which", ["az"], { stdio: "ignore" })).toThrow(); // no real az on this machine's PATH
+    process.env.PATH = nodeOnly;
+    expect(fs.readdirSync(nodeOnly)).toEqual(["node"]); // no az here, whatever the machine has installed
     const e = await new AzureCliCredential().getToken("https://management.azure.com/.default").catch((x) => x);
     expect(e.name).toBe("CredentialUnavailableError");
     expect(e.message).toMatch(/could not be found/);

@@ -20,7 +20,12 @@ import { clock } from "../../src/azure/tokenCache";
 const RG = "powershelltest";
 const SVC = "powershellsdkservice";
 const DOUBLE_DIR = path.join(__dirname, "..", "support", "az-double");
-const NODE_DIR = path.dirname(process.execPath);
+/**
+ * The PATH of every test: a temp directory holding only a link to this node (the az double is
+ * `#!/usr/bin/env node`). Nothing else, so an Azure CLI installed on the machine (/usr/bin/az) never
+ * changes a result: "no az" means no az, and only the double answers when a test puts it first.
+ */
+let nodeOnly: string;
 
 let emulator: RunningEmulator;
 let info: EmulatorInfo;
@@ -69,7 +74,7 @@ function useAzDouble(token: string | undefined): { calls: () => string[][]; toke
   const tokenFile = path.join(tmp, `az-token-${Math.random().toString(36).slice(2)}`);
   const logFile = `${tokenFile}.log`;
   if (token) fs.writeFileSync(tokenFile, token);
-  process.env.PATH = `${DOUBLE_DIR}:${NODE_DIR}:/usr/bin:/bin`;
+  process.env.PATH = `${DOUBLE_DIR}${path.delimiter}${nodeOnly}`;
   process.env.AZTB_FAKE_AZ_CLI_TOKEN_FILE = tokenFile;
   process.env.AZTB_FAKE_AZ_CLI_LOG = logFile;
   return {
@@ -97,6 +102,9 @@ beforeAll(async () => {
   ca = fs.readFileSync(info.caFile, "utf8");
   ({ control } = emulatorHttp(info, ca));
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-signin-unit-"));
+  nodeOnly = path.join(tmp, "node-only-bin");
+  fs.mkdirSync(nodeOnly);
+  fs.symlinkSync(process.execPath, path.join(nodeOnly, "node"));
 });
 afterAll(async () => {
   await emulator?.close();
@@ -107,7 +115,7 @@ beforeEach(async () => {
   clearClientCache();
   for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
   Object.assign(process.env, savedEnv);
-  process.env.PATH = `${NODE_DIR}:/usr/bin:/bin`; // no az unless a test puts the double there
+  process.env.PATH = nodeOnly; // no az unless a test puts the double there
   clock.now = () => Date.now();
   await control("DELETE", "/requests");
 });
