@@ -2,13 +2,16 @@
  * Fidelity check by a client nobody here wrote: the real Azure CLI (`az`, azure-cli) against the
  * packaged emulator (`aztokenbridge emulator`), registered as a cloud (test/support/azcli.ts).
  * Each command's output objects are checked, and the emulator's request log shows what it asked.
+ * Last, the packaged server signs in through the same CLI (azCliEnvironment), as the module's would.
  * Needs `az` on the PATH (fails, not skips, without it) and `npm run build`.
  */
 import { createHmac } from "node:crypto";
 import * as fs from "node:fs";
-import { AzCli, setUpAzCli } from "../support/azcli";
+import { ApimNewUserToken } from "../../src/protocol";
+import { AzCli, azCliEnvironment, setUpAzCli } from "../support/azcli";
 import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
 import { SERVER_BINARY } from "../support/paths";
+import { spawnServer } from "../support/server";
 
 const SUB = "9e223dbe-3399-4e19-88eb-0975f02ac87f";
 const TENANT = "f82175d1-9a74-4351-bdd0-7fa19a65ca08";
@@ -228,5 +231,35 @@ describe("Container registry", () => {
     const gone = await cli.run(["acr", "token", "show", "-n", name, "-r", "lnxcr", "-g", "lnxtest"]);
     expect(gone.status).not.toBe(0);
     expect(gone.stderr).toContain(`(ResourceNotFound) The resource ${name} could not be found.`);
+  });
+});
+
+describe("the packaged server through this CLI (azCliEnvironment)", () => {
+  test("apim/newUserToken with the Azure CLI as the only identity: az account get-access-token, the CLI's default subscription", async () => {
+    const azEnv = azCliEnvironment(cli);
+    // Started as the module starts it: PATH, HOME, PYTHONPATH, REQUESTS_CA_BUNDLE (SERVER_START_VARIABLES) …
+    const server = spawnServer({ PATH: cli.env.PATH, HOME: cli.env.HOME, PYTHONPATH: azEnv.PYTHONPATH, REQUESTS_CA_BUNDLE: azEnv.REQUESTS_CA_BUNDLE });
+    try {
+      // … and called with the session's variables: no service principal, no subscription id.
+      const env = {
+        AZTOKENBRIDGE_ARM_ENDPOINT: emulator.info.armEndpoint,
+        NODE_EXTRA_CA_CERTS: emulator.info.caFile,
+        AZURE_CONFIG_DIR: azEnv.AZURE_CONFIG_DIR,
+        AZURE_CORE_COLLECT_TELEMETRY: azEnv.AZURE_CORE_COLLECT_TELEMETRY,
+        AZURE_CORE_ONLY_SHOW_ERRORS: azEnv.AZURE_CORE_ONLY_SHOW_ERRORS,
+      };
+      const expiry = new Date(Date.now() + 3600_000).toISOString();
+      const r = await server.connection.sendRequest(ApimNewUserToken, {
+        context: { env }, resourceGroupName: "powershelltest", serviceName: "powershellsdkservice", userId: "integration", keyType: "Primary", expiry,
+      });
+      expect(r.userToken).toMatch(/^integration&\d{12}&/);
+      const log = await emulator.requestLog();
+      // The token came from the CLI's own sign-in (a client credentials grant of the demo app for ARM), then ARM was called.
+      expect(log.filter((e) => e.service === "entra").every((e) => e.clientId === emulator.info.clientId)).toBe(true);
+      const post = log.find((e) => e.method === "POST" && e.service === "arm")!;
+      expect(post).toMatchObject({ path: `${APIM_ID}/users/integration/token`, status: 200, subscriptionId: SUB, clientId: emulator.info.clientId });
+    } finally {
+      await server.dispose();
+    }
   });
 });
