@@ -50,7 +50,9 @@ describe("cloud and sign-in", () => {
       "GET /subscriptions 200",
     ]);
     expect(setupLog[0]).toMatchObject({ service: "arm", query: { "api-version": "2015-01-01" } });
-    expect(setupLog[2]).toMatchObject({ service: "entra", grantType: "client_credentials", clientId: emulator.info.clientId, credentialType: "secret" });
+    expect(setupLog[2]).toMatchObject({
+      service: "entra", grantType: "client_credentials", clientId: emulator.info.clientId, credentialType: "secret", resource: "https://management.core.windows.net/",
+    });
     expect(setupLog[3]).toMatchObject({ service: "arm", query: { "api-version": "2019-11-01" } });
 
     const cloud = await cli.json(["cloud", "show", "--name", cli.cloudName]);
