@@ -98,6 +98,32 @@ describe("cloud and sign-in", () => {
     }
   });
 
+  test("ARM_CLOUD_METADATA_URL (api-version 2019-05-01): the CLI's clouds come from the emulator; az acr needs no suffix option", async () => {
+    const fromUrl = await setUpAzCli(emulator.info, { register: "metadataUrl" });
+    try {
+      const log = await emulator.requestLog();
+      const metadata = log.filter((e) => e.path === "/metadata/endpoints");
+      expect(metadata.map((e) => [e.query["api-version"], e.status])).toEqual([["2019-05-01", 200]]); // then cached in the config dir
+      const clouds = await fromUrl.json<{ name: string }[]>(["cloud", "list"]);
+      expect(clouds.map((c) => c.name)).toEqual(["AzTokenBridgeEmulator"]);
+      const cloud = await fromUrl.json(["cloud", "show"]);
+      expect(cloud).toMatchObject({
+        name: "AzTokenBridgeEmulator",
+        isActive: true,
+        endpoints: {
+          resourceManager: `${emulator.info.armEndpoint}/`,
+          activeDirectory: `${emulator.info.authorityHost}/`,
+          activeDirectoryResourceId: "https://management.core.windows.net/",
+          management: "https://management.core.windows.net/",
+        },
+        suffixes: { acrLoginServerEndpoint: ".azurecr.io" },
+      });
+      expect((await fromUrl.json(["acr", "show", "-n", "lnxcr"])).loginServer).toBe("lnxcr.azurecr.io");
+    } finally {
+      fromUrl.cleanup();
+    }
+  });
+
   test("az account get-access-token: the cloud's ARM resource (management.core.windows.net/), or the one asked for", async () => {
     const t = await cli.json(["account", "get-access-token"]);
     expect(t).toMatchObject({ subscription: SUB, tenant: TENANT, tokenType: "Bearer", expiresOn: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/) });

@@ -10,7 +10,9 @@
  *   aliases): MSAL otherwise asks login.microsoftonline.com about the unknown authority `https://127.0.0.1:PORT`
  *   and `az login` fails offline. Test-only: nothing in the product changes for it;
  * - `az cloud register` (with only the emulator's ARM endpoint, so the CLI reads `GET /metadata/endpoints`, or
- *   with every endpoint given), `az cloud set`, `az login --service-principal`.
+ *   with every endpoint given) — or no registration: ARM_CLOUD_METADATA_URL = the emulator's 2019-05-01 metadata
+ *   document (the CLI loads its clouds from it at start, with urllib: SSL_CERT_FILE = the CA too) —, then
+ *   `az cloud set`, `az login --service-principal`.
  *
  * `az` is run with this environment only (plus PATH and the locale): no AZURE_* of the test process leaks in.
  * If `az` is not on the PATH, setUpAzCli fails with a clear message (CI installs azure-cli).
@@ -100,8 +102,11 @@ export interface AzCliOptions {
    * "metadata" (default): `az cloud register` with only the ARM endpoint (and the ACR login server suffix, which
    * the 2015-01-01 metadata document does not carry): the CLI reads GET /metadata/endpoints.
    * "explicit": every endpoint on the command line: the CLI does not ask the emulator.
+   * "metadataUrl": no `az cloud register`; ARM_CLOUD_METADATA_URL = GET /metadata/endpoints?api-version=2019-05-01,
+   * whose one cloud (AzTokenBridgeEmulator) is then set. The module's server does not forward ARM_CLOUD_METADATA_URL
+   * (not a session variable), so its `az` would not know that cloud: for the CLI's own tests only.
    */
-  register?: "metadata" | "explicit";
+  register?: "metadata" | "explicit" | "metadataUrl";
   /** Sign in (`az login --service-principal` with the demo app); default true. */
   signIn?: boolean;
 }
@@ -126,8 +131,11 @@ export function findAz(pathVar: string = process.env.PATH ?? ""): string {
 
 /** The environment that points anything running `az` at this signed-in CLI (see the header). */
 export function azCliEnvironment(cli: Pick<AzCli, "env">): Record<string, string> {
-  const pick = ["AZURE_CONFIG_DIR", "AZURE_CORE_COLLECT_TELEMETRY", "AZURE_CORE_ONLY_SHOW_ERRORS", "AZURE_CORE_NO_COLOR", "AZURE_CORE_SURVEY_MESSAGE", "PYTHONPATH", "REQUESTS_CA_BUNDLE"];
-  return Object.fromEntries(pick.map((k) => [k, cli.env[k]]));
+  const pick = [
+    "AZURE_CONFIG_DIR", "AZURE_CORE_COLLECT_TELEMETRY", "AZURE_CORE_ONLY_SHOW_ERRORS", "AZURE_CORE_NO_COLOR", "AZURE_CORE_SURVEY_MESSAGE",
+    "PYTHONPATH", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "ARM_CLOUD_METADATA_URL",
+  ];
+  return Object.fromEntries(pick.filter((k) => cli.env[k] !== undefined).map((k) => [k, cli.env[k]]));
 }
 
 export async function setUpAzCli(info: EmulatorInfo, opts: AzCliOptions = {}): Promise<AzCli> {
@@ -160,7 +168,11 @@ export async function setUpAzCli(info: EmulatorInfo, opts: AzCliOptions = {}): P
     return JSON.parse(r.stdout) as T;
   };
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
-  const cloudName = `aztb-emulator-${crypto.randomBytes(4).toString("hex")}`;
+  if (opts.register === "metadataUrl") {
+    env.ARM_CLOUD_METADATA_URL = `${info.armEndpoint}/metadata/endpoints?api-version=2019-05-01`;
+    env.SSL_CERT_FILE = caBundle; // the CLI fetches that URL with urllib, which does not read REQUESTS_CA_BUNDLE
+  }
+  const cloudName = opts.register === "metadataUrl" ? "AzTokenBridgeEmulator" : `aztb-emulator-${crypto.randomBytes(4).toString("hex")}`;
   const cli: AzCli = { cloudName, dir, configDir, env, run, json, cleanup };
 
   try {
@@ -173,7 +185,9 @@ export async function setUpAzCli(info: EmulatorInfo, opts: AzCliOptions = {}): P
             "--endpoint-active-directory-graph-resource-id", "https://graph.windows.net/",
           ]
         : ["--endpoint-resource-manager", info.armEndpoint];
-    await must(run(["cloud", "register", "--name", cloudName, ...register, "--suffix-acr-login-server-endpoint", ".azurecr.io"]), "cloud register");
+    if (opts.register !== "metadataUrl") {
+      await must(run(["cloud", "register", "--name", cloudName, ...register, "--suffix-acr-login-server-endpoint", ".azurecr.io"]), "cloud register");
+    }
     await must(run(["cloud", "set", "--name", cloudName]), "cloud set");
     if (opts.signIn !== false) {
       await must(
