@@ -7,8 +7,11 @@
  * `authentication.audiences[0]` as the ARM token resource, `graphEndpoint` and `galleryEndpoint`), and
  * azure-cli's `ARM_CLOUD_METADATA_URL` (api-version 2019-05-01: a list of clouds).
  *
- * Shapes as ARM answers them (public copies of management.azure.com's answers, e.g. the stubs in
- * pulumi-azure-native's cloud metadata tests and a pam_aad trace of api-version 2017-12-01):
+ * Shapes as ARM answers them. No recording in /work/shared/reference shows this endpoint; the shapes are
+ * public copies of management.azure.com's answers: the 2015-01-01 document in pulumi-azure-native's cloud
+ * metadata tests (provider/pkg/azure/cloud/metadata), the 2019-05-01 list in a Go test stub of the endpoint
+ * found by code search, the fields azure-cli 2.45 reads (msrestazure azure_cloud.py, azure/cli/core/cloud.py
+ * `_arm_to_cli_mapper`), and a pam_aad trace of api-version 2017-12-01 (a superset of 2015-01-01):
  *   2015-01-01  {"galleryEndpoint","graphEndpoint","portalEndpoint","authentication":{"loginEndpoint","audiences":[…]}}
  *   2019-05-01  [{"portal","authentication":{"loginEndpoint","audiences","tenant","identityProvider"},"media",
  *                 "graphAudience","graph","name","suffixes":{…},"batch","resourceManager","vmImageAliasDoc",
