@@ -1,7 +1,7 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-Builds AzTokenBridge: the packaged server under module/bin/<rid>/, the test host, the tests.
+Builds AzTokenBridge: the packaged server under module/bin/<rid>/, the pwsh the tests run in, the tests.
 
 .DESCRIPTION
 The same build as `npm run build|test|demo` (src/build/build.mjs does the work): installs the npm
@@ -9,7 +9,8 @@ packages, fetches the pinned Node 22 from the npm registry, type-checks, bundles
 packages with pkg --sea, offline. Steps whose inputs did not change are skipped.
 
 .PARAMETER Task
-build (default), host (the PowerShell test host), test (build, then every test), demo.
+build (default), pwsh (the pwsh the tests run in: on PATH, else built from NuGet's
+Microsoft.PowerShell.SDK into test/pwsh/out), test (build, then every test in that pwsh), demo.
 
 .PARAMETER Target
 Runtime ids to package for, e.g. linux-x64, linux-arm64, win-x64. Default: this machine's.
@@ -22,7 +23,7 @@ Runtime ids to package for, e.g. linux-x64, linux-arm64, win-x64. Default: this 
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('build', 'host', 'test', 'demo')]
+    [ValidateSet('build', 'pwsh', 'test', 'demo', 'bench')]
     [string]$Task = 'build',
 
     [string[]]$Target,

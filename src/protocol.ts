@@ -51,6 +51,7 @@ export const SESSION_VARIABLES: Readonly<Record<string, { visible: boolean }>> =
   NODE_EXTRA_CA_CERTS: { visible: true },
   // The Azure CLI that AzureCliCredential runs
   AZURE_CONFIG_DIR: { visible: true },
+  ARM_CLOUD_METADATA_URL: { visible: true },
   "AZURE_CORE_*": { visible: true },
   "AZURE_CLOUD_*": { visible: true },
 };

@@ -2,13 +2,14 @@
 /**
  * The one build of AzTokenBridge. Reached as `npm run build|test|demo` and through build.ps1.
  * It runs on any Node >= 18 (the machine's), and fetches the pinned Node 22 it needs from the npm
- * registry, so a fresh machine needs nothing but Node, npm and the .NET SDK (for the test host).
+ * registry, so a fresh machine needs nothing but Node, npm and the .NET SDK (for pwsh, when no pwsh
+ * is on PATH).
  *
  *   build [--target linux-x64,win-x64,...]   install, type-check, bundle, package with pkg --sea
- *   host                                     build the PowerShell test host (test/pshost)
- *   test [jest args]                         build + host, then run every jest project
- *   demo                                     build + host, then run the README demo in PowerShell
- *   bench [--runs N] [--warm N]              build + host, then the startup/call benchmark (test/bench)
+ *   pwsh                                     the pwsh to test in: on PATH, else built from NuGet (test/pwsh)
+ *   test [jest args]                         build + pwsh, then run every jest project in it
+ *   demo                                     build + pwsh, then run the README demo in it
+ *   bench [--runs N] [--warm N]              build + pwsh, then the startup/call benchmark (test/bench)
  *
  * Steps whose inputs did not change since the last run are skipped (stamps in dist/).
  */
@@ -26,7 +27,8 @@ const NODE_VERSION = PKG.config.node; // pinned Node 22 for building, packaging 
 const CACHE = process.env.AZTOKENBRIDGE_CACHE || path.join(os.homedir(), ".cache", "aztokenbridge");
 const DIST = path.join(ROOT, "dist");
 const BUNDLE = path.join(DIST, "aztokenbridge.js");
-const HOST_OUT = path.join(ROOT, "test", "pshost", "out");
+const PWSH_OUT = path.join(ROOT, "test", "pwsh", "out");
+const PWSH_SDK_VERSION = "7.6.10"; // Microsoft.PowerShell.SDK, as in test/pwsh/pwsh.csproj
 // The bundles the entry loads (src/chunk.ts): name → entry point.
 const CHUNKS = [
   ["server", ["src", "rpc", "server.ts"]],
@@ -269,25 +271,28 @@ function writeProtocolPs() {
   fs.writeFileSync(PROTOCOL_PS, lines.join("\n"));
 }
 
-function buildHost() {
-  const csproj = path.join(ROOT, "test", "pshost", "pshost.csproj");
-  stamped("pshost", hashInputs(["test/pshost"]), [pshostPath()], () => {
-    log("building the PowerShell test host (dotnet publish)");
-    run("dotnet", ["publish", csproj, "-c", "Release", "-o", HOST_OUT, "--nologo", "-v", "quiet"], {
-      env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1", DOTNET_SKIP_FIRST_TIME_EXPERIENCE: "1" },
-    });
-  });
-}
-
-function pshostPath() {
-  return path.join(HOST_OUT, process.platform === "win32" ? "pshost.exe" : "pshost");
-}
-
-/** `pwsh` when it is on PATH, else the project's host. */
-function powershell() {
+/**
+ * The pwsh the tests, the demo and the benchmark run in: `pwsh` on PATH, else PowerShell's own
+ * console host built from NuGet's Microsoft.PowerShell.SDK (test/pwsh: pwsh's entry point, nothing
+ * of ours) with the package's Modules folder beside it. Returns its path.
+ */
+function ensurePwsh() {
   const probe = spawnSync(process.platform === "win32" ? "where" : "which", ["pwsh"], { encoding: "utf8" });
-  if (probe.status === 0 && probe.stdout.trim()) return "pwsh";
-  return pshostPath();
+  if (probe.status === 0 && probe.stdout.trim()) return probe.stdout.trim().split(/\r?\n/)[0];
+  const exe = path.join(PWSH_OUT, process.platform === "win32" ? "pwsh.exe" : "pwsh");
+  stamped("pwsh", hashInputs(["test/pwsh"], [PWSH_SDK_VERSION]), [exe, path.join(PWSH_OUT, "Modules", "Microsoft.PowerShell.Utility")], () => {
+    log(`building pwsh ${PWSH_SDK_VERSION} from NuGet (Microsoft.PowerShell.SDK, dotnet publish)`);
+    const env = { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1", DOTNET_SKIP_FIRST_TIME_EXPERIENCE: "1" };
+    fs.rmSync(PWSH_OUT, { recursive: true, force: true });
+    run("dotnet", ["publish", path.join(ROOT, "test", "pwsh", "pwsh.csproj"), "-c", "Release", "-r", hostRid(), "-o", PWSH_OUT, "--nologo", "-v", "quiet"], { env });
+    // The package's own modules (Utility, Management, Security, Host), from the NuGet cache the restore filled.
+    const nugetRoot = process.env.NUGET_PACKAGES || path.join(os.homedir(), ".nuget", "packages");
+    const platform = process.platform === "win32" ? "win" : "unix";
+    const modules = path.join(nugetRoot, "microsoft.powershell.sdk", PWSH_SDK_VERSION, "contentFiles", "any", "any", "runtimes", platform, "lib", "net10.0", "Modules");
+    if (!exists(modules)) throw new Error(`Microsoft.PowerShell.SDK ${PWSH_SDK_VERSION} has no Modules folder at ${modules}`);
+    fs.cpSync(modules, path.join(PWSH_OUT, "Modules"), { recursive: true });
+  });
+  return exe;
 }
 
 function parseTargets(args) {
@@ -302,36 +307,43 @@ async function main() {
     case "build":
       await build(parseTargets(args));
       break;
-    case "host":
-      buildHost();
+    case "pwsh":
+      log(`pwsh: ${ensurePwsh()}`);
       break;
     case "test": {
       await build([hostRid()]);
-      buildHost();
+      const pwsh = ensurePwsh();
       const node = nodeFor(hostRid());
-      log("running the tests (jest)");
-      const r = spawnSync(node, [path.join(ROOT, "node_modules", "jest", "bin", "jest.js"), ...args], { stdio: "inherit", cwd: ROOT });
+      log(`running the tests (jest) in ${pwsh}`);
+      const r = spawnSync(node, [path.join(ROOT, "node_modules", "jest", "bin", "jest.js"), ...args], {
+        stdio: "inherit",
+        cwd: ROOT,
+        env: { ...process.env, AZTOKENBRIDGE_TEST_PWSH: pwsh },
+      });
       process.exit(r.status ?? 1);
       break;
     }
     case "demo": {
       await build([hostRid()]);
-      buildHost();
-      const ps = powershell();
-      log(`running the demo in ${ps === "pwsh" ? "pwsh" : "the project's PowerShell host"}`);
+      const ps = ensurePwsh();
+      log(`running the demo in ${ps}`);
       const r = spawnSync(ps, ["-NoProfile", "-NonInteractive", "-File", path.join(ROOT, "module", "examples", "Demo.ps1")], { stdio: "inherit", cwd: ROOT });
       process.exit(r.status ?? 1);
       break;
     }
     case "bench": {
       await build([hostRid()]);
-      buildHost();
-      const r = spawnSync(nodeFor(hostRid()), [path.join(ROOT, "test", "bench", "run.mjs"), ...args], { stdio: "inherit", cwd: ROOT });
+      const pwsh = ensurePwsh();
+      const r = spawnSync(nodeFor(hostRid()), [path.join(ROOT, "test", "bench", "run.mjs"), ...args], {
+        stdio: "inherit",
+        cwd: ROOT,
+        env: { ...process.env, AZTOKENBRIDGE_TEST_PWSH: pwsh },
+      });
       process.exit(r.status ?? 1);
       break;
     }
     default:
-      throw new Error(`unknown command '${command}' (build, host, test, demo, bench)`);
+      throw new Error(`unknown command '${command}' (build, pwsh, test, demo, bench)`);
   }
 }
 

@@ -11,6 +11,9 @@
  *   DELETE /_emulator/faults[/{id}]            clears all / one                                     → 204
  *   GET    /_emulator/latency                  {"ms":N}
  *   PUT    /_emulator/latency                  {"ms":N} (0…600000)                                  → 200 {"ms":N}
+ *   PUT    /_emulator/gate                     {"path":"<regex>","count":N,"timeoutMs":T}: answers to matching
+ *                                              paths are held until N are held at once (gate.ts) → 200 the gate
+ *   GET    /_emulator/gate                     the gate, or null;  DELETE: removes it (held answers go) → 204
  *   GET    /_emulator/apim/users/{id}/keys     {serviceName,userId,primaryKey,secondaryKey} — the keys a token
  *                                              for that user id is signed with (tenant access keys for
  *                                              `integration` / `git`); ?service= picks another service
@@ -63,12 +66,14 @@ import type { RequestLog } from "./requestLog";
 import type { ApimStore } from "./apim/model";
 import type { AcrProvider } from "./acr/acr";
 import { isPlainObject } from "./util";
+import { Gate, parseGateSpec } from "./gate";
 
 export const MAX_LATENCY_MS = 600_000;
 
-/** Mutable latency setting shared with the server. */
+/** Mutable latency setting shared with the server, and the gate answers pass first (gate.ts). */
 export interface LatencySetting {
   ms: number;
+  gate?: Gate;
 }
 
 export interface ControlDeps {
@@ -137,6 +142,23 @@ export class ControlApi {
       if (route.length === 2 && m === "DELETE") {
         return deps.faults.remove(route[1]) ? emptyResponse(204, noStore) : notFound(`No fault with id '${route[1]}'.`);
       }
+    }
+    if (a === "gate" && route.length === 1) {
+      if (m === "GET") return ok(deps.latency.gate?.spec ?? null);
+      if (m === "DELETE") {
+        deps.latency.gate?.releaseAll();
+        deps.latency.gate = undefined;
+        return emptyResponse(204, noStore);
+      }
+      if (m === "PUT") {
+        const body = parseJsonBody(ctx);
+        const parsed = parseGateSpec(body.ok ? body.value : undefined);
+        if (!parsed.ok) return bad(parsed.message);
+        deps.latency.gate?.releaseAll();
+        deps.latency.gate = new Gate(parsed.spec);
+        return ok(parsed.spec);
+      }
+      return notAllowed(m);
     }
     if (a === "latency" && route.length === 1) {
       if (m === "GET") return ok({ ms: deps.latency.ms });

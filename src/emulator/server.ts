@@ -9,7 +9,8 @@
  *   /{tenant}/…                                        Entra ID (entra/entra.ts)
  *
  * For every service but the control API, in order: read the body → an injected fault, if one matches
- * (faults.ts), else the service's answer → the configured latency → write → request log entry.
+ * (faults.ts), else the service's answer → the gate (gate.ts) → the configured latency → write →
+ * request log entry.
  */
 import * as https from "https";
 import type { IncomingMessage, ServerResponse } from "http";
@@ -121,16 +122,21 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     }
   }
   const latencyMs = fault?.latencyMs ?? deps.latency.ms;
-  if (latencyMs > 0) {
-    // The client may give up while the answer waits out its latency (a cancelled call): then
-    // nothing is written and the log says so (`clientAborted`), which tests of cancellation read.
+  const gate = deps.latency.gate?.matches(ctx.url.pathname) ? deps.latency.gate : undefined;
+  if (latencyMs > 0 || gate) {
+    // The client may give up while the answer waits out the gate or its latency (a cancelled
+    // call): then nothing is written and the log says so (`clientAborted`), which tests of
+    // cancellation read.
     const clientGone = new AbortController();
     const onClose = () => {
       if (!res.writableEnded) clientGone.abort();
     };
     res.once("close", onClose);
     try {
-      await sleep(latencyMs, undefined, { signal: AbortSignal.any([deps.shutdown, clientGone.signal]) });
+      const signal = AbortSignal.any([deps.shutdown, clientGone.signal]);
+      if (gate) await gate.enter(signal);
+      signal.throwIfAborted();
+      if (latencyMs > 0) await sleep(latencyMs, undefined, { signal });
     } catch {
       if (clientGone.signal.aborted && !deps.shutdown.aborted) {
         ctx.logExtras.clientAborted = true;

@@ -1,6 +1,6 @@
 // How long PowerShell takes to exit after a script that used the module: time from the script's last
 // output to the process exit, over N runs of the demo.
-//   node test/bench/exit.mjs <pwsh|test/pshost/out/pshost> module/examples/Demo.ps1 [runs]
+//   node test/bench/exit.mjs <pwsh|test/pwsh/out/pwsh> module/examples/Demo.ps1 [runs]
 import { spawn } from "node:child_process";
 const exe = process.argv[2], script = process.argv[3], runs = Number(process.argv[4] ?? 5);
 const env = { ...process.env };

@@ -44,8 +44,9 @@ const OTHERS = (() => {
 
 const rid = `${process.platform === "win32" ? "win" : process.platform === "darwin" ? "osx" : "linux"}-${process.arch}`;
 const server = path.join(ROOT, "module", "bin", rid, process.platform === "win32" ? "aztokenbridge.exe" : "aztokenbridge");
-const hasPwsh = spawnSync(process.platform === "win32" ? "where" : "which", ["pwsh"]).status === 0;
-const shell = hasPwsh ? "pwsh" : path.join(ROOT, "test", "pshost", "out", process.platform === "win32" ? "pshost.exe" : "pshost");
+// The pwsh the build chose (src/build/build.mjs ensurePwsh: on PATH, else built from NuGet), else pwsh on PATH.
+const shell = process.env.AZTOKENBRIDGE_TEST_PWSH || "pwsh";
+const pwshVersion = spawnSync(shell, ["-NoProfile", "-Command", "$PSVersionTable.PSVersion.ToString()"], { encoding: "utf8" }).stdout?.trim() || "?";
 
 function startEmulator() {
   return new Promise((resolve, reject) => {
@@ -152,7 +153,7 @@ try {
   const lines = [
     `# AzTokenBridge benchmark`,
     ``,
-    `${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"} · ${os.platform()} ${os.release()} · PowerShell: ${hasPwsh ? "pwsh" : "test/pshost (SMA 7.6.9; pwsh is not on PATH here, so there is no Invoke-RestMethod peer)"} · server: ${path.relative(ROOT, server)} · whole run ${benchSeconds.toFixed(0)} s`,
+    `${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"} · ${os.platform()} ${os.release()} · PowerShell: pwsh ${pwshVersion} (${path.relative(ROOT, shell) || shell}) · server: ${path.relative(ROOT, server)} · whole run ${benchSeconds.toFixed(0)} s`,
     ``,
     `Machine load: at the start ${loadBefore}; ${loadNote()}.${OTHERS ? ` Also running: ${OTHERS}.` : ""}`,
     ``,

@@ -7,7 +7,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
-import { PsResult, runPs } from "../support/pshost";
+import { PsResult, runPs } from "../support/pwsh";
 
 const MODELS = "Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models";
 

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
-import { PsResult, runPs, spawnPs } from "../support/pshost";
+import { PsResult, runPs, spawnPs } from "../support/pwsh";
 
 const USER_TOKEN_TYPE = "Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken";
 const CONTEXT_TYPE = "Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext";
@@ -365,8 +365,8 @@ try {
     const stoppedAt = Date.now();
     run.child.kill("SIGINT");
     const r = await run.result;
-    expect(Date.now() - stoppedAt).toBeLessThan(8000);
-    expect(r.code).toBe(1);
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000); // generous: the answer is 20 s away
+    expect(r.code).toBe(0); // pwsh -File: Ctrl+C stops the running statement (its finally blocks run) and the script ends with 0
     expect(r.stdout).toMatch(/finally ran/);
     expect(r.stdout).not.toMatch(/integration&/);
     // The module sent $/cancelRequest and the server dropped its HTTP call: the emulator saw the

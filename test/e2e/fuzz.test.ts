@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
-import { runPs } from "../support/pshost";
+import { runPs } from "../support/pwsh";
 
 let emulator: EmulatorProcess;
 

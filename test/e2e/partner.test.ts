@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
-import { PsProcess, PsResult, runPs, spawnPs } from "../support/pshost";
+import { PsProcess, PsResult, runPs, spawnPs } from "../support/pwsh";
 
 const AUTH_RESULT = "Microsoft.Store.PartnerCenter.PowerShell.Models.Authentication.AuthResult";
 const SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation";
@@ -53,7 +53,7 @@ function ps(script: string, opts: { json?: boolean; env?: Record<string, string 
 }
 
 function spawn(script: string, env: Record<string, string | undefined> = {}): PsProcess {
-  return spawnPs(prelude() + script, { json: true, timeoutMs: 90000, env: psEnv(env), width: 2000 });
+  return spawnPs(prelude() + script, { json: true, timeoutMs: 90000, env: psEnv(env) });
 }
 
 /**
@@ -74,8 +74,9 @@ function actAsUser(run: PsProcess, opts: { user?: string; decline?: boolean } = 
     }
   };
   void tick();
-  const onData = (d: Buffer | string) => {
-    for (const m of String(d).matchAll(/open this address in a browser on this computer: (https:\/\/[^\s"\\]+)/g)) {
+  // The whole output so far, not the chunk: a line may arrive in pieces.
+  const onData = () => {
+    for (const m of run.output().stdout.matchAll(/open this address in a browser on this computer: (https:\/\/[^\s"\\]+)(?=[\s"\\])/g)) {
       const url = m[1];
       if (seen.has(url)) continue;
       seen.add(url);
@@ -153,7 +154,7 @@ describe("ServicePrincipal and ServicePrincipalCertificate", () => {
   test("client secret (-Credential: user name = app id, password = secret); the object and its list view", async () => {
     const r = await ps(`$t = New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -Credential $cred -Scopes '${DEFAULT_SCOPE}' -Tenant $env:AZURE_TENANT_ID -ServicePrincipal
 $t
-$t | Out-Default
+$t | Out-String -Width 2000 | Out-Default
 New-PartnerAccessToken -ClientId $env:AZURE_CLIENT_ID -Credential $cred -Scopes '${DEFAULT_SCOPE}' -TenantId $env:AZURE_TENANT_ID | ForEach-Object { $_.AccessToken.Length -gt 100 }`);
     expect(r.errors).toEqual([]);
     const o = r.objects[0];
@@ -293,7 +294,7 @@ New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -Device`);
   });
 
   test("a user's AuthResult prints as the original's list: the Account line is MSAL.NET's Account.ToString()", async () => {
-    const r = await withUser(`New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -Device | Out-Default`);
+    const r = await withUser(`New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -Device | Out-String -Width 2000 | Out-Default`);
     expect(r.errors).toEqual([]);
     const text = r.records.filter((x) => x.kind === "host").map((x) => x.text).join("\n");
     const host = new URL(emulator.info.authorityHost).host;
@@ -365,7 +366,7 @@ $u
     try {
       const r = await ps(`New-PartnerAccessToken -RefreshToken '${rt}' -ApplicationId $public -Scopes '${SCOPE}' -ErrorVariable ev -ErrorAction SilentlyContinue
 $ev[0].ErrorDetails.RecommendedAction
-$ev[0] | Out-Default`);
+$ev[0] | Out-String -Width 2000 | Out-Default`);
       expect(r.objects[0]).toBe(
         `Sign in again interactively (with multi-factor authentication if asked), then use the new refresh token: New-PartnerAccessToken -ApplicationId ${emulator.info.publicClientId} -Scopes '${SCOPE}' -UseAuthorizationCode (or -UseDeviceAuthentication)`,
       );
@@ -512,8 +513,8 @@ describe("cancellation", () => {
     const stoppedAt = Date.now();
     run.child.kill("SIGINT");
     const r = await run.result;
-    expect(Date.now() - stoppedAt).toBeLessThan(8000);
-    expect(r.code).toBe(1);
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000); // generous: nobody approves the code
+    expect(r.code).toBe(0); // pwsh -File: Ctrl+C stops the running statement (its finally blocks run) and the script ends with 0
     expect(r.stdout).toMatch(/finally ran/);
     expect(r.objects).toEqual([]);
     const polls = async () => (await emulator.requestLog()).filter((x) => x.grantType === "device_code").length;

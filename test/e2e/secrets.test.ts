@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
-import { runPs } from "../support/pshost";
+import { runPs } from "../support/pwsh";
 import { SESSION_VARIABLES } from "../../src/protocol";
 
 let emulator: EmulatorProcess;

@@ -4,7 +4,7 @@
  * reads like Az's where the engine allows it.
  */
 import { MODULE_MANIFEST } from "../support/paths";
-import { runPs } from "../support/pshost";
+import { runPs } from "../support/pwsh";
 
 test("no exported cmdlet binds any parameter by position", async () => {
   const r = await runPs(
@@ -38,7 +38,7 @@ New-AzApiManagementUserToken $context integration`,
 
 test("Get-Help shows -Expiry <DateTime> as Az does, all parameters named", async () => {
   const r = await runPs(`Import-Module '${MODULE_MANIFEST}'
-Get-Help New-AzApiManagementUserToken | Out-Default`, { width: 200 });
+Get-Help New-AzApiManagementUserToken | Out-String -Width 200`);
   const syntax = r.stdout.split("\n").find((l) => l.trim().startsWith("New-AzApiManagementUserToken "))!;
   expect(syntax).toContain("[-Expiry <DateTime>]");
   expect(syntax).toContain("-Context <Object> -UserId <String>");

@@ -267,7 +267,7 @@ describe("against the emulator", () => {
     setTimeout(() => source.cancel(), 1000);
     const e = await rpcError(call);
     expect(e.code).toBe(BridgeErrorCodes.RequestCancelled);
-    expect(Date.now() - started).toBeLessThan(6000);
+    expect(Date.now() - started).toBeLessThan(9000); // the answer was due at 10 s
     // The server aborted its HTTP request: the emulator saw the client go away unanswered (it logs
     // that when it notices the closed connection, which may be a moment after the cancel).
     let log = await emulator.requestLog();

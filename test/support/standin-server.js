@@ -1,12 +1,13 @@
 /*
  * A misbehaving AzTokenBridge server, for the transport tests (test/e2e/transport.test.ts):
  *
- *   $env:AZTOKENBRIDGE_SERVER = "node test/support/standin-server.js <mode> <dir>"
+ *   $env:AZTOKENBRIDGE_SERVER = "node test/support/standin-server.js <mode> <dir> [<after> [<delay ms>]]"
  *
  * It runs the real packaged server behind it (module/bin/<rid>/, or STANDIN_REAL_SERVER) and passes
  * the frames through both ways, misbehaving as <mode> says. "Requests" below are calls other than
- * bridge/hello (the module's liveness probe); STANDIN_AFTER (default 0) requests are answered
- * normally first.
+ * bridge/hello (the module's liveness probe); <after> (default 0) requests are answered normally
+ * first. (Settings come on the command line: the module starts a server with none of the session's
+ * own variables, src/protocol.ts SERVER_START_VARIABLES.)
  *
  *   stall     then answers nothing at all, bridge/hello included, and ignores the end of its stdin
  *             (a hung server: only a kill ends it)
@@ -14,8 +15,8 @@
  *   long      writes the next answer with a Content-Length 100 more than its body, then stalls
  *   short     writes the next answer with a Content-Length 10 less than its body (the rest follows
  *             as the start of the next frame); then passes everything through
- *   slow      answers bridge/hello at once, and every request's answer STANDIN_DELAY_MS (default
- *             4000) late
+ *   slow      answers bridge/hello at once, and every request's answer <delay ms> (default 4000)
+ *             late
  *
  * Writes <dir>/pid ("<its pid> <the real server's pid>") and appends one line per message the module
  * sent to <dir>/log ("<ms since start> <method>"). Plain JavaScript: run by the machine's node.
@@ -25,9 +26,9 @@ const { spawn } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
 
-const [mode, dir] = process.argv.slice(2);
-const after = Number(process.env.STANDIN_AFTER ?? 0);
-const delayMs = Number(process.env.STANDIN_DELAY_MS ?? 4000);
+const [mode, dir, afterArg, delayArg] = process.argv.slice(2);
+const after = Number(afterArg ?? 0);
+const delayMs = Number(delayArg ?? 4000);
 const rid = `${process.platform === "win32" ? "win" : process.platform === "darwin" ? "osx" : "linux"}-${process.arch}`;
 const realServer =
   process.env.STANDIN_REAL_SERVER ??
@@ -64,7 +65,7 @@ const frame = (body, length = body.length) => Buffer.concat([Buffer.from(`Conten
 let stalled = false;
 let requests = 0;
 /** Hung: nothing more is written, and the end of stdin goes unnoticed. Answers to the requests
- * admitted before (STANDIN_AFTER) still pass in stall mode. */
+ * admitted before (<after>) still pass in stall mode. */
 const hung = () => stalled || (mode === "stall" && requests > after);
 /** id → "hello" | "pass" | "fault" (how to treat its answer). */
 const treatment = new Map();

@@ -1,38 +1,44 @@
 /**
- * Runs PowerShell scripts for the e2e tests through the project's own host (test/pshost, built by
- * `npm run build`), which behaves like `pwsh -NoProfile -NonInteractive` and can also write every
- * record as one JSON line (`-OutputFormat Json`, see test/pshost/Json.cs for the record shapes).
+ * Runs PowerShell scripts for the e2e tests in the real pwsh: `pwsh` on PATH, or the one the build
+ * makes from NuGet's Microsoft.PowerShell.SDK (test/pwsh; src/build/build.mjs passes its path in
+ * AZTOKENBRIDGE_TEST_PWSH), always as `pwsh -NoProfile -NonInteractive -File script.ps1`.
  *
  *   const r = await runPs("Import-Module $env:MOD; Get-Thing", { json: true, env: { MOD: manifest } });
  *   expect(r.code).toBe(0);
  *   expect(r.objects[0].Name).toBe("x");
  *
- * With `useRealPwsh: true` and `pwsh` on PATH, the script runs in pwsh instead (text output only:
- * pwsh has neither `-OutputFormat Json` nor `-Width`).
+ * With `json: true` the script runs under test/support/Invoke-TestScript.ps1, which writes every
+ * record it produced (objects, errors, warnings, verbose, debug, information) as a JSON line; what
+ * pwsh itself wrote to the console (Out-Default, -WhatIf, [Console]::Out) comes as "host" records,
+ * one per line.
  */
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT } from "./paths";
 
-/** The host binary built by `npm run build` (dotnet publish test/pshost/pshost.csproj -o test/pshost/out). */
-export const PSHOST = path.join(ROOT, "test", "pshost", "out", process.platform === "win32" ? "pshost.exe" : "pshost");
+/** The pwsh the tests run in (see the top of this file). */
+export const PWSH = resolvePwsh();
+
+function resolvePwsh(): string {
+  if (process.env.AZTOKENBRIDGE_TEST_PWSH) return process.env.AZTOKENBRIDGE_TEST_PWSH;
+  const probe = spawnSync(process.platform === "win32" ? "where" : "which", ["pwsh"], { encoding: "utf8" });
+  if (probe.status === 0 && probe.stdout.trim()) return probe.stdout.trim().split(/\r?\n/)[0];
+  return path.join(ROOT, "test", "pwsh", "out", process.platform === "win32" ? "pwsh.exe" : "pwsh");
+}
+
+const WRAPPER = path.join(ROOT, "test", "support", "Invoke-TestScript.ps1");
+const RECORD = "\u001e";
 
 export interface PsOptions {
-  /** `-OutputFormat Json`: parse stdout into `records` / `objects` / `errors`. Host only. */
+  /** Run under Invoke-TestScript.ps1: parse stdout into `records` / `objects` / `errors`. */
   json?: boolean;
   /** Merged over process.env; `undefined` removes a variable. */
   env?: Record<string, string | undefined>;
   cwd?: string;
   /** Kill the process (SIGKILL) and reject after this long. Default 30 s. */
   timeoutMs?: number;
-  /** `-Width N`: the console width the formatting engine uses (the host's default is 120). Host only. */
-  width?: number;
-  /** Arguments after `-File script.ps1` (bound to the script's `param()` like pwsh does). */
-  args?: string[];
-  /** Run in `pwsh` when it is on PATH (else in the host). */
-  useRealPwsh?: boolean;
   /** Written to the process's stdin, which is then closed (unless `keepStdinOpen`). */
   stdin?: string;
   /** Leave stdin open after `stdin` was written: the test writes more (`child.stdin.write`) and ends it. */
@@ -47,7 +53,7 @@ export interface PsResult {
   signal: string | null;
   stdout: string;
   stderr: string;
-  /** With `json`: every JSON line of stdout, parsed (other lines are skipped). */
+  /** With `json`: every record of stdout, parsed; lines pwsh wrote itself are {kind: "host", text}. */
   records: any[];
   /** With `json`: the `value` of each `{"kind":"object"}` record. */
   objects: any[];
@@ -65,35 +71,14 @@ export interface PsProcess {
   output(): { stdout: string; stderr: string };
 }
 
-let pwshOnPath: boolean | undefined;
-
-/** Whether `pwsh` is on PATH. */
-export function hasPwsh(): boolean {
-  if (pwshOnPath === undefined) {
-    const names = process.platform === "win32" ? ["pwsh.exe"] : ["pwsh"];
-    pwshOnPath = (process.env.PATH ?? "").split(path.delimiter).some((dir) =>
-      names.some((name) => {
-        if (!dir) return false;
-        try {
-          fs.accessSync(path.join(dir, name), fs.constants.X_OK);
-          return fs.statSync(path.join(dir, name)).isFile();
-        } catch {
-          return false;
-        }
-      }),
-    );
-  }
-  return pwshOnPath;
-}
-
-/** Throws a clear error when the host has not been built. */
-export function assertHostBuilt(): void {
-  if (!fs.existsSync(PSHOST)) {
-    throw new Error(`The PowerShell test host is not built: ${PSHOST} is missing. Run \`npm run build\` first.`);
+/** Throws a clear error when there is no pwsh to run. */
+export function assertPwsh(): void {
+  if (!fs.existsSync(PWSH)) {
+    throw new Error(`No pwsh: ${PWSH} is missing. Run \`npm run build\` (it builds pwsh from NuGet when none is on PATH).`);
   }
 }
 
-/** Runs `script` (written to a temporary .ps1) with `-NoProfile -NonInteractive [-OutputFormat Json] [-Width N] -File`. */
+/** Runs `script` (written to a temporary .ps1) as `pwsh -NoProfile -NonInteractive -File`. */
 export function runPs(script: string, opts: PsOptions = {}): Promise<PsResult> {
   try {
     return spawnPs(script, opts).result;
@@ -104,19 +89,14 @@ export function runPs(script: string, opts: PsOptions = {}): Promise<PsResult> {
 
 /** Like runPs, but returns the child at once, for tests that signal it mid-run. */
 export function spawnPs(script: string, opts: PsOptions = {}): PsProcess {
-  const usePwsh = !!opts.useRealPwsh && hasPwsh();
-  if (opts.json && usePwsh) throw new Error("runPs: `json` needs the project's host; pwsh has no -OutputFormat Json.");
-  if (!usePwsh) assertHostBuilt();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pshost-"));
+  assertPwsh();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-ps-"));
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
     const file = path.join(dir, "script.ps1");
     fs.writeFileSync(file, script, "utf8");
-    const args = ["-NoProfile", "-NonInteractive"];
-    if (opts.json) args.push("-OutputFormat", "Json");
-    if (opts.width !== undefined && !usePwsh) args.push("-Width", String(opts.width));
-    args.push("-File", file, ...(opts.args ?? []));
-    const proc = start(usePwsh ? "pwsh" : PSHOST, args, opts);
+    const args = ["-NoProfile", "-NonInteractive", "-File", ...(opts.json ? [WRAPPER, file] : [file])];
+    const proc = start(PWSH, args, opts);
     proc.result.then(cleanup, cleanup);
     return proc;
   } catch (err) {
@@ -125,7 +105,7 @@ export function spawnPs(script: string, opts: PsOptions = {}): PsProcess {
   }
 }
 
-/** Runs the host (or pwsh with `useRealPwsh`) with exactly these arguments, e.g. `["-Command", "-"]`. */
+/** Runs pwsh with exactly these arguments, e.g. `["-NoProfile", "-Command", "-"]`. */
 export function runPsArgs(args: string[], opts: PsOptions = {}): Promise<PsResult> {
   try {
     return spawnPsArgs(args, opts).result;
@@ -135,13 +115,14 @@ export function runPsArgs(args: string[], opts: PsOptions = {}): Promise<PsResul
 }
 
 export function spawnPsArgs(args: string[], opts: PsOptions = {}): PsProcess {
-  const usePwsh = !!opts.useRealPwsh && hasPwsh();
-  return start(usePwsh ? "pwsh" : PSHOST, args, opts);
+  assertPwsh();
+  return start(PWSH, args, opts);
 }
 
 function start(exe: string, args: string[], opts: PsOptions): PsProcess {
-  if (exe === PSHOST) assertHostBuilt();
-  const env: Record<string, string | undefined> = { ...process.env };
+  // NO_COLOR: pwsh writes formatted output without ANSI colours (PSStyle.OutputRendering PlainText),
+  // as the tests read text. A test may set it otherwise in `env`.
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;
@@ -228,13 +209,12 @@ function start(exe: string, args: string[], opts: PsOptions): PsProcess {
 
 function parseRecords(stdout: string): any[] {
   const records: any[] = [];
-  for (const line of stdout.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    try {
-      records.push(JSON.parse(line));
-    } catch {
-      // not a record (the script wrote to stdout by other means)
-    }
+  const lines = stdout.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  for (const raw of lines) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line.startsWith(RECORD)) records.push(JSON.parse(line.slice(1)));
+    else records.push({ kind: "host", text: line });
   }
   return records;
 }
