@@ -545,7 +545,7 @@ const ORIGINS = {
   }),
   cli: (): TokenOrigin => ({
     source: "the Azure CLI ('az account get-access-token')",
-    renew: "Run 'az login' again (and 'az account set --subscription <id>'), then run the command again.",
+    renew: "Sign in again with 'az account clear' and then 'az login' ('az login' alone can keep the refused token in the CLI's cache), then 'az account set --subscription <id>' if needed, and run the command again.",
     audience:
       "The CLI gave a token for another resource: check that the CLI's cloud ('az cloud show') is the one whose ARM endpoint is called " +
       "(AZURE_ENVIRONMENT, AZTOKENBRIDGE_ARM_ENDPOINT).",

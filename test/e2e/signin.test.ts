@@ -1,18 +1,19 @@
 /**
  * A2 sign-in: every way the module finds an identity and a subscription, end to end in PowerShell
  * against the emulator — environment service principal (secret, PEM and PFX certificate),
- * workload identity, managed identity, Azure CLI (test double), Az.Accounts (test double module),
+ * workload identity, managed identity, Azure CLI (the real `az`, signed in to the emulator: test/support/azcli.ts),
+ * Az.Accounts (test double module),
  * -DefaultProfile — plus token caching and how failures read.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { azCliEnvironment, azCommands, setUpAzCli } from "../support/azcli";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
-import { PsResult, runPs } from "../support/pshost";
+import { PsResult, runPs } from "../support/pwsh";
 
 const AZ_ACCOUNTS_DOUBLE = path.join(ROOT, "test", "support", "Az.Accounts", "Az.Accounts.psd1");
-const AZ_CLI_DOUBLE_DIR = path.join(ROOT, "test", "support", "az-double");
 
 let emulator: EmulatorProcess;
 let tmp: string;
@@ -46,7 +47,7 @@ function endpoints(): Record<string, string> {
     NODE_EXTRA_CA_CERTS: emulator.info.caFile,
     // No Azure CLI config from the machine running the tests.
     AZURE_CONFIG_DIR: path.join(tmp, "no-az-config"),
-    // Only the double (when a test puts it on PATH) may answer as `az`.
+    // The Azure CLI (/usr/bin/az) gives a token only where a test points it at a signed-in config dir (azCliEnvironment).
     PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`,
   };
 }
@@ -115,25 +116,29 @@ ${TOKEN}`,
     expect((await log()).some((x) => x.service === "identity" && x.status === 200)).toBe(true);
   });
 
-  test("Azure CLI login (test double of `az`), with the CLI's default subscription", async () => {
-    const config = path.join(tmp, "azure-cli");
-    fs.mkdirSync(config, { recursive: true });
-    // azureProfile.json as the CLI writes it: UTF-8 with a BOM.
-    fs.writeFileSync(
-      path.join(config, "azureProfile.json"),
-      "\ufeff" + JSON.stringify({ installationId: "x", subscriptions: [
-        { id: "00000000-0000-0000-0000-000000000001", isDefault: false, tenantId: emulator.info.tenantId, name: "other", state: "Enabled", user: { name: "a", type: "user" }, environmentName: "AzureCloud" },
-        { id: emulator.info.subscriptionId, isDefault: true, tenantId: emulator.info.tenantId, name: "demo", state: "Enabled", user: { name: "a", type: "user" }, environmentName: "AzureCloud" },
-      ] }),
-    );
-    const tokenFile = path.join(tmp, "az-token");
-    fs.writeFileSync(tokenFile, await mintArmToken());
-    const r = await ps(TOKEN, {
-      PATH: `${AZ_CLI_DOUBLE_DIR}:${endpoints().PATH}`, AZURE_CONFIG_DIR: config, AZTB_FAKE_AZ_CLI_TOKEN_FILE: tokenFile,
-    });
-    expectToken(r);
-    expect((await log()).filter((x) => x.service === "entra")).toEqual([]); // the CLI's token, not a sign-in of ours
-  });
+  test("Azure CLI login (the real az, signed in as a service principal), with the CLI's default subscription", async () => {
+    const app = (await emulator.control<{ clientId: string; clientSecret: string; tenantId: string }>("POST", "/apps", {})).body;
+    const cli = await setUpAzCli(emulator.info, { app });
+    try {
+      // The subscription comes from the CLI's profile (azureProfile.json) as 'az account set' left it; the
+      // emulator has one subscription, so the profile lists one, the default.
+      expect(await cli.run(["account", "set", "--subscription", emulator.info.subscriptionId])).toEqual({ status: 0, stdout: "", stderr: "" });
+      expect(await cli.json(["account", "show"])).toMatchObject({ id: emulator.info.subscriptionId, isDefault: true, user: { name: app.clientId, type: "servicePrincipal" } });
+      await emulator.control("DELETE", "/requests");
+      const before = azCommands(cli).length;
+      const r = await ps(TOKEN, azCliEnvironment(cli)); // no AZURE_SUBSCRIPTION_ID, no service principal
+      expectToken(r);
+      // The server ran 'az account get-access-token' with this config dir; the token is the CLI's app's.
+      expect(azCommands(cli).slice(before)).toEqual([{ command: "account get-access-token", exitCode: 0 }]);
+      const entries = await log();
+      expect(entries.filter((x) => x.grantType).map((x) => [x.clientId, x.grantType])).toEqual([[app.clientId, "client_credentials"]]);
+      expect(entries.filter((x) => x.service === "arm").map((x) => [x.method, x.path, x.status, x.subscriptionId, x.clientId])).toEqual([
+        ["POST", `/subscriptions/${emulator.info.subscriptionId}/resourceGroups/powershelltest/providers/Microsoft.ApiManagement/service/powershellsdkservice/users/integration/token`, 200, emulator.info.subscriptionId, app.clientId],
+      ]);
+    } finally {
+      cli.cleanup();
+    }
+  }, 120_000);
 
   test("Az.Accounts context (test double): its subscription and its token", async () => {
     const r = await ps(`Import-Module '${AZ_ACCOUNTS_DOUBLE}'\n${TOKEN}\n$global:AztbFakeAzTokenCalls.Count`, {
@@ -147,15 +152,29 @@ ${TOKEN}`,
   });
 
   test("the environment's service principal comes before the Azure CLI", async () => {
-    const tokenFile = path.join(tmp, "az-token-2");
-    fs.writeFileSync(tokenFile, await mintArmToken());
-    const r = await ps(TOKEN, {
-      AZURE_TENANT_ID: emulator.info.tenantId, AZURE_CLIENT_ID: emulator.info.clientId, AZURE_CLIENT_SECRET: emulator.info.clientSecret,
-      AZURE_SUBSCRIPTION_ID: emulator.info.subscriptionId, PATH: `${AZ_CLI_DOUBLE_DIR}:${endpoints().PATH}`, AZTB_FAKE_AZ_CLI_TOKEN_FILE: tokenFile,
-    });
-    expectToken(r);
-    expect((await log()).filter((x) => x.grantType).map((x) => x.credentialType)).toEqual(["secret"]);
-  });
+    // The CLI is signed in as another app: the ARM request's client id shows which source answered.
+    const cliApp = (await emulator.control<{ clientId: string; clientSecret: string; tenantId: string }>("POST", "/apps", {})).body;
+    const cli = await setUpAzCli(emulator.info, { app: cliApp });
+    try {
+      await emulator.control("DELETE", "/requests");
+      const before = azCommands(cli).length;
+      // Then, in the same session, without the service principal's secret: the CLI answers.
+      const r = await ps(`${TOKEN}\n$env:AZURE_CLIENT_SECRET = $null\n${TOKEN}`, {
+        ...azCliEnvironment(cli),
+        AZURE_TENANT_ID: emulator.info.tenantId, AZURE_CLIENT_ID: emulator.info.clientId, AZURE_CLIENT_SECRET: emulator.info.clientSecret,
+        AZURE_SUBSCRIPTION_ID: emulator.info.subscriptionId,
+      });
+      expect(r.errors).toEqual([]);
+      expect(r.objects).toEqual([expect.stringMatching(/^integration&\d{12}&/), expect.stringMatching(/^integration&\d{12}&/)]);
+      const entries = await log();
+      expect(entries.filter((x) => x.service === "arm").map((x) => [x.status, x.clientId])).toEqual([[200, emulator.info.clientId], [200, cliApp.clientId]]);
+      expect(entries.filter((x) => x.grantType).map((x) => [x.clientId, x.credentialType])).toEqual([[emulator.info.clientId, "secret"], [cliApp.clientId, "secret"]]);
+      // az ran once, for the second call.
+      expect(azCommands(cli).slice(before)).toEqual([{ command: "account get-access-token", exitCode: 0 }]);
+    } finally {
+      cli.cleanup();
+    }
+  }, 120_000);
 
   test("nothing configured: one error that lists what was tried and how to fix each", async () => {
     const r = await ps(`${TOKEN}\n'after'`, { AZURE_SUBSCRIPTION_ID: emulator.info.subscriptionId });

@@ -11,12 +11,12 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { azCliEnvironment, azCommands, azLogin, setUpAzCli } from "../support/azcli";
 import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
-import { PsProcess, PsResult, runPs, spawnPs } from "../support/pshost";
+import { PsProcess, PsResult, runPs, spawnPs } from "../support/pwsh";
 
 const AZ_ACCOUNTS_DOUBLE = path.join(ROOT, "test", "support", "Az.Accounts", "Az.Accounts.psd1");
-const AZ_CLI_DOUBLE_DIR = path.join(ROOT, "test", "support", "az-double");
 const PARTNER_SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation";
 
 let emulator: EmulatorProcess;
@@ -28,7 +28,7 @@ const CLEAN: Record<string, undefined> = {
   AZURE_CLIENT_CERTIFICATE_PATH: undefined, AZURE_CLIENT_CERTIFICATE_PASSWORD: undefined, AZURE_FEDERATED_TOKEN_FILE: undefined,
   IDENTITY_ENDPOINT: undefined, IDENTITY_HEADER: undefined, MSI_ENDPOINT: undefined, MSI_SECRET: undefined,
   AZTOKENBRIDGE_SERVER: undefined, AZTOKENBRIDGE_ARM_SCOPE: undefined, AZURE_ENVIRONMENT: undefined,
-  AZTB_FAKE_AZ_SUBSCRIPTION: undefined, AZTB_FAKE_AZ_TOKEN: undefined, AZTB_FAKE_AZ_CLI_TOKEN: undefined, AZTB_FAKE_AZ_CLI_TOKEN_FILE: undefined,
+  AZTB_FAKE_AZ_SUBSCRIPTION: undefined, AZTB_FAKE_AZ_TOKEN: undefined,
 };
 
 beforeAll(async () => {
@@ -190,34 +190,104 @@ foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED') {
   });
 
   test("Azure CLI: a refused token is asked for once more, then the error names the CLI and 'az login'; after 'az login' the next call works", async () => {
-    const tokens = await refusedTokens();
-    const tokenFile = path.join(tmp, "cli-token");
-    const cliLog = path.join(tmp, "cli-log");
-    const r = await ps(
-      `foreach ($t in 'T_EXPIRED', 'T_AUDIENCE', 'T_REVOKED', 'T_TENANT', 'T_GOOD') {
-  [System.IO.File]::WriteAllText($env:AZTB_FAKE_AZ_CLI_TOKEN_FILE, [Environment]::GetEnvironmentVariable($t))   # 'az login'
-  Invoke-Case { Get-UserToken }
-}`,
-      {
-        ...tokens, PATH: `${AZ_CLI_DOUBLE_DIR}:${endpoints().PATH}`, AZTB_FAKE_AZ_CLI_TOKEN_FILE: tokenFile, AZTB_FAKE_AZ_CLI_LOG: cliLog,
-        AZURE_SUBSCRIPTION_ID: emulator.info.subscriptionId,
-      },
-    );
-    expect(r.errors).toEqual([]);
-    const [expired, audience, revokedCase, tenant, good] = r.objects as Case[];
-    const cli = /the Azure CLI \('az account get-access-token'\)/;
-    expectError(expired, "ExpiredAuthenticationToken", "AuthenticationError", cli, /Run 'az login' again/);
-    expectError(audience, "InvalidAuthenticationTokenAudience", "AuthenticationError", cli, /az cloud show/);
-    expectError(revokedCase, "InvalidAuthenticationToken", "AuthenticationError", cli, /Run 'az login' again/);
-    expectError(tenant, "InvalidAuthenticationTokenTenant", "AuthenticationError", cli, /az login --tenant/);
-    expect(good.Ok).toMatch(/^integration&\d{12}&/);
-    // Each refused token: asked for again once (the CLI gave the same one), two ARM requests, no more;
-    // a token of another tenant is not asked for again (a new one would be of the same tenant).
-    expect(armCalls(await log())).toEqual([401, 401, 401, 401, 401, 401, 401, 200]);
-    const azCalls = fs.readFileSync(cliLog, "utf8").trim().split("\n").map((l) => JSON.parse(l).argv.slice(0, 2).join(" "));
-    expect(azCalls.filter((c) => c === "account get-access-token")).toHaveLength(8);
-    expectNoSecrets(r, Object.values(tokens));
-  });
+    // The real az, signed in to the emulator as an app of its own (so that revoking its tokens touches no other test's).
+    const app = await newApp();
+    const cli = await setUpAzCli(emulator.info, { app });
+    let seen = 0;
+    /** The 'az account get-access-token' runs (the server's) since the last look, with their exit codes. */
+    const newTokenCalls = () => {
+      const all = azCommands(cli).filter((c) => c.command === "account get-access-token");
+      const fresh = all.slice(seen);
+      seen = all.length;
+      return fresh.map((c) => c.exitCode);
+    };
+    const appTokenRequests = (entries: RequestLogEntry[]) => tokenRequests(entries).filter((x) => x.clientId === app.clientId);
+    /** 'az login' again. In az 2.45 a service principal's login keeps the tokens MSAL cached for other resources (the
+     * module's https://management.azure.com among them) and 'az logout' does too; 'az account clear' drops them. */
+    const signInAgain = async () => {
+      expect((await cli.run(["account", "clear"])).status).toBe(0);
+      await azLogin(cli, app);
+      await emulator.control("DELETE", "/requests");
+    };
+    try {
+      // Every token Entra ID gives the CLI is expired, until DELETE.
+      await emulator.control("PUT", "/tokens/issuance", { expiresInSeconds: -900 });
+      await emulator.control("DELETE", "/requests");
+      const r = await psSteps(
+        `Invoke-Case { Get-UserToken }
+Wait-Step 1
+Invoke-Case { Get-UserToken }
+Wait-Step 2
+Invoke-Case { Get-UserToken }
+Wait-Step 3
+Invoke-Case { Get-UserToken }
+Wait-Step 4
+Invoke-Case { Get-UserToken }`,
+        { ...azCliEnvironment(cli), AZURE_SUBSCRIPTION_ID: emulator.info.subscriptionId },
+        [
+          async () => {
+            // Expired: the CLI was asked twice. MSAL never hands out an expired token from its cache, so each time the
+            // CLI asked Entra ID, and got an expired one again.
+            const entries = await log();
+            expect(armCalls(entries)).toEqual([401, 401]);
+            expect(appTokenRequests(entries)).toHaveLength(2);
+            expect(newTokenCalls()).toEqual([0, 0]);
+            // Next, the CLI gets one token for another audience, which MSAL then keeps in its cache.
+            await emulator.control("DELETE", "/tokens/issuance");
+            await emulator.control("PUT", "/tokens/issuance", { audience: "https://vault.azure.net", count: 1 });
+            await emulator.control("DELETE", "/requests");
+          },
+          async () => {
+            // Wrong audience: asked twice; the second time the CLI gave the same token, from its cache (one token request).
+            const entries = await log();
+            expect(armCalls(entries)).toEqual([401, 401]);
+            expect(appTokenRequests(entries).map((x) => x.status)).toEqual([200]);
+            expect(newTokenCalls()).toEqual([0, 0]);
+            await signInAgain();
+          },
+          async () => {
+            // After 'az login': a new token, accepted.
+            const entries = await log();
+            expect(armCalls(entries)).toEqual([200]);
+            expect(appTokenRequests(entries)).toHaveLength(1);
+            expect(newTokenCalls()).toEqual([0]);
+            // The token the server and the CLI now hold is revoked.
+            expect((await emulator.control<{ revoked: number }>("POST", "/tokens/revoke", { clientId: app.clientId })).body.revoked).toBeGreaterThanOrEqual(1);
+            await emulator.control("DELETE", "/requests");
+          },
+          async () => {
+            // Revoked: the server's token refused, the CLI asked once more and gave the same token from its cache.
+            const entries = await log();
+            expect(armCalls(entries)).toEqual([401, 401]);
+            expect(appTokenRequests(entries)).toEqual([]);
+            expect(newTokenCalls()).toEqual([0]);
+            await signInAgain();
+          },
+        ],
+      );
+      expect(r.errors).toEqual([]);
+      const [expired, audience, good, revokedCase, goodAgain] = r.objects as Case[];
+      const source = /the Azure CLI \('az account get-access-token'\)/;
+      expectError(expired, "ExpiredAuthenticationToken", "AuthenticationError", source, /Sign in again with 'az account clear' and then 'az login'/);
+      expect(expired.Message).toMatch(/as expired, and so was the new one it gave when asked again\./);
+      expectError(audience, "InvalidAuthenticationTokenAudience", "AuthenticationError", source, /az cloud show/);
+      expect(audience.Message).toMatch(/wrong audience or resource 'https:\/\/vault\.azure\.net'/);
+      expect(audience.Message).not.toMatch(/the new one/);
+      expect(good.Ok).toMatch(/^integration&\d{12}&/);
+      expectError(revokedCase, "InvalidAuthenticationToken", "AuthenticationError", source, /Sign in again with 'az account clear' and then 'az login'/);
+      expect(revokedCase.Message).toMatch(/The access token is invalid\./);
+      expect(revokedCase.Message).not.toMatch(/the new one/);
+      expect(goodAgain.Ok).toMatch(/^integration&\d{12}&/);
+      const entries = await log();
+      expect(armCalls(entries)).toEqual([200]);
+      expect(appTokenRequests(entries)).toHaveLength(1);
+      expect(newTokenCalls()).toEqual([0]);
+      // No InvalidAuthenticationTokenTenant case: the real CLI's token is of the tenant it signed in to, and the emulator's only subscription and its apps are in that one tenant (az login --tenant <customer tenant> fails with AADSTS700016).
+      expectNoSecrets(r, [app.clientSecret]);
+    } finally {
+      cli.cleanup();
+    }
+  }, 120_000);
 });
 
 describe("tokens from Entra ID (service principal): dropped and fetched once more", () => {

@@ -21,6 +21,8 @@
  * (AzureCliCredential → `az account get-access-token`) uses the same signed-in CLI: AZURE_CONFIG_DIR and
  * AZURE_CORE_* go with each call (SESSION_VARIABLES), PYTHONPATH and REQUESTS_CA_BUNDLE with the server's start
  * (SERVER_START_VARIABLES); the server also needs NODE_EXTRA_CA_CERTS and the ARM endpoint (the emulator's env).
+ * `azLogin(cli, app)` signs the CLI in (again) as an app; `azCommands(cli)` lists the commands run with its config dir
+ * (the CLI's own command log), so a test can count the server's `az account get-access-token` runs.
  */
 import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -109,6 +111,15 @@ export interface AzCliOptions {
   register?: "metadata" | "explicit" | "metadataUrl";
   /** Sign in (`az login --service-principal` with the demo app); default true. */
   signIn?: boolean;
+  /** The app to sign in as (e.g. one made with `POST /_emulator/apps`); default the demo app. */
+  app?: AzCliApp;
+}
+
+/** A service principal of the emulator's directory (EmulatorInfo, or `POST /_emulator/apps`). */
+export interface AzCliApp {
+  clientId: string;
+  clientSecret: string;
+  tenantId: string;
 }
 
 /** The `az` on the PATH, or an error that says what is missing. */
@@ -189,17 +200,40 @@ export async function setUpAzCli(info: EmulatorInfo, opts: AzCliOptions = {}): P
       await must(run(["cloud", "register", "--name", cloudName, ...register, "--suffix-acr-login-server-endpoint", ".azurecr.io"]), "cloud register");
     }
     await must(run(["cloud", "set", "--name", cloudName]), "cloud set");
-    if (opts.signIn !== false) {
-      await must(
-        run(["login", "--service-principal", "--username", info.clientId, "--password", info.clientSecret, "--tenant", info.tenantId, "--output", "none"]),
-        "login --service-principal",
-      );
-    }
+    if (opts.signIn !== false) await azLogin(cli, opts.app ?? info);
   } catch (e) {
     cleanup();
     throw e;
   }
   return cli;
+}
+
+/** `az login --service-principal` as `app` (again): throws with the CLI's stderr unless it exits 0. */
+export async function azLogin(cli: Pick<AzCli, "run">, app: AzCliApp): Promise<void> {
+  await must(
+    cli.run(["login", "--service-principal", "--username", app.clientId, "--password", app.clientSecret, "--tenant", app.tenantId, "--output", "none"]),
+    "login --service-principal",
+  );
+}
+
+/**
+ * The commands this CLI has run so far, e.g. `{command: "account get-access-token", exitCode: 0}`, from its own
+ * command log (azure-cli writes one file per command to $AZURE_CONFIG_DIR/commands, named
+ * `<date>.<time>.<command words joined by _>.<pid>.log`, ending with "exit code: N"), in the order of their start
+ * second. Who ran `az` with this config dir (the test, or the module's server) is not told apart.
+ */
+export function azCommands(cli: Pick<AzCli, "configDir">): { command: string; exitCode?: number }[] {
+  const dir = path.join(cli.configDir, "commands");
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .map((f) => ({ f, m: /^(\d{4}-\d\d-\d\d\.\d\d-\d\d-\d\d)\.(.+)\.(\d+)\.log$/.exec(f) }))
+    .filter((x): x is { f: string; m: RegExpExecArray } => x.m !== null)
+    .sort((a, b) => (a.m[1] < b.m[1] ? -1 : a.m[1] > b.m[1] ? 1 : Number(a.m[3]) - Number(b.m[3])))
+    .map(({ f, m }) => {
+      const code = /exit code: (-?\d+)/.exec(fs.readFileSync(path.join(dir, f), "utf8"));
+      return { command: m[2].replace(/_/g, " "), exitCode: code ? Number(code[1]) : undefined };
+    });
 }
 
 async function must(p: Promise<AzResult>, what: string): Promise<AzResult> {
