@@ -259,7 +259,8 @@ $binding.SupportsShouldProcess; $binding.ConfirmImpact.ToString(); $binding.Posi
   });
 
   test("polling honours Retry-After (request log timing), shows progress and the delay in -Debug", async () => {
-    await emulator.control("PUT", "/acr/operations", { durationMs: 2500, retryAfterSeconds: 2 });
+    // One poll answered pending, the next finishes: two waits of Retry-After, whatever the machine's speed.
+    await emulator.control("PUT", "/acr/operations", { pendingPolls: 1, retryAfterSeconds: 2 });
     const name = fresh();
     // The progress stream, read from a [powershell] instance (the host shows none); CreateDefault2:
     // the engine package has no Microsoft.PowerShell.Host snap-in for the default session state.

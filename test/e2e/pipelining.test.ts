@@ -340,7 +340,8 @@ describe("New-AzContainerRegistryToken in a pipeline (the long-running operation
   });
 
   test("piped tokens are created -ThrottleLimit at a time, each with its own polls, and written in input order", async () => {
-    await emulator.control("PUT", "/acr/operations", { durationMs: 1900, retryAfterSeconds: 1 });
+    // Each operation answers its first poll pending (counted, not timed), so each has its own polls.
+    await emulator.control("PUT", "/acr/operations", { pendingPolls: 1, retryAfterSeconds: 2 });
     const names = Array.from({ length: 10 }, () => fresh());
     const r = await acr(`${list(names)} | New-AzContainerRegistryToken -ScopeMapId $map -ThrottleLimit 4 | ForEach-Object { '{0}/{1}' -f $_.Name, $_.ProvisioningState }`);
     expect(r.errors).toEqual([]);

@@ -142,7 +142,7 @@ export class AcrProvider implements ResourceProvider {
   /**
    *   GET  /_emulator/acr/operations   the settings
    *   PUT  /_emulator/acr/operations   {durationMs?, retryAfterSeconds?, failNext?, failCode?, failMessage?, credentialsLro?,
-   *                                     neverFinish?, pendingStatus?, forgetOperations?, reset?}
+   *                                     neverFinish?, pendingStatus?, pendingPolls?, forgetOperations?, reset?}
    */
   control(ctx: RequestContext, route: string[]): EmulatorResponse | undefined {
     if (route.length !== 1 || route[0].toLowerCase() !== "operations") return undefined;
@@ -162,6 +162,8 @@ export class AcrProvider implements ResourceProvider {
     const duration = int("durationMs", 600_000);
     const retryAfter = int("retryAfterSeconds", 600);
     const failNext = int("failNext", 1000);
+    const pendingPolls = int("pendingPolls", 1000);
+    if (pendingPolls === "bad") return bad("'pendingPolls' must be an integer from 0 to 1000.");
     if (duration === "bad") return bad("'durationMs' must be an integer from 0 to 600000.");
     if (retryAfter === "bad") return bad("'retryAfterSeconds' must be an integer from 0 to 600.");
     if (failNext === "bad") return bad("'failNext' must be an integer from 0 to 1000.");
@@ -185,6 +187,10 @@ export class AcrProvider implements ResourceProvider {
     if (v.pendingStatus !== undefined) next.pendingStatus = v.pendingStatus as string;
     if (v.forgetOperations !== undefined) next.forgetOperations = v.forgetOperations as boolean;
     if (v.neverFinish !== undefined) next.neverFinish = v.neverFinish as boolean;
+    if (pendingPolls !== undefined) {
+      if (pendingPolls === 0) delete next.pendingPolls;
+      else next.pendingPolls = pendingPolls;
+    }
     this.store.settings = next;
     return jsonResponse(200, next, noStore);
   }
@@ -377,6 +383,7 @@ export class AcrProvider implements ResourceProvider {
         id: opId,
         startedAt: now.getTime(),
         completesAt: completionTime(settings, now.getTime()),
+        ...(settings.pendingPolls && !settings.neverFinish ? { pendingPolls: settings.pendingPolls } : {}),
         outcome: failed ? "Failed" : "Succeeded",
         error: failed ? { code: settings.failCode ?? DEFAULT_FAILURE.code, message: settings.failMessage ?? DEFAULT_FAILURE.message } : undefined,
         pathAndQuery: `${tokenPath}/operationStatuses/${opId}?${signedQuery(req.apiVersion, `${tokenPath}/operationStatuses/${opId}`, now)}`,
@@ -410,6 +417,11 @@ export class AcrProvider implements ResourceProvider {
     // Forgotten (control API): the RP's 404 for an operation id it does not know.
     if (this.store.settings.forgetOperations) return this.notFound(req, opId);
     const retryAfter = { "Retry-After": String(this.store.settings.retryAfterSeconds) };
+    if (op.pendingPolls !== undefined) {
+      // Counted polls (pendingPolls): pending until they are used up; this poll then finishes it.
+      if (op.pendingPolls > 0) op.pendingPolls--;
+      else op.completesAt = Math.min(op.completesAt, Date.now());
+    }
     this.store.settle(token);
     if (Date.now() < op.completesAt) {
       const pending = this.store.settings.pendingStatus ?? "InProgress";

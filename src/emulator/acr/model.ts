@@ -46,6 +46,8 @@ export interface TokenOperation {
   id: string;
   startedAt: number;
   completesAt: number;
+  /** With the pendingPolls setting: status polls still answered pending; the next one finishes it. */
+  pendingPolls?: number;
   outcome: "Succeeded" | "Failed";
   error?: { code: string; message: string };
   /** The signed Azure-AsyncOperation URL given out for it (path + query, origin added per request). */
@@ -104,6 +106,10 @@ export interface AcrOperationSettings {
   /** The status an unfinished operation reports. Default "InProgress" (recorded); any other value is
    * a non-terminal status clients do not know (e.g. "Queued"), which they must keep polling. */
   pendingStatus?: string;
+  /** Operations started from now on answer this many status polls pending and finish at the next
+   * one, whatever the time (durationMs is not used): for tests that must not depend on the
+   * machine's speed. */
+  pendingPolls?: number;
   /** The operation status URL answers 404 (the RP's not-found envelope), as for an operation the
    * service no longer knows (expired, or its token deleted). */
   forgetOperations?: boolean;
@@ -111,7 +117,7 @@ export interface AcrOperationSettings {
 
 /** When an operation started at `start` finishes under `settings` (Infinity: never). */
 export function completionTime(settings: AcrOperationSettings, start: number): number {
-  return settings.neverFinish ? Infinity : start + settings.durationMs;
+  return settings.neverFinish || settings.pendingPolls ? Infinity : start + settings.durationMs;
 }
 
 export const DEFAULT_ACR_SETTINGS: AcrOperationSettings = {
