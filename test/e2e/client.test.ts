@@ -419,6 +419,61 @@ foreach ($s in $slow) { Wait-Request $s 60 }
     expect(await gone(pids)).toBe(true);
   });
 
+  /** Runs one newUserToken call through the stand-in in `mode` (timeout 2 s): its outcome, the stand-in's pids and the methods it saw. */
+  async function throughStandIn(mode: string, delayMs = 4000) {
+    const dir = tempDir(mode);
+    const r = await ps(
+      `
+$c = [AzTokenBridge.Client.ServerConnection]::GetOrStart($StartInfo)
+$call = $c.SendRequest('apim/newUserToken', (New-TokenParams $Base))
+Wait-Request $call 60
+[pscustomobject]@{ ServerPid = $c.ProcessId; Call = Get-Outcome $call; Alive = $c.IsAlive; Reason = $c.DeathReason }
+[AzTokenBridge.Client.ServerConnection]::StopShared()`,
+      {
+        CLIENT_SERVER: process.execPath,
+        CLIENT_ARGS: [STAND_IN, mode, dir, "0", String(delayMs)].join("|"),
+        AZTOKENBRIDGE_TIMEOUT_SECONDS: "2",
+      },
+    );
+    const pids = fs.readFileSync(path.join(dir, "pid"), "utf8").trim().split(" ").map(Number);
+    started.push(...pids);
+    expect(r.errors).toEqual([]);
+    const methods = fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n").map((l) => l.split(" ")[1]);
+    return { o: r.objects.at(-1), pids, methods };
+  }
+
+  test.each([
+    ["truncate", "half of the body its header announces"],
+    ["long", "a Content-Length larger than the body"],
+  ])("%s (stand-in: %s, then silence): the call fails after the timeout naming the partial message; the process tree is gone", async (mode) => {
+    const { o, pids } = await throughStandIn(mode);
+    expect(o.Call.FailureKind).toBe("Unresponsive");
+    expect(o.Call.Failure).toBe(o.Reason);
+    expect(o.Reason).toMatch(
+      new RegExp(`^The AzTokenBridge server \\(process ${o.ServerPid}\\) did not answer for 2 s: it wrote part of a message \\(\\d+ of its \\d+ bytes\\) and then nothing more\\. The connection was reset`),
+    );
+    expect(await gone(pids)).toBe(true);
+  });
+
+  test("short (stand-in: a Content-Length smaller than the body): the message is not JSON; the call fails at once naming it; the process tree is gone", async () => {
+    const { o, pids } = await throughStandIn("short");
+    expect(o.Call.FailureKind).toBe("ProtocolError");
+    expect(o.Reason).toMatch(
+      new RegExp(`^The connection to the AzTokenBridge server \\(process ${o.ServerPid}\\) failed: The server sent a frame that is not valid JSON \\(its Content-Length, \\d+, may be wrong\\): '\\{"jsonrpc"`),
+    );
+    expect(o.Reason).toMatch(/The process was ended; the next call starts a new server\.$/);
+    expect(await gone(pids)).toBe(true);
+  });
+
+  test("slow (stand-in: answers the liveness probe at once, the call 5 s late): the call succeeds, well past the 2 s timeout; probed while it waited", async () => {
+    const { o, methods } = await throughStandIn("slow", 5000);
+    expect(o.Call.Succeeded).toBe(true);
+    expect(JSON.parse(o.Call.Result).userToken).toMatch(/^integration&/);
+    expect(o.Alive).toBe(true);
+    expect(methods[0]).toBe("apim/newUserToken");
+    expect(methods.filter((m) => m === "bridge/hello").length).toBeGreaterThanOrEqual(2);
+  });
+
   test("notifications: params.requestId routes one to its request, any other to the connection", async () => {
     // A scripted server: for test/notify it sends two notifications about the request, one about
     // nothing, and one naming a request that is not in flight, then the answer.
