@@ -286,6 +286,51 @@ Wait-Request $after
     expect(entries.map((x) => x.clientAborted ?? false)).toEqual([true]);
   });
 
+  test("Ctrl+C while the pipeline thread waits in slices: the stop gets through; Cancel() in finally; the server answers RequestCancelled", async () => {
+    const dir = tempDir("ctrlc");
+    const logFile = path.join(dir, "server.log");
+    const flag = path.join(dir, "go");
+    const run = spawnPs(
+      PRELUDE +
+        `$c = [AzTokenBridge.Client.ServerConnection]::GetOrStart($StartInfo)
+$warm = $c.SendRequest('apim/newUserToken', (New-TokenParams $Base))   # signs in
+Wait-Request $warm
+[Console]::Out.WriteLine("warm $($c.ProcessId)"); [Console]::Out.Flush()
+while (-not [System.IO.File]::Exists('${flag}')) { [System.Threading.Thread]::Sleep(50) }
+function Get-Sent { @([System.IO.File]::ReadAllLines('${logFile}') | Where-Object { $_ -match 'Request:.*users/integration/token' }).Count }
+$before = Get-Sent
+$slow = $c.SendRequest('apim/newUserToken', (New-TokenParams $Base.AddMinutes(1)))
+try {
+    while ((Get-Sent) -le $before) { [System.Threading.Thread]::Sleep(50) }
+    [System.Threading.Thread]::Sleep(300)
+    [Console]::Out.WriteLine('calling'); [Console]::Out.Flush()
+    while (-not $slow.Wait(100)) { }
+    [Console]::Out.WriteLine('answered')
+} finally {
+    if (-not $slow.IsCompleted) { $slow.Cancel() }
+    $null = $slow.Wait(15000)
+    [Console]::Out.WriteLine("finally: code $($slow.Error.Code) cancelRequested $($slow.CancelRequested)")
+}`,
+      { env: env({ AZTOKENBRIDGE_LOG_LEVEL: "info", AZTOKENBRIDGE_LOG_FILE: logFile }), timeoutMs: 90_000 },
+    );
+    await run.waitForOutput(/warm \d+/, 60_000);
+    started.push(Number(/warm (\d+)/.exec(run.output().stdout)![1]));
+    const before = (await tokenEntries()).length;
+    await emulator.control("PUT", "/latency", { ms: 20_000 });
+    fs.writeFileSync(flag, "");
+    await run.waitForOutput("calling", 30_000);
+    run.child.kill("SIGINT");
+    const r = await run.result;
+    expect(r.code).toBe(0); // pwsh -File: Ctrl+C stops the running statement (its finally blocks run) and the script ends with 0
+    expect(r.stdout).not.toMatch(/answered/);
+    expect(r.stdout).toMatch(/finally: code -32800 cancelRequested True/);
+    const entries = await until("the emulator's log of the cancelled call", async () => {
+      const e = (await tokenEntries()).slice(before);
+      return e.length >= 1 ? e : undefined;
+    });
+    expect(entries.map((x) => x.clientAborted ?? false)).toEqual([true]);
+  });
+
   test("a request over 16 MiB is refused before sending: nothing reaches the server, which stays up and answers the next call", async () => {
     const logFile = path.join(tempDir("oversize"), "server.log");
     const r = await ps(`
