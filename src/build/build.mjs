@@ -2,10 +2,11 @@
 /**
  * The one build of AzTokenBridge. Reached as `npm run build|test|demo` and through build.ps1.
  * It runs on any Node >= 18 (the machine's), and fetches the pinned Node 22 it needs from the npm
- * registry, so a fresh machine needs nothing but Node, npm and the .NET SDK (for pwsh, when no pwsh
- * is on PATH).
+ * registry, so a fresh machine needs nothing but Node, npm and the .NET SDK (for the module's client
+ * assembly, and for pwsh when no pwsh is on PATH).
  *
- *   build [--target linux-x64,win-x64,...]   install, type-check, bundle, package with pkg --sea
+ *   build [--target linux-x64,win-x64,...]   install, type-check, bundle, package with pkg --sea,
+ *                                            build the client assembly (dotnet build)
  *   pwsh                                     the pwsh to test in: on PATH, else built from NuGet (test/pwsh)
  *   test [jest args]                         build + pwsh, then run every jest project in it
  *   demo                                     build + pwsh, then run the README demo in it
@@ -35,6 +36,10 @@ const CHUNKS = [
   ["emulator", ["src", "emulator", "index.ts"]],
 ];
 const PROTOCOL_PS = path.join(ROOT, "module", "Private", "Protocol.generated.ps1");
+// The module's client assembly (module/Client, net8.0): built once for every platform, shipped
+// next to the server binaries.
+const CLIENT_PROJECT = path.join(ROOT, "module", "Client", "AzTokenBridge.Client.csproj");
+const CLIENT_DLL = path.join(ROOT, "module", "bin", "AzTokenBridge.Client.dll");
 const chunkPath = (name) => path.join(DIST, `aztokenbridge-${name}.js`);
 
 // Runtime ids used for module/bin/<rid>, and the npm package holding that platform's Node. pkgOs is
@@ -222,6 +227,8 @@ async function build(targets) {
 
   stamped("protocol-ps", hashInputs(["src/protocol.ts", "src/build/build.mjs"]), [PROTOCOL_PS], writeProtocolPs);
 
+  stamped("client", hashInputs(["module/Client"]), [CLIENT_DLL], buildClient);
+
   for (const rid of targets) {
     const seaScript = path.join(ROOT, "src", "build", "sea.cjs");
     stamped(`package-${rid}`, hashInputs(["src/build/sea.cjs"], [bundleHash, NODE_VERSION, rid, PKG.devDependencies["@yao-pkg/pkg"]]), [binaryPath(rid)], () => {
@@ -236,6 +243,23 @@ async function build(targets) {
       });
     });
   }
+}
+
+/**
+ * module/bin/AzTokenBridge.Client.dll: `dotnet build -c Release` of module/Client into dist/client
+ * (the project's own bin/ and obj/ stay out of git), then the one dll copied next to the server
+ * binaries. It references nothing outside the base class library, so the dll is all it needs.
+ */
+function buildClient() {
+  log("building the client assembly (dotnet build module/Client)");
+  const out = path.join(DIST, "client");
+  fs.rmSync(out, { recursive: true, force: true });
+  const env = { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1", DOTNET_SKIP_FIRST_TIME_EXPERIENCE: "1" };
+  run("dotnet", ["build", CLIENT_PROJECT, "-c", "Release", "-o", out, "--nologo", "-v", "quiet"], { env });
+  const dll = path.join(out, "AzTokenBridge.Client.dll");
+  if (!exists(dll)) throw new Error(`dotnet build made no ${dll}`);
+  fs.mkdirSync(path.dirname(CLIENT_DLL), { recursive: true });
+  fs.copyFileSync(dll, CLIENT_DLL);
 }
 
 /**
