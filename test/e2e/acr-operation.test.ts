@@ -152,7 +152,7 @@ $errorAt = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
 
 describe("the status URL misbehaves", () => {
   test("a status no client knows (not InProgress) is polled like InProgress: the token is created; never finishing, it times out naming that status", async () => {
-    await emulator.control("PUT", "/acr/operations", { durationMs: 1500, retryAfterSeconds: 1, pendingStatus: "Queued" });
+    await emulator.control("PUT", "/acr/operations", { pendingPolls: 1, retryAfterSeconds: 1, pendingStatus: "Queued" });
     const [done, stuck] = [fresh("q"), fresh("q")];
     const r = await ps(`(New-AzContainerRegistryToken -Name ${done} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map).ProvisioningState
 $handler = [System.Net.Http.HttpClientHandler]::new()

@@ -362,7 +362,7 @@ describe("New-AzContainerRegistryToken in a pipeline (the long-running operation
   });
 
   test("the default window is 16 ($env:AZTOKENBRIDGE_THROTTLE_LIMIT sets it); progress counts the tokens written", async () => {
-    await emulator.control("PUT", "/acr/operations", { durationMs: 1500, retryAfterSeconds: 1 });
+    await emulator.control("PUT", "/acr/operations", { pendingPolls: 1, retryAfterSeconds: 1 });
     const names = Array.from({ length: 18 }, () => fresh("def"));
     const r = await acr(`${list(names)} | New-AzContainerRegistryToken -ScopeMapId $map | ForEach-Object Name`);
     expect(r.objects).toEqual(names);
