@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
-import { PsResult, runPs } from "../support/pshost";
+import { PsResult, runPs } from "../support/pwsh";
 
 const AZ_ACCOUNTS_DOUBLE = path.join(ROOT, "test", "support", "Az.Accounts", "Az.Accounts.psd1");
 const AZ_CLI_DOUBLE_DIR = path.join(ROOT, "test", "support", "az-double");

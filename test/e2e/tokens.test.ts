@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
-import { PsProcess, PsResult, runPs, spawnPs } from "../support/pshost";
+import { PsProcess, PsResult, runPs, spawnPs } from "../support/pwsh";
 
 const AZ_ACCOUNTS_DOUBLE = path.join(ROOT, "test", "support", "Az.Accounts", "Az.Accounts.psd1");
 const AZ_CLI_DOUBLE_DIR = path.join(ROOT, "test", "support", "az-double");
