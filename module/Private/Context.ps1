@@ -39,7 +39,7 @@ function Get-AzTokenBridgeProfileSpec {
     foreach ($key in $Profile.Keys) {
         $wireName = $script:ProfileKey[[string]$key]   # the table's lookup ignores case, like the hashtable's
         if (-not $wireName) {
-            return [System.ArgumentException]::new("-DefaultProfile has an unknown key '$key'. Use: $($script:ProfileKey.Keys -join ', ').", 'DefaultProfile')
+            return [System.ArgumentException]::new("-DefaultProfile has an unknown key $(Format-AzTokenBridgeInput $key). Use: $($script:ProfileKey.Keys -join ', ').", 'DefaultProfile')
         }
         $value = ConvertTo-AzTokenBridgePlainText $Profile[$key]
         if ($value) { $spec[$wireName] = $value }
@@ -130,6 +130,15 @@ function Get-AzTokenBridgeCallContext {
         return $context
     }
     if ($null -ne $DefaultProfile) {
+        # An Az context (PSAzureContext: Account, Environment, Subscription, Tenant) or a profile
+        # holding one (DefaultContext); anything else (a number, a string) is said to be neither.
+        $props = $DefaultProfile.psobject.Properties
+        if (-not @('DefaultContext', 'Account', 'Environment', 'Subscription', 'Tenant' | Where-Object { $props[$_] }).Count) {
+            $type = [Microsoft.PowerShell.ToStringCodeMethods]::Type($DefaultProfile.psobject.BaseObject.GetType())
+            $given = Format-AzTokenBridgeInput ([string]$DefaultProfile)
+            if ($DefaultProfile -isnot [string]) { $given = $given.Substring(1, $given.Length - 2) }
+            return [System.ArgumentException]::new("-DefaultProfile takes a hashtable (keys: $($script:ProfileKey.Keys -join ', ')) or an Az context (what Get-AzContext returns); it was given [$type] $given.", 'DefaultProfile')
+        }
         $spec = Get-AzTokenBridgeAzContextSpec -AzContext $DefaultProfile -Source 'DefaultProfile' -WithToken -TokenProfile $DefaultProfile
         if ($spec -is [System.Exception]) { return $spec }
         $context['azContext'] = $spec

@@ -2,6 +2,19 @@
 # target. Service errors read as the Az modules write them (Error Code / Error Message /
 # Request Id / Error Details).
 
+function Format-AzTokenBridgeInput {
+    # Input quoted in a message the module makes: 'value', with control characters (C0, DEL, C1)
+    # written as \u001b …, so that what is quoted cannot drive the terminal that shows the message
+    # (the server does the same for its messages: src/rpc/errors.ts quote). Every such message uses it.
+    # A value over 1024 characters is cut (a message quoting 100 KB helps no one).
+    param([AllowNull()][AllowEmptyString()][string]$Value)
+    $text = [string]$Value
+    $cut = ''
+    if ($text.Length -gt 1024) { $cut = "… ($($text.Length) characters)"; $text = $text.Substring(0, 1000) }
+    $escaped = [regex]::Replace($text, '[\u0000-\u001f\u007f-\u009f]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
+    "'$escaped$cut'"
+}
+
 function Format-AzTokenBridgeServiceError {
     # The text Az.ApiManagement puts in its exception message for a service error.
     param($Data, [string]$Message)

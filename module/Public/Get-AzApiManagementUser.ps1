@@ -120,7 +120,7 @@ function Get-AzApiManagementUser {
             $m = [regex]::Match($ResourceId, '(?i)^/subscriptions/(?<sub>[^/]+)/resourcegroups/(?<rg>[^/]+)/providers/microsoft\.apimanagement/service/(?<svc>[^/]+)/users/(?<uid>[^/]+)$')
             if (-not $m.Success) {
                 Add-AzTokenBridgeWindowError $PSCmdlet $window ([System.Management.Automation.ErrorRecord]::new(
-                    [System.ArgumentException]::new("'$ResourceId' is not the resource id of an API Management user (/subscriptions/…/resourceGroups/…/providers/Microsoft.ApiManagement/service/…/users/…).", 'ResourceId'),
+                    [System.ArgumentException]::new("$(Format-AzTokenBridgeInput $ResourceId) is not the resource id of an API Management user (/subscriptions/…/resourceGroups/…/providers/Microsoft.ApiManagement/service/…/users/…).", 'ResourceId'),
                     'InvalidResourceId', 'InvalidArgument', $ResourceId))
                 return
             }

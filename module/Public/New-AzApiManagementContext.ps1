@@ -60,13 +60,14 @@ function New-AzApiManagementContext {
         # of $null (a resource id without that part) would trip as an unclear error.
         $rgName = $ResourceGroupName; $svcName = $ServiceName; $subscriptionId = $null
         if ($PSCmdlet.ParameterSetName -eq 'ResourceIdParameterSet') {
-            # Az.ApiManagement's own parsing (case-insensitive); no match leaves the field null.
-            $rg = [regex]::Match($ResourceId, '(?i)(.*?)/resourcegroups/(?<rgname>\S+)/providers/(.*?)')
-            $svc = [regex]::Match($ResourceId, '(?i)(.*?)/providers/microsoft.apimanagement/service/(?<serviceName>[^/]+)')
-            $sub = [regex]::Match($ResourceId, '(?i)^/subscriptions/(?<sub>[^/]+)/')
-            $rgName = if ($rg.Success) { $rg.Groups['rgname'].Value } else { $null }
-            $svcName = if ($svc.Success) { $svc.Groups['serviceName'].Value } else { $null }
-            $subscriptionId = if ($sub.Success) { $sub.Groups['sub'].Value } else { $null }
+            if ($ResourceId.Length -gt $script:MaxApimResourceIdLength) {
+                $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
+                    [System.ArgumentException]::new("-ResourceId is $($ResourceId.Length) characters long: an API Management resource id (/subscriptions/…/resourceGroups/…/providers/Microsoft.ApiManagement/service/…) is at most $script:MaxApimResourceIdLength characters.", 'ResourceId'),
+                    'InvalidResourceId', 'InvalidArgument', $null))
+                return
+            }
+            $parsed = ConvertFrom-AzTokenBridgeApimResourceId $ResourceId
+            $rgName = $parsed.ResourceGroupName; $svcName = $parsed.ServiceName; $subscriptionId = $parsed.SubscriptionId
         }
         $PSCmdlet.WriteObject((New-AzTokenBridgeApimContext -ResourceGroupName $rgName -ServiceName $svcName -SubscriptionId $subscriptionId))
     }

@@ -15,7 +15,7 @@ import {
   ApimNewUserTokenResult,
 } from "../protocol";
 import { armClient, armTarget } from "../azure/arm";
-import { invalidInput } from "../rpc/errors";
+import { invalidInput, quote } from "../rpc/errors";
 import { checkServiceRef, checkUserFilters, checkUserId, parseExpiry, parseKeyType } from "./validation";
 
 export async function newUserToken(p: ApimNewUserTokenParams, abortSignal: AbortSignal): Promise<ApimNewUserTokenResult> {
@@ -38,7 +38,7 @@ export async function newUserToken(p: ApimNewUserTokenParams, abortSignal: Abort
 export async function getTenantAccess(p: ApimGetTenantAccessParams, abortSignal: AbortSignal): Promise<ApimGetTenantAccessResult> {
   checkServiceRef(p);
   if (p.accessName !== "access" && p.accessName !== "gitAccess") {
-    throw invalidInput("InvalidAccessName", "AccessName", `Access name '${p.accessName}' is invalid: use access or gitAccess.`);
+    throw invalidInput("InvalidAccessName", "AccessName", `Access name ${quote(p.accessName)} is invalid: use access or gitAccess.`);
   }
   const target = armTarget(p.context, p.subscriptionId);
   const client = armClient(ApiManagementClient, target);

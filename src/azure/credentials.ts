@@ -78,7 +78,8 @@ import {
   WorkloadIdentityCredential,
 } from "@azure/identity";
 import { AzContextSpec, BridgeErrorCodes, CallContext, ProfileSpec } from "../protocol";
-import { BridgeError, entraErrorCode, networkCode } from "../rpc/errors";
+import { BridgeError, entraErrorCode, networkCode, quote } from "../rpc/errors";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { loadClientCertificate } from "./certificate";
 import { AzureSettings, isSessionVariable } from "./settings";
 import { azureCliConfigDir } from "./subscription";
@@ -119,9 +120,17 @@ function signInFailed(
   recommendedAction?: string,
   endpoint?: string,
   signInFix?: SignInFix,
+  entraAnswers?: EntraAnswers,
 ): Error {
   if (e instanceof BridgeError || (e as Error)?.name === "AbortError") return e as Error;
-  const raw = (e as Error)?.message ?? String(e);
+  let raw = (e as Error)?.message ?? String(e);
+  // msal drops Entra ID's answer to its metadata request (an unknown tenant: AADSTS90002) and says
+  // only endpoints_resolution_error, as for an unreachable host: Entra ID's own words are kept.
+  const refusal = entraAnswers?.refusal;
+  if (refusal && entraErrorCode(refusal) && /\bendpoints_resolution_error\b/.test(raw)) {
+    raw = refusal;
+    e = undefined;
+  }
   const message = redact(raw, secrets).trim();
   const net = networkCode(e) ?? (/\b(endpoints_resolution_error|network_error)\b/.exec(message) ? "IdentityEndpointUnreachable" : undefined);
   if (net) {
@@ -198,6 +207,36 @@ function signInFixFor(names: SettingNames, clientId: string, tenantId: string): 
       default:
         return undefined;
     }
+  };
+}
+
+/** What Entra ID answered to a credential's metadata requests when it refused one (set by entraAnswerPolicy). */
+interface EntraAnswers {
+  refusal?: string;
+}
+
+/**
+ * Keeps the error description of Entra ID's refusal of a GET (OpenID metadata, instance discovery):
+ * msal turns it into endpoints_resolution_error without it.
+ */
+function entraAnswerPolicy(into: EntraAnswers): PipelinePolicy {
+  return {
+    name: "aztokenbridgeEntraAnswer",
+    async sendRequest(request, next) {
+      const response = await next(request);
+      if (request.method === "GET") {
+        into.refusal = undefined;
+        if (response.status >= 400 && response.bodyAsText) {
+          try {
+            const body = JSON.parse(response.bodyAsText) as { error_description?: unknown };
+            if (typeof body?.error_description === "string") into.refusal = body.error_description;
+          } catch {
+            /* not JSON: nothing to keep */
+          }
+        }
+      }
+      return response;
+    },
   };
 }
 
@@ -283,13 +322,21 @@ class SourceCredential implements TokenCredential {
     private readonly renew?: () => TokenCredential,
   ) {}
 
+  /** Entra ID's answers to the inner credential's requests (entraAnswerPolicy), when it has them. */
+  private entraAnswers?: EntraAnswers;
+
+  withEntraAnswers(answers: EntraAnswers): this {
+    this.entraAnswers = answers;
+    return this;
+  }
+
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
     try {
       this.prepare?.(this.env);
       return await this.inner.getToken(scopes, options);
     } catch (e) {
       if (this.renew && (e as Error)?.name !== "AbortError") this.inner = this.renew();
-      throw signInFailed(this.description, this.errorId, e, this.secrets, this.recommendedAction, this.endpoint, this.signInFix);
+      throw signInFailed(this.description, this.errorId, e, this.secrets, this.recommendedAction, this.endpoint, this.signInFix, this.entraAnswers);
     }
   }
 }
@@ -367,8 +414,17 @@ const FIX = {
  * path segment (which would change the authority's path) nor '/', '\', '?', '#'.
  */
 function checkTenant(tenantId: string | undefined, target: string): void {
+  // A domain name is at most 253 characters; msal builds patterns from the tenant, and a huge one
+  // fails there ("Invalid regular expression").
+  if (tenantId !== undefined && tenantId.length > 253) {
+    throw new BridgeError(BridgeErrorCodes.InvalidInput, `The tenant (${target}) is ${tenantId.length} characters long: a tenant is a tenant id (GUID) or a domain name of at most 253 characters.`, {
+      category: "InvalidArgument",
+      errorId: "InvalidTenantId",
+      target,
+    });
+  }
   if (tenantId !== undefined && !/^[0-9a-zA-Z](?:[0-9a-zA-Z.-]*[0-9a-zA-Z])?$/.test(tenantId)) {
-    throw new BridgeError(BridgeErrorCodes.InvalidInput, `The tenant '${tenantId}' (${target}) is neither a tenant id (GUID) nor a domain name.`, {
+    throw new BridgeError(BridgeErrorCodes.InvalidInput, `The tenant ${quote(tenantId)} (${target}) is neither a tenant id (GUID) nor a domain name.`, {
       category: "InvalidArgument",
       errorId: "InvalidTenantId",
       target,
@@ -574,10 +630,18 @@ const ORIGINS = {
 
 // ----- building the credential of a call ----------------------------------------------------------
 
-function authorityOptions(s: AzureSettings): { authorityHost: string; disableInstanceDiscovery: boolean; retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number } } {
+function authorityOptions(
+  s: AzureSettings,
+  answers: EntraAnswers,
+): { authorityHost: string; disableInstanceDiscovery: boolean; retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number }; additionalPolicies: { policy: PipelinePolicy; position: "perCall" }[] } {
   // A custom authority (the emulator, a private cloud) cannot answer instance discovery, which
   // would otherwise go to login.microsoftonline.com. Token requests retry as ARM's do (retry.ts).
-  return { authorityHost: s.authorityHost, disableInstanceDiscovery: s.customAuthority, retryOptions: { ...RETRY } };
+  return {
+    authorityHost: s.authorityHost,
+    disableInstanceDiscovery: s.customAuthority,
+    retryOptions: { ...RETRY },
+    additionalPolicies: [{ policy: entraAnswerPolicy(answers), position: "perCall" }],
+  };
 }
 
 function resolved(key: string, entry: Entry<SourceCredential>): ResolvedCredential {
@@ -599,9 +663,10 @@ function secretCredential(
   const description = `${from} (service principal ${clientId} in tenant ${tenantId}, client secret)`;
   return resolved(
     key,
-    remember(key, () =>
-      new SourceCredential(
-        new ClientSecretCredential(tenantId, clientId, secret, authorityOptions(s)),
+    remember(key, () => {
+      const answers: EntraAnswers = {};
+      return new SourceCredential(
+        new ClientSecretCredential(tenantId, clientId, secret, authorityOptions(s, answers)),
         description,
         "ServicePrincipalSignInFailed",
         [secret],
@@ -610,8 +675,8 @@ function secretCredential(
         s.authorityHost,
         origin,
         signInFixFor(names, clientId, tenantId),
-      ),
-    ),
+      ).withEntraAnswers(answers);
+    }),
   );
 }
 
@@ -628,13 +693,14 @@ function certificateCredential(
   const description = `${from} (service principal ${c.clientId} in tenant ${c.tenantId}, ${cert.format} certificate ${c.path})`;
   return resolved(
     key,
-    remember(key, () =>
-      new SourceCredential(
+    remember(key, () => {
+      const answers: EntraAnswers = {};
+      return new SourceCredential(
         new ClientCertificateCredential(
           c.tenantId,
           c.clientId,
           cert.pemPassword !== undefined ? { certificate: cert.pem, certificatePassword: cert.pemPassword } : { certificate: cert.pem },
-          { ...authorityOptions(s), sendCertificateChain: c.sendChain },
+          { ...authorityOptions(s, answers), sendCertificateChain: c.sendChain },
         ),
         description,
         "ServicePrincipalSignInFailed",
@@ -644,8 +710,8 @@ function certificateCredential(
         s.authorityHost,
         origin,
         signInFixFor(names, c.clientId, c.tenantId),
-      ),
-    ),
+      ).withEntraAnswers(answers);
+    }),
   );
 }
 
@@ -661,7 +727,8 @@ function workloadCredential(s: AzureSettings, w: Workload): ResolvedCredential {
   const description = `workload identity (app ${w.clientId} in tenant ${w.tenantId}, token file ${w.file})`;
   // WorkloadIdentityCredential keeps the file's token for 5 minutes: after a refusal (e.g. an expired
   // token) a new one reads the file again, so a token the platform has refreshed since is used.
-  const make = () => new WorkloadIdentityCredential({ tenantId: w.tenantId, clientId: w.clientId, tokenFilePath: w.file, ...authorityOptions(s) });
+  const answers: EntraAnswers = {};
+  const make = () => new WorkloadIdentityCredential({ tenantId: w.tenantId, clientId: w.clientId, tokenFilePath: w.file, ...authorityOptions(s, answers) });
   return resolved(
     key,
     remember(key, () =>
@@ -676,7 +743,7 @@ function workloadCredential(s: AzureSettings, w: Workload): ResolvedCredential {
         ORIGINS.workload(w.file),
         signInFixFor({ clientId: "AZURE_CLIENT_ID", tenantId: "AZURE_TENANT_ID", credential: "AZURE_FEDERATED_TOKEN_FILE", kind: "federated" }, w.clientId, w.tenantId),
         make,
-      ),
+      ).withEntraAnswers(answers),
     ),
   );
 }

@@ -28,7 +28,7 @@
  *   NODE_EXTRA_CA_CERTS         extra trusted CAs (PEM file), read per call (tls.ts)
  */
 import { CallContext, BridgeErrorCodes, SESSION_VARIABLES } from "../protocol";
-import { BridgeError } from "../rpc/errors";
+import { BridgeError, quote } from "../rpc/errors";
 
 export interface Cloud {
   /** Az environment name. */
@@ -145,7 +145,7 @@ const trimSlash = (url: string): string => url.replace(/\/+$/, "");
 function unknownEnvironment(name: string, target: string): BridgeError {
   return new BridgeError(
     BridgeErrorCodes.InvalidInput,
-    `Unknown Azure environment '${name}' (${target}). Use AzureCloud, AzureChinaCloud or AzureUSGovernment, ` +
+    `Unknown Azure environment ${quote(name)} (${target}). Use AzureCloud, AzureChinaCloud or AzureUSGovernment, ` +
       "or set AZURE_AUTHORITY_HOST and AZTOKENBRIDGE_ARM_ENDPOINT for a custom cloud.",
     { category: "InvalidArgument", errorId: "UnknownEnvironment", target },
   );
@@ -158,6 +158,15 @@ function cloudOfAzContext(az: NonNullable<CallContext["azContext"]>, target: str
   if (az.resourceManagerUrl) {
     const arm = trimSlash(az.resourceManagerUrl);
     const authority = az.activeDirectoryAuthority ? trimSlash(az.activeDirectoryAuthority) : undefined;
+    for (const [field, url] of [["Environment.ResourceManagerUrl", arm], ["Environment.ActiveDirectoryAuthority", authority]] as const) {
+      if (url !== undefined && !isHttpsUrl(url)) {
+        throw new BridgeError(BridgeErrorCodes.InvalidInput, `The ${target === "DefaultProfile" ? "-DefaultProfile" : "session's"} Az context's ${field} ${quote(url)} is not an https URL.`, {
+          category: "InvalidArgument",
+          errorId: "InvalidEnvironment",
+          target,
+        });
+      }
+    }
     return {
       name: az.environment ?? "Custom",
       authorityHost: authority ?? PUBLIC_AUTHORITY_HOST,
@@ -167,6 +176,36 @@ function cloudOfAzContext(az: NonNullable<CallContext["azContext"]>, target: str
   }
   if (az.environment) throw unknownEnvironment(az.environment, target);
   return undefined;
+}
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An endpoint variable (AZURE_AUTHORITY_HOST, AZTOKENBRIDGE_ARM_ENDPOINT): unset gives undefined (the
+ * cloud's endpoint); set, it must be an absolute https URL with a host, since tokens are sent there
+ * (the SDKs refuse bearer tokens over http). Blank (only spaces) is refused rather than taken as
+ * unset: whoever set it meant an endpoint.
+ */
+export function endpointVariable(context: CallContext | undefined, env: Record<string, string>, name: string, errorId: string, what: string): string | undefined {
+  const refuse = (why: string) =>
+    new BridgeError(BridgeErrorCodes.InvalidInput, `${why}: it must be ${what}. Remove the variable to use the cloud's.`, {
+      category: "InvalidArgument",
+      errorId,
+      target: name,
+    });
+  const raw = context?.env?.[name];
+  if (typeof raw === "string" && raw !== "" && raw.trim() === "") throw refuse(`${name} is set but blank`);
+  const value = env[name];
+  if (value === undefined) return undefined;
+  if (!isHttpsUrl(value)) throw refuse(`${name} ${quote(value)} is not an https URL`);
+  return value;
 }
 
 /** Picks the cloud (see the top of this file) and applies the endpoint variables. */
@@ -202,24 +241,16 @@ export function resolveSettings(context: CallContext | undefined): AzureSettings
   }
   cloud ??= CLOUDS.AzureCloud;
 
-  const authorityHost = trimSlash(env.AZURE_AUTHORITY_HOST ?? cloud.authorityHost);
-  let customAuthority = true;
-  try {
-    customAuthority = !KNOWN_AUTHORITY_HOSTS.has(new URL(authorityHost).hostname.toLowerCase());
-  } catch {
-    throw new BridgeError(BridgeErrorCodes.InvalidInput, `AZURE_AUTHORITY_HOST '${authorityHost}' is not a URL.`, {
-      category: "InvalidArgument",
-      errorId: "InvalidAuthorityHost",
-      target: "AZURE_AUTHORITY_HOST",
-    });
-  }
+  const authorityHost = trimSlash(endpointVariable(context, env, "AZURE_AUTHORITY_HOST", "InvalidAuthorityHost", "the Entra ID (authority) host, e.g. https://login.microsoftonline.com") ?? cloud.authorityHost);
+  const armEndpoint = trimSlash(endpointVariable(context, env, "AZTOKENBRIDGE_ARM_ENDPOINT", "InvalidArmEndpoint", "the Resource Manager endpoint, e.g. https://management.azure.com") ?? cloud.armEndpoint);
+  const customAuthority = !KNOWN_AUTHORITY_HOSTS.has(new URL(authorityHost).hostname.toLowerCase());
   return {
     env,
     cloud: cloud.name,
     cloudSource,
     authorityHost,
     customAuthority,
-    armEndpoint: trimSlash(env.AZTOKENBRIDGE_ARM_ENDPOINT ?? cloud.armEndpoint),
+    armEndpoint,
     armScope: env.AZTOKENBRIDGE_ARM_SCOPE ?? cloud.armScope,
     extraCaFile: env.NODE_EXTRA_CA_CERTS,
   };

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { BridgeErrorCodes, CallContext } from "../protocol";
-import { BridgeError } from "../rpc/errors";
+import { BridgeError, quote } from "../rpc/errors";
 
 export interface ResolvedSubscription {
   subscriptionId: string;
@@ -94,7 +94,7 @@ export function resolveSubscription(context: CallContext | undefined, env: Recor
   }
   if (!UUID.test(r.subscriptionId)) {
     const where = r.source === "Azure CLI" ? "the Azure CLI's default subscription" : r.source;
-    throw new BridgeError(BridgeErrorCodes.InvalidInput, `The subscription id '${r.subscriptionId}' (from ${where}) is not a GUID.`, {
+    throw new BridgeError(BridgeErrorCodes.InvalidInput, `The subscription id ${quote(r.subscriptionId)} (from ${where}) is not a GUID.`, {
       category: "InvalidArgument",
       errorId: "InvalidSubscriptionId",
       target: r.source === "-ResourceId" ? "ResourceId" : r.source === "Azure CLI" ? "azureProfile.json" : r.source,

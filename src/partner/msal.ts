@@ -15,6 +15,7 @@ import { BridgeErrorCodes, PartnerAuthResult } from "../protocol";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RETRY } from "../azure/retry";
 import { BridgeError, networkCode } from "../rpc/errors";
+import { tokenExpiryIso } from "./validation";
 
 export interface EntraErrorBody {
   error?: string;
@@ -110,7 +111,7 @@ export function toAuthResult(result: AuthenticationResult, refreshToken: string 
     // msal-node can resolve with an empty result when an endpoint answers nonsense (partner.md 4.7).
     throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "Entra ID returned no access token.", { category: "AuthenticationError", errorId: "NoAccessToken" });
   }
-  const expiresOn = (result.expiresOn ?? new Date()).toISOString();
+  const expiresOn = tokenExpiryIso(result.expiresOn ?? new Date(), "expires_in");
   const account = result.account;
   return {
     refreshToken,
@@ -120,8 +121,8 @@ export function toAuthResult(result: AuthenticationResult, refreshToken: string 
     expiresOn,
     extendedExpiresOn:
       lifetimes && result.expiresOn
-        ? new Date(result.expiresOn.getTime() + (lifetimes.extExpiresIn - lifetimes.expiresIn) * 1000).toISOString()
-        : (result.extExpiresOn ?? result.expiresOn ?? new Date()).toISOString(),
+        ? tokenExpiryIso(new Date(result.expiresOn.getTime() + (lifetimes.extExpiresIn - lifetimes.expiresIn) * 1000), "ext_expires_in")
+        : tokenExpiryIso(result.extExpiresOn ?? result.expiresOn ?? new Date(), "ext_expires_in"),
     tenantId: result.tenantId || tidOf(result.accessToken),
     account: account
       ? {

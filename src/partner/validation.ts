@@ -14,8 +14,8 @@
  * naming a real cloud is ignored, since -Environment chooses the cloud here.
  */
 import { BridgeErrorCodes, PartnerAuthResult, PartnerEnvironmentName, PartnerNewAccessTokenParams } from "../protocol";
-import { BridgeError, invalidInput } from "../rpc/errors";
-import { sessionEnv } from "../azure/settings";
+import { BridgeError, invalidInput, quote } from "../rpc/errors";
+import { endpointVariable, sessionEnv } from "../azure/settings";
 
 export const ENVIRONMENT_HOSTS: Record<Exclude<PartnerEnvironmentName, "AzureGermanCloud">, string> = {
   AzureCloud: "https://login.microsoftonline.com",
@@ -42,6 +42,8 @@ export const EXCHANGE_ONLINE = { applicationId: "a0c73c16-a7e3-4564-9a95-2bdf473
 const SETS = ["AccessToken", "RefreshToken", "ServicePrincipal", "ServicePrincipalCertificate", "User", "ByModule"];
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TENANT_ALIASES = ["common", "organizations", "consumers"];
+/** The longest tenant: a domain name (253 characters; a tenant id is a 36-character GUID). */
+export const MAX_TENANT_LENGTH = 253;
 
 export interface Authority {
   environment: PartnerEnvironmentName;
@@ -66,22 +68,21 @@ export function resolveAuthority(params: PartnerNewAccessTokenParams): Authority
     );
   }
   const host = ENVIRONMENT_HOSTS[environment];
-  if (!host) throw invalidInput("InvalidEnvironment", "Environment", `Unknown environment '${environment}'. Use AzureCloud, AzureChinaCloud, AzureGermanCloud, AzurePPE or AzureUSGovernment.`);
+  if (!host) throw invalidInput("InvalidEnvironment", "Environment", `Unknown environment ${quote(environment)}. Use AzureCloud, AzureChinaCloud, AzureGermanCloud, AzurePPE or AzureUSGovernment.`);
   const tenant = params.tenant && params.tenant.trim() !== "" ? params.tenant.trim() : "organizations";
+  // A domain name is at most 253 characters (a GUID 36): msal builds patterns from the tenant, and
+  // a huge one fails there with "Invalid regular expression".
+  if (tenant.length > MAX_TENANT_LENGTH) {
+    throw invalidInput("InvalidTenant", "Tenant", `-Tenant is ${tenant.length} characters long: a tenant is a tenant id (GUID) or a domain name of at most ${MAX_TENANT_LENGTH} characters.`);
+  }
   // A tenant id (GUID), a domain name or an alias: letters, digits, '.' and '-', starting and ending
   // with a letter or digit (so never a "." or ".." path segment that would change the authority's path).
-  if (!/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(tenant)) throw invalidInput("InvalidTenant", "Tenant", `'${tenant}' is not a tenant id or domain name.`);
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(tenant)) throw invalidInput("InvalidTenant", "Tenant", `${quote(tenant)} is not a tenant id or domain name.`);
   const authority = `${host}/${tenant}`;
-  const override = sessionEnv(params.context).AZURE_AUTHORITY_HOST?.replace(/\/+$/, "");
-  let custom: URL | undefined;
-  if (override) {
-    try {
-      custom = new URL(override);
-    } catch {
-      throw invalidInput("InvalidAuthorityHost", "AZURE_AUTHORITY_HOST", `AZURE_AUTHORITY_HOST '${override}' is not a URL.`);
-    }
-    if (ENTRA_CLOUD_HOSTS.has(custom.hostname.toLowerCase())) custom = undefined;
-  }
+  const env = sessionEnv(params.context);
+  const override = endpointVariable(params.context, env, "AZURE_AUTHORITY_HOST", "InvalidAuthorityHost", "the Entra ID (authority) host, e.g. https://login.microsoftonline.com")?.replace(/\/+$/, "");
+  let custom: URL | undefined = override ? new URL(override) : undefined;
+  if (custom && ENTRA_CLOUD_HOSTS.has(custom.hostname.toLowerCase())) custom = undefined;
   if (custom) {
     return { environment, tenant, authority, msalAuthority: `${custom.origin}/${tenant}`, knownAuthorities: [custom.host], redirected: true };
   }
@@ -97,11 +98,11 @@ export function resolveAuthority(params: PartnerNewAccessTokenParams): Authority
 
 /** The parameter checks PowerShell's binding does not make, before any network call. */
 export function validateParams(p: PartnerNewAccessTokenParams): void {
-  if (!SETS.includes(p.parameterSet)) throw invalidInput("InvalidParameterSet", "ParameterSetName", `Unknown parameter set '${p.parameterSet}'.`);
+  if (!SETS.includes(p.parameterSet)) throw invalidInput("InvalidParameterSet", "ParameterSetName", `Unknown parameter set ${quote(p.parameterSet)}.`);
   if (p.parameterSet !== "ByModule" && (!p.scopes || p.scopes.length === 0 || p.scopes.some((s) => typeof s !== "string" || s.trim() === ""))) {
     throw invalidInput("ScopesRequired", "Scopes", "-Scopes needs at least one scope, e.g. https://api.partnercenter.microsoft.com/user_impersonation.");
   }
-  if (p.parameterSet === "ByModule" && p.module !== "ExchangeOnline") throw invalidInput("InvalidModule", "Module", `Unknown module '${p.module}'. The only module is ExchangeOnline.`);
+  if (p.parameterSet === "ByModule" && p.module !== "ExchangeOnline") throw invalidInput("InvalidModule", "Module", `Unknown module ${quote(p.module)}. The only module is ExchangeOnline.`);
   const clientId = p.parameterSet === "RefreshToken" && p.credential ? p.credential.userName : p.applicationId;
   const clientTarget = p.parameterSet === "RefreshToken" && p.credential ? "Credential" : "ApplicationId";
   if (p.parameterSet !== "ByModule" && p.parameterSet !== "AccessToken") {
@@ -112,7 +113,7 @@ export function validateParams(p: PartnerNewAccessTokenParams): void {
       throw invalidInput(
         "ClientIdNotGuid",
         clientTarget,
-        `ClientId is not a Guid: '${clientId}'.` +
+        `ClientId is not a Guid: ${quote(clientId)}.` +
           (clientTarget === "Credential" ? " In the RefreshToken set the user name of -Credential is the application (client) id, not the secret's id." : ""),
       );
     }
@@ -121,7 +122,7 @@ export function validateParams(p: PartnerNewAccessTokenParams): void {
   if (clientCredentials) {
     const tenant = (p.tenant ?? "").trim().toLowerCase();
     if (!tenant || TENANT_ALIASES.includes(tenant)) {
-      throw invalidInput("TenantRequired", "Tenant", `A service principal signs in to one tenant: give -Tenant as the tenant id or domain (not '${p.tenant ?? ""}').`);
+      throw invalidInput("TenantRequired", "Tenant", `A service principal signs in to one tenant: give -Tenant as the tenant id or domain (not ${quote(p.tenant ?? "")}).`);
     }
     const scopes = p.scopes ?? [];
     if (scopes.length !== 1 || !scopes[0].toLowerCase().endsWith("/.default")) {
@@ -142,6 +143,26 @@ export function validateParams(p: PartnerNewAccessTokenParams): void {
   if (p.parameterSet === "RefreshToken" && !p.refreshToken) throw invalidInput("RefreshTokenRequired", "RefreshToken", "-RefreshToken is empty.");
 }
 
+/** The latest instant .NET's DateTime / DateTimeOffset hold (the module turns expiries into them). */
+export const MAX_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const MAX_DATE = "9999-12-31";
+
+/**
+ * A token's expiry as the ISO string the module reads, from a token endpoint's answer: one beyond
+ * 9999-12-31 (or no date at all: a huge expires_in) is refused with a clear error instead of
+ * toISOString()'s "Invalid time value".
+ */
+export function tokenExpiryIso(date: Date, what: string): string {
+  const t = date.getTime();
+  if (!(t <= MAX_DATE_MS)) {
+    throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, `Entra ID answered a token that expires after ${MAX_DATE} (${what}), the latest date PowerShell can hold: that is not a lifetime Entra ID gives; check AZURE_AUTHORITY_HOST.`, {
+      category: "AuthenticationError",
+      errorId: "InvalidTokenExpiry",
+    });
+  }
+  return date.toISOString();
+}
+
 /**
  * The AccessToken set: decodes the JWT (no signature check, as the original), refuses an expired one
  * with the original's message, and echoes it back as an AuthResult.
@@ -159,6 +180,13 @@ export function accessTokenResult(token: string, scopes: string[], now: number =
   }
   if (!claims) throw invalidInput("InvalidAccessToken", "AccessToken", "The access token is not a JSON Web Token (header.payload.signature).");
   const exp = typeof claims.exp === "number" ? claims.exp : 0;
+  if (!(exp * 1000 <= MAX_DATE_MS)) {
+    throw invalidInput(
+      "InvalidAccessToken",
+      "AccessToken",
+      `The access token's expiry (exp ${exp}) is after ${MAX_DATE}, the latest date PowerShell can hold: it is not a token Entra ID issues.`,
+    );
+  }
   if (now > exp * 1000) {
     throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "The access token has expired. Generate a new one and try again.", {
       category: "AuthenticationError",
@@ -214,7 +242,7 @@ export function accessTokenWarnings(token: string, scopes: string[]): string[] {
   const resources = [...new Set(scopes.map(scopeResource).filter((r): r is string => r !== undefined))];
   if (resources.length === 0 || resources.includes(audience)) return [];
   return [
-    `The access token was issued for '${aud}', not for ${resources.map((r) => `'${r}'`).join(" or ")} (the resource of -Scopes): ` +
+    `The access token was issued for ${quote(aud)}, not for ${resources.map((r) => quote(r)).join(" or ")} (the resource of -Scopes): ` +
       `that service will refuse it (401). Get a token for that resource (Partner Center: -Scopes '${PARTNER_CENTER_RESOURCE}/user_impersonation') and pass it as -AccessToken.`,
   ];
 }

@@ -17,6 +17,21 @@ export class BridgeError extends Error {
   }
 }
 
+/**
+ * Control characters (C0, DEL, C1) as `\u001b` …, so that input quoted in a message cannot drive
+ * the terminal that shows it (ESC sequences clear the screen, set the title, fake colours).
+ * `keepLineBreaks`: leave "\n" (and "\r\n", "\t") alone, for messages made of several lines.
+ */
+export function escapeControl(text: string, keepLineBreaks = false): string {
+  const pattern = keepLineBreaks ? /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\r(?!\n)/g : /[\u0000-\u001f\u007f-\u009f]/g;
+  return text.replace(pattern, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Input quoted in a message: `'value'`, control characters escaped (escapeControl). Every message that quotes input uses it. */
+export function quote(value: unknown): string {
+  return `'${escapeControl(String(value ?? ""))}'`;
+}
+
 /** Input the service would reject: refused before any network call. */
 export function invalidInput(errorId: string, target: string, message: string): BridgeError {
   return new BridgeError(BridgeErrorCodes.InvalidInput, message, { category: "InvalidArgument", errorId, target });
@@ -134,10 +149,23 @@ function clip(message: string | undefined): string | undefined {
   return `${message.slice(0, MAX_MESSAGE_LENGTH - 100)}… (cut: the message had ${message.length} characters)`;
 }
 
+/**
+ * Every error the server sends: control characters escaped in its messages (a service's message or a
+ * library's may quote input too; line breaks are kept), then cut at MAX_MESSAGE_LENGTH.
+ */
 export function toResponseError(e: unknown): ResponseError<ErrorData> {
   const r = toResponseErrorUncut(e);
-  if (r.message.length <= MAX_MESSAGE_LENGTH && (r.data?.serviceMessage?.length ?? 0) <= MAX_MESSAGE_LENGTH) return r;
-  return new ResponseError(r.code, clip(r.message), r.data && { ...r.data, serviceMessage: clip(r.data.serviceMessage) });
+  const safe = (m: string | undefined) => (m === undefined ? undefined : clip(escapeControl(m, true)));
+  const message = safe(r.message) ?? "";
+  const data = r.data && {
+    ...r.data,
+    serviceMessage: safe(r.data.serviceMessage),
+    details: r.data.details?.map((d) => ({ ...d, code: safe(d.code), message: safe(d.message), target: safe(d.target) })),
+  };
+  if (data && data.serviceMessage === undefined) delete data.serviceMessage;
+  if (data && data.details === undefined) delete data.details;
+  if (message === r.message && JSON.stringify(data) === JSON.stringify(r.data)) return r;
+  return new ResponseError(r.code, message, data);
 }
 
 function toResponseErrorUncut(e: unknown): ResponseError<ErrorData> {
