@@ -15,6 +15,7 @@ import { SERVER_START_VARIABLES, SESSION_VARIABLES } from "../../src/protocol";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { ROOT, SERVER_BINARY } from "../support/paths";
 import { PsResult, runPs, spawnPs } from "../support/pwsh";
+import { alive, gone } from "../support/processes";
 
 const CLIENT_DLL = path.join(ROOT, "module", "bin", "AzTokenBridge.Client.dll");
 const STAND_IN = path.join(ROOT, "test", "support", "standin-server.js");
@@ -34,28 +35,6 @@ afterEach(async () => {
   for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, "SIGKILL");
 });
 
-/** Whether a process exists and is not a zombie (Linux: /proc; elsewhere: signal 0). */
-function alive(pid: number): boolean {
-  if (process.platform === "linux") {
-    try {
-      return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-    } catch {
-      return false;
-    }
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function gone(pids: number[], ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  return !pids.some(alive);
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms;

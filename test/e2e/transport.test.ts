@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
 import { runPs } from "../support/pwsh";
+import { alive, gone } from "../support/processes";
 
 const STAND_IN = path.join(ROOT, "test", "support", "standin-server.js");
 const TIMEOUT_S = 2;
@@ -32,28 +33,6 @@ afterEach(() => {
   for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, "SIGKILL");
 });
 
-/** Whether a process exists and is not a zombie (Linux: /proc; elsewhere: signal 0). */
-function alive(pid: number): boolean {
-  if (process.platform === "linux") {
-    try {
-      return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-    } catch {
-      return false;
-    }
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function gone(pids: number[], ms = 5000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  return !pids.some(alive);
-}
 
 interface StandIn {
   command: string;
