@@ -96,8 +96,19 @@ export function resolveAuthority(params: PartnerNewAccessTokenParams): Authority
   };
 }
 
-/** The parameter checks PowerShell's binding does not make, before any network call. */
+const ENVIRONMENT_NAMES: PartnerEnvironmentName[] = ["AzureCloud", "AzureChinaCloud", "AzureGermanCloud", "AzurePPE", "AzureUSGovernment"];
+
+/** A name in any case → its canonical spelling among `names` (PowerShell binds enum names in any case), else as it is. */
+function canonical<T extends string>(value: T | undefined, names: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  return names.find((n) => n.toLowerCase() === String(value).toLowerCase()) ?? value;
+}
+
+/** The parameter checks PowerShell's binding does not make, before any network call. -Environment
+ * and -Module are taken in any case, as Az's enum parameters are, and spelt canonically from here on. */
 export function validateParams(p: PartnerNewAccessTokenParams): void {
+  p.environment = canonical(p.environment, ENVIRONMENT_NAMES);
+  p.module = canonical(p.module, ["ExchangeOnline"] as const);
   if (!SETS.includes(p.parameterSet)) throw invalidInput("InvalidParameterSet", "ParameterSetName", `Unknown parameter set ${quote(p.parameterSet)}.`);
   if (p.parameterSet !== "ByModule" && (!p.scopes || p.scopes.length === 0 || p.scopes.some((s) => typeof s !== "string" || s.trim() === ""))) {
     throw invalidInput("ScopesRequired", "Scopes", "-Scopes needs at least one scope, e.g. https://api.partnercenter.microsoft.com/user_impersonation.");

@@ -151,6 +151,13 @@ foreach ($s in $c.ParameterSets) {
 });
 
 describe("ServicePrincipal and ServicePrincipalCertificate", () => {
+  test("-Environment binds in any case, as Az's enum parameters do (azurechinacloud, AZUREUSGOVERNMENT)", async () => {
+    const r = await ps(`New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -Credential $cred -Scopes '${DEFAULT_SCOPE}' -Tenant $env:AZURE_TENANT_ID -ServicePrincipal -Environment azurechinacloud | ForEach-Object { $_.TenantId }
+New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -Credential $cred -Scopes '${DEFAULT_SCOPE}' -Tenant $env:AZURE_TENANT_ID -ServicePrincipal -Environment AZUREUSGOVERNMENT | ForEach-Object { $_.TenantId }`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual([emulator.info.tenantId, emulator.info.tenantId]);
+  });
+
   test("client secret (-Credential: user name = app id, password = secret); the object and its list view", async () => {
     const r = await ps(`$t = New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -Credential $cred -Scopes '${DEFAULT_SCOPE}' -Tenant $env:AZURE_TENANT_ID -ServicePrincipal
 $t

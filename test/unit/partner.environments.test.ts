@@ -4,6 +4,7 @@
  * call at all.
  */
 import { newAccessToken } from "../../src/partner/handlers";
+import { validateParams } from "../../src/partner/validation";
 import type { PartnerEnvironmentName } from "../../src/protocol";
 import { toResponseError } from "../../src/rpc/errors";
 
@@ -62,4 +63,22 @@ test("AzureGermanCloud: refused, no request made", async () => {
   const e = await spCall("AzureGermanCloud").catch((x) => x);
   expect(toResponseError(e).data).toMatchObject({ category: "InvalidArgument", errorId: "EnvironmentRetired", target: "Environment" });
   expect(calls).toEqual([]);
+});
+
+test("-Environment in any case, as PowerShell binds it (Az's enum parameters): azurechinacloud signs in at China's host; info names it canonically", async () => {
+  const r = await spCall("azurechinacloud" as PartnerEnvironmentName);
+  expect(r.info.environment).toBe("AzureChinaCloud");
+  expect(calls).toEqual([`https://login.partner.microsoftonline.cn/${TENANT}/oauth2/v2.0/token`]);
+  const german = await spCall("AZUREGERMANCLOUD" as PartnerEnvironmentName).catch((x) => x);
+  expect(toResponseError(german).data).toMatchObject({ errorId: "EnvironmentRetired" });
+  const unknown = await spCall("AzureMoon" as PartnerEnvironmentName).catch((x) => x);
+  expect(toResponseError(unknown).data).toMatchObject({ errorId: "InvalidEnvironment" });
+});
+
+test("-Module in any case: exchangeonline is ExchangeOnline; another name is refused", () => {
+  const p = { context: { env: {} }, parameterSet: "ByModule", module: "exchangeonline" } as any;
+  validateParams(p);
+  expect(p.module).toBe("ExchangeOnline");
+  const bad = { context: { env: {} }, parameterSet: "ByModule", module: "Teams" } as any;
+  expect(toResponseError((() => { try { validateParams(bad); } catch (e) { return e; } })()).data).toMatchObject({ errorId: "InvalidModule" });
 });
