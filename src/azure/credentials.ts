@@ -83,7 +83,7 @@ import { loadClientCertificate } from "./certificate";
 import { AzureSettings, isSessionVariable } from "./settings";
 import { azureCliConfigDir } from "./subscription";
 import { CachingCredential, TokenOrigin } from "./tokenCache";
-import { RETRY } from "./retry";
+import { connectionPolicies, RETRY } from "./retry";
 
 export interface ResolvedCredential {
   /** The cached credential to give SDK clients. */
@@ -574,10 +574,16 @@ const ORIGINS = {
 
 // ----- building the credential of a call ----------------------------------------------------------
 
-function authorityOptions(s: AzureSettings): { authorityHost: string; disableInstanceDiscovery: boolean; retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number } } {
+function authorityOptions(s: AzureSettings): {
+  authorityHost: string;
+  disableInstanceDiscovery: boolean;
+  retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
+  additionalPolicies: ReturnType<typeof connectionPolicies>;
+} {
   // A custom authority (the emulator, a private cloud) cannot answer instance discovery, which
-  // would otherwise go to login.microsoftonline.com. Token requests retry as ARM's do (retry.ts).
-  return { authorityHost: s.authorityHost, disableInstanceDiscovery: s.customAuthority, retryOptions: { ...RETRY } };
+  // would otherwise go to login.microsoftonline.com. Token requests retry as ARM's do, and a
+  // refused connection fails fast as ARM's does (retry.ts).
+  return { authorityHost: s.authorityHost, disableInstanceDiscovery: s.customAuthority, retryOptions: { ...RETRY }, additionalPolicies: connectionPolicies() };
 }
 
 function resolved(key: string, entry: Entry<SourceCredential>): ResolvedCredential {

@@ -108,3 +108,26 @@ while ([System.IO.File]::Exists('${killFile}')) { Start-Sleep -Milliseconds 50 }
     if (own.child.exitCode === null && own.child.signalCode === null) await own.stop();
   }
 }, 90_000);
+
+test("Entra ID (the authority host) at a closed local port: 40 inputs, one error each naming it, in seconds", async () => {
+  const origin = `https://127.0.0.1:${await closedPort()}`;
+  const logFile = path.join(dir, "server.log");
+  const r = await runPs(batch(), {
+    json: true,
+    timeoutMs: 60_000,
+    env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined, AZURE_AUTHORITY_HOST: origin, AZTOKENBRIDGE_LOG_LEVEL: "verbose", AZTOKENBRIDGE_LOG_FILE: logFile },
+  });
+  expect(r.errors).toEqual([]);
+  const o = r.objects.at(-1);
+  expect(o.Tokens).toBe(0);
+  expect(o.Targets).toHaveLength(40);
+  expect(new Set(o.Targets).size).toBe(40);
+  // The credential's own error (src/azure/credentials.ts): msal reports the refusal as
+  // endpoints_resolution_error, without the cause; the host is named.
+  expect(o.ErrorIds).toEqual(["IdentityEndpointUnreachable,New-AzApiManagementUserToken"]);
+  for (const m of o.Messages) expect(m).toMatch(new RegExp(`could not reach ${origin.replace(/[.]/g, "\\.")}`));
+  expect(o.Seconds).toBeLessThan(20);
+  const refused = fs.readFileSync(logFile, "utf8").split("\n").filter((l) => l.includes(`connection to ${origin} refused`));
+  expect(refused.length).toBeGreaterThanOrEqual(1);
+  expect(refused.length).toBeLessThanOrEqual(17);
+}, 90_000);
