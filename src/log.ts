@@ -1,7 +1,9 @@
 /**
  * The server's log. Never on stdout (that is the protocol): on stderr, which the module drains and
  * keeps the last lines of for its error messages, and, when AZTOKENBRIDGE_LOG_FILE names a file,
- * appended to it too (created with mode 0600).
+ * appended to it too (created with mode 0600; an existing file others can access, a symbolic link
+ * or anything but a regular file of this user is refused, see openLogFile). A problem with these
+ * settings is logged at error as "AZTOKENBRIDGE_…: …": the module shows such lines as warnings.
  *
  *   AZTOKENBRIDGE_LOG_LEVEL   error | warning (default) | info | verbose, read when the server starts
  *   AZTOKENBRIDGE_LOG_FILE    a file to append every line to, with a time stamp and the process id
@@ -75,27 +77,64 @@ export function log(): Log {
   return current;
 }
 
-/** Opens the log file: appended, created 0600 (whatever the umask); an existing file keeps its mode. */
+/**
+ * Opens the log file, refusing one others could read (as ssh refuses a private key file others can
+ * read): appended; created 0600 (whatever the umask) when it does not exist. An existing file is
+ * used only when it is a regular file (not a symbolic link: O_NOFOLLOW, where the platform has it;
+ * not a FIFO or a device), owned by this user, with no permission for group or others. A refused
+ * file is closed at once and nothing is written to it; the problem names the file and the reason.
+ */
 function openLogFile(file: string): { fd?: number; problem?: string } {
+  const c = fs.constants;
+  const posix = process.platform !== "win32";
+  // O_NOFOLLOW: a symbolic link as the last component fails (ELOOP) instead of being followed.
+  // O_NONBLOCK: opening a FIFO does not wait for a reader (it is refused below).
+  const noFollow = posix ? (c.O_NOFOLLOW ?? 0) | (c.O_NONBLOCK ?? 0) : 0;
+  const refused = (reason: string) => ({
+    problem: `AZTOKENBRIDGE_LOG_FILE: refused the log file ${file}: ${reason}. Nothing is logged to it; the log goes to stderr only.`,
+  });
+  let fd: number | undefined;
   try {
     let created = false;
-    let fd: number;
+    if (!posix) {
+      // No O_NOFOLLOW on Windows: refuse a link found before the open (best effort).
+      const st = fs.lstatSync(file, { throwIfNoEntry: false });
+      if (st?.isSymbolicLink()) return refused("it is a symbolic link");
+    }
     try {
-      fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+      fd = fs.openSync(file, c.O_WRONLY | c.O_APPEND | c.O_CREAT | c.O_EXCL | noFollow, 0o600);
       created = true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      fd = fs.openSync(file, "a");
+      fd = fs.openSync(file, c.O_WRONLY | c.O_APPEND | noFollow);
     }
-    if (created && process.platform !== "win32") fs.fchmodSync(fd, 0o600);
-    const mode = fs.fstatSync(fd).mode & 0o777;
-    const problem =
-      !created && process.platform !== "win32" && (mode & 0o077) !== 0
-        ? `the log file ${file} already existed and others can read it (mode ${mode.toString(8)}); it was left as it is`
-        : undefined;
-    return { fd, problem };
+    if (created) {
+      if (posix) fs.fchmodSync(fd, 0o600);
+      return { fd };
+    }
+    const st = fs.fstatSync(fd);
+    let reason: string | undefined;
+    if (!st.isFile()) reason = "it is not a regular file";
+    else if (posix) {
+      const uid = process.getuid?.();
+      const mode = st.mode & 0o777;
+      if (uid !== undefined && st.uid !== uid) reason = `it is owned by another user (uid ${st.uid}), not by this one (uid ${uid})`;
+      else if ((mode & 0o077) !== 0) {
+        reason = `its mode is ${mode.toString(8).padStart(3, "0")}: others than its owner can access it (make it private with chmod 600, or name a new file)`;
+      }
+    }
+    if (reason !== undefined) {
+      fs.closeSync(fd);
+      return refused(reason);
+    }
+    return { fd };
   } catch (e) {
-    return { problem: `cannot open the log file ${file}: ${(e as Error).message}; logging to stderr only` };
+    if (fd !== undefined) fs.closeSync(fd);
+    const code = (e as NodeJS.ErrnoException).code;
+    // Linux says ELOOP for a link under O_NOFOLLOW; some BSDs say EMLINK.
+    if (posix && (code === "ELOOP" || code === "EMLINK")) return refused("it is a symbolic link");
+    if (code === "ENXIO") return refused("it is not a regular file");
+    return { problem: `AZTOKENBRIDGE_LOG_FILE: cannot open the log file ${file}: ${(e as Error).message}. The log goes to stderr only.` };
   }
 }
 
@@ -118,7 +157,9 @@ export function configureLog(env: NodeJS.ProcessEnv = process.env): Log {
   if (currentFd !== undefined) fs.closeSync(currentFd);
   currentFd = fd;
   current = makeLog(level, fd, fd === undefined ? undefined : file);
-  for (const p of problems) current.warning(p);
+  // At error, shown at every level. The module shows lines about AZTOKENBRIDGE_* settings to the
+  // user as warnings (module/Private/Transport.ps1).
+  for (const p of problems) current.error(p);
   return current;
 }
 

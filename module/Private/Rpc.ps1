@@ -321,6 +321,11 @@ function Receive-AzTokenBridgeResponse {
         if (-not $completed) { Stop-AzTokenBridgeRequest $Request }
     }
     $elapsed = [Math]::Round($Request.Stopwatch.Elapsed.TotalMilliseconds, 1)
+    # What the server said about its own settings at start (Transport.ps1): once, as a warning.
+    $notice = $null
+    while ($null -ne $Cmdlet -and $conn.Notices.Count -gt 0 -and $conn.Notices.TryDequeue([ref]$notice)) {
+        Write-AzTokenBridgeWarning $Cmdlet "AzTokenBridge server (process $($conn.Process.Id)): $notice"
+    }
     if ($null -eq $failure -and $task.IsFaulted) { $failure = $task.Exception.InnerException }
     if ($null -ne $failure) {
         Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method failed in $elapsed ms."

@@ -134,6 +134,11 @@ $script:ReaderScript = {
                     $tail.Enqueue($line)
                     $drop = $null
                     while ($tail.Count -gt 40) { [void]$tail.TryDequeue([ref]$drop) }
+                    # The server's problems with its own settings (a refused AZTOKENBRIDGE_LOG_FILE):
+                    # the next call shows them as warnings (Receive-AzTokenBridgeResponse).
+                    if ($line.StartsWith('[aztokenbridge] error: AZTOKENBRIDGE_', [System.StringComparison]::Ordinal) -and $conn.Notices.Count -lt 10) {
+                        $conn.Notices.Enqueue($line.Substring(23))
+                    }
                     $errTask = $stderr.ReadLineAsync()
                 }
                 continue
@@ -343,6 +348,7 @@ function Start-AzTokenBridgeServer {
             WriteLock   = [object]::new()
             NextId      = [long]0
             StderrTail  = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+            Notices     = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
             Dead        = $false
             DeathReason = $null
         })

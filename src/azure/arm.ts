@@ -12,7 +12,7 @@ import { throttlePolicies } from "./throttle";
 import { tokenRefusalPolicy } from "./tokenCache";
 import { trustExtraCaFile } from "./tls";
 import type { AdditionalPolicyConfig } from "./throttle";
-import { RETRY } from "./retry";
+import { connectionPolicies, RETRY } from "./retry";
 import { VERSION } from "../version";
 
 export interface ArmTarget {
@@ -66,7 +66,8 @@ export function armClient<T>(ctor: ClientCtor<T>, target: ArmTarget): T {
       userAgentOptions: { userAgentPrefix: `AzTokenBridge/${VERSION}` },
       // 429 + Retry-After holds every request to the subscription until then (throttle.ts).
       // A token ARM refuses is dropped, asked again once when its source can (tokenCache.ts).
-      additionalPolicies: [...throttlePolicies(), { policy: tokenRefusalPolicy(target.credential), position: "perCall" }],
+      // A refused connection fails fast, and so does every request to that host for a few seconds (retry.ts).
+      additionalPolicies: [...throttlePolicies(), ...connectionPolicies(), { policy: tokenRefusalPolicy(target.credential), position: "perCall" }],
       retryOptions: { ...RETRY }, // retry.ts
     });
   }

@@ -84,7 +84,7 @@ import { loadClientCertificate } from "./certificate";
 import { AzureSettings, isSessionVariable } from "./settings";
 import { azureCliConfigDir } from "./subscription";
 import { CachingCredential, TokenOrigin } from "./tokenCache";
-import { RETRY } from "./retry";
+import { connectionPolicies, RETRY } from "./retry";
 
 export interface ResolvedCredential {
   /** The cached credential to give SDK clients. */
@@ -633,14 +633,21 @@ const ORIGINS = {
 function authorityOptions(
   s: AzureSettings,
   answers: EntraAnswers,
-): { authorityHost: string; disableInstanceDiscovery: boolean; retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number }; additionalPolicies: { policy: PipelinePolicy; position: "perCall" }[] } {
+): {
+  authorityHost: string;
+  disableInstanceDiscovery: boolean;
+  retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
+  additionalPolicies: { policy: PipelinePolicy; position: "perCall" | "perRetry" }[];
+} {
   // A custom authority (the emulator, a private cloud) cannot answer instance discovery, which
-  // would otherwise go to login.microsoftonline.com. Token requests retry as ARM's do (retry.ts).
+  // would otherwise go to login.microsoftonline.com. Token requests retry as ARM's do, and a
+  // refused connection fails fast as ARM's does (retry.ts). Entra ID's own error answers are kept
+  // for the messages (entraAnswerPolicy).
   return {
     authorityHost: s.authorityHost,
     disableInstanceDiscovery: s.customAuthority,
     retryOptions: { ...RETRY },
-    additionalPolicies: [{ policy: entraAnswerPolicy(answers), position: "perCall" }],
+    additionalPolicies: [{ policy: entraAnswerPolicy(answers), position: "perCall" }, ...connectionPolicies()],
   };
 }
 

@@ -4,9 +4,9 @@
  */
 import { createHash, createPrivateKey, createPublicKey, KeyObject, randomBytes, X509Certificate } from "crypto";
 import { promises as fs } from "fs";
-import * as os from "os";
 import * as path from "path";
 import { generate } from "selfsigned";
+import { emulatorFolderPrefix } from "./staleFolders";
 
 export interface EmulatorCertificate {
   certPem: string;
@@ -117,7 +117,8 @@ export async function writeClientCertificateFile(dir: string, cert: ClientCertif
 
 /** Writes the certificate PEM into a fresh temp directory; returns the file and directory. */
 export async function writeCaFile(certPem: string): Promise<{ caFile: string; dir: string }> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "aztokenbridge-emulator-"));
+  // Named with this process's pid, so that a later emulator can tell when it is stale (staleFolders.ts).
+  const dir = await fs.mkdtemp(emulatorFolderPrefix());
   const caFile = path.join(dir, "emulator-ca.pem");
   await fs.writeFile(caFile, certPem, { encoding: "utf8", mode: 0o644 });
   return { caFile, dir };

@@ -22,6 +22,7 @@
  *   arm/              ARM front door: bearer-token checks, RBAC authorization, ARM headers and errors, provider dispatch
  *   apim/             Microsoft.ApiManagement: service, users, user tokens (SAS), tenant access
  *   acr/              Microsoft.ContainerRegistry: registries, scope maps, tokens (long-running create), generateCredentials
+ *   staleFolders.ts   removes the temp folders (keys) of emulators that were killed, at start and stop
  *   cert.ts, http.ts, faults.ts, requestLog.ts, util.ts
  */
 import { ignoreInterruptsWhileAttached } from "../lifecycle";
@@ -45,6 +46,7 @@ import { FaultStore } from "./faults";
 import { AppServiceIdentityEndpoint, MSI_PATH } from "./identity/appService";
 import { DEFAULT_WORKLOAD_SUBJECT, OIDC_PATH, OidcIssuer } from "./oidc/issuer";
 import { RequestLog } from "./requestLog";
+import { removeStaleEmulatorFolders } from "./staleFolders";
 import { createEmulatorServer } from "./server";
 
 export interface EmulatorOptions {
@@ -126,6 +128,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     OidcIssuer.create(() => `${origin}${OIDC_PATH}`),
   ]);
   const { caFile, dir } = await writeCaFile(cert.certPem);
+  // Folders left by emulators that were killed (SIGKILL), with their keys: removed (staleFolders.ts).
+  await removeStaleEmulatorFolders();
   try {
     const certificatePath = await writeClientCertificateFile(dir, clientCert);
     const directory = new Directory();
@@ -218,6 +222,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         server.closeAllConnections();
         await closed;
         await fs.rm(dir, { recursive: true, force: true });
+        await removeStaleEmulatorFolders();
       })());
     return { info, close };
   } catch (e) {

@@ -59,16 +59,66 @@ test("the log file is created 0600 (whatever the umask) and appended to, with ti
   expect(lines[1]).toMatch(/ error: second$/);
 });
 
-test("an existing file others can read is left as it is, with a warning; an unusable path falls back to stderr", () => {
-  const file = path.join(dir, "open.log");
-  fs.writeFileSync(file, "", { mode: 0o644 });
-  fs.chmodSync(file, 0o644);
-  configureLog({ AZTOKENBRIDGE_LOG_FILE: file });
-  expect(fs.statSync(file).mode & 0o777).toBe(0o644);
-  expect(stderr.join("")).toMatch(/others can read it \(mode 644\)/);
+test("an unusable path falls back to stderr, with an error naming the file", () => {
   const l = configureLog({ AZTOKENBRIDGE_LOG_FILE: path.join(dir, "no", "such", "dir.log") });
   expect(l.file).toBeUndefined();
-  expect(stderr.join("")).toMatch(/cannot open the log file .*logging to stderr only/);
+  expect(stderr.join("")).toMatch(/\[aztokenbridge\] error: AZTOKENBRIDGE_LOG_FILE: cannot open the log file .*dir\.log.*stderr only/);
+});
+
+describe("an existing log file others could read is refused, as ssh refuses such a key file", () => {
+  const refusal = (file: string, reason: RegExp) =>
+    new RegExp(`\\[aztokenbridge\\] error: AZTOKENBRIDGE_LOG_FILE: refused the log file ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: ${reason.source}.*Nothing is logged to it`);
+
+  test.each(["644", "640", "604", "620", "602", "610", "666"])("mode %s: nothing written, the file unchanged, an error naming it and its mode", (octal) => {
+    const mode = parseInt(octal, 8);
+    const file = path.join(dir, "open.log");
+    fs.writeFileSync(file, "before\n");
+    fs.chmodSync(file, mode);
+    const l = configureLog({ AZTOKENBRIDGE_LOG_LEVEL: "verbose", AZTOKENBRIDGE_LOG_FILE: file });
+    l.error("secret-free but private line");
+    expect(l.file).toBeUndefined();
+    expect(fs.readFileSync(file, "utf8")).toBe("before\n");
+    expect(fs.statSync(file).mode & 0o777).toBe(mode);
+    expect(stderr.join("")).toMatch(refusal(file, new RegExp(`its mode is ${mode.toString(8)}: others than its owner can access it`)));
+  });
+
+  test("a symbolic link (to a private file, or dangling) is not followed", () => {
+    const target = path.join(dir, "target.log");
+    fs.writeFileSync(target, "", { mode: 0o600 });
+    const link = path.join(dir, "link.log");
+    fs.symlinkSync(target, link);
+    const l = configureLog({ AZTOKENBRIDGE_LOG_LEVEL: "verbose", AZTOKENBRIDGE_LOG_FILE: link });
+    l.error("line");
+    expect(l.file).toBeUndefined();
+    expect(fs.readFileSync(target, "utf8")).toBe("");
+    expect(stderr.join("")).toMatch(refusal(link, /it is a symbolic link/));
+
+    const dangling = path.join(dir, "dangling.log");
+    fs.symlinkSync(path.join(dir, "made-through-the-link.log"), dangling);
+    stderr.length = 0;
+    expect(configureLog({ AZTOKENBRIDGE_LOG_FILE: dangling }).file).toBeUndefined();
+    expect(fs.existsSync(path.join(dir, "made-through-the-link.log"))).toBe(false);
+    expect(stderr.join("")).toMatch(/refused the log file .*dangling\.log: it is a symbolic link/);
+  });
+
+  test("a FIFO is refused without waiting for a reader", () => {
+    const fifo = path.join(dir, "fifo.log");
+    require("node:child_process").execFileSync("mkfifo", [fifo]);
+    fs.chmodSync(fifo, 0o600);
+    expect(configureLog({ AZTOKENBRIDGE_LOG_FILE: fifo }).file).toBeUndefined();
+    expect(stderr.join("")).toMatch(refusal(fifo, /it is not a regular file/));
+  });
+
+  test("an existing private (0600) file is appended to", () => {
+    const file = path.join(dir, "private.log");
+    fs.writeFileSync(file, "before\n", { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+    const l = configureLog({ AZTOKENBRIDGE_LOG_FILE: file });
+    expect(l.file).toBe(file);
+    l.error("after");
+    expect(fs.readFileSync(file, "utf8")).toMatch(/^before\n.* error: after\n$/);
+    expect(stderr.join("")).not.toMatch(/refused/);
+  });
 });
 
 test("Azure SDK lines are routed at their level (warnings at info), with URL query values redacted", () => {
