@@ -366,7 +366,8 @@ try {
     run.child.kill("SIGINT");
     const r = await run.result;
     expect(Date.now() - stoppedAt).toBeLessThan(15_000); // generous: the answer is 20 s away
-    expect(r.code).toBe(0); // pwsh -File: Ctrl+C stops the running statement (its finally blocks run) and the script ends with 0
+    // pwsh -File after Ctrl+C exits 0 or 1 (both seen here, by where the stop lands: the statement or the script); the module does not choose
+    expect([0, 1]).toContain(r.code);
     expect(r.stdout).toMatch(/finally ran/);
     expect(r.stdout).not.toMatch(/integration&/);
     // The module sent $/cancelRequest and the server dropped its HTTP call: the emulator saw the

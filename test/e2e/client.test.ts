@@ -300,7 +300,8 @@ try {
     await run.waitForOutput("calling", 30_000);
     run.child.kill("SIGINT");
     const r = await run.result;
-    expect(r.code).toBe(0); // pwsh -File: Ctrl+C stops the running statement (its finally blocks run) and the script ends with 0
+    // pwsh -File after Ctrl+C exits 0 or 1 (both seen here, by where the stop lands: the statement or the script); the module does not choose
+    expect([0, 1]).toContain(r.code);
     expect(r.stdout).not.toMatch(/answered/);
     expect(r.stdout).toMatch(/finally: code -32800 cancelRequested True/);
     const entries = await until("the emulator's log of the cancelled call", async () => {

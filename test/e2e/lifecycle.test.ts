@@ -125,7 +125,7 @@ $server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeState)['Connection'].
     expect(await goneWithin([server], 2000)).toEqual([]);
   }, 90_000);
 
-  test("after Ctrl+C during a call (-File: the call stops, PowerShell exits 0 as pwsh does)", async () => {
+  test("after Ctrl+C during a call (-File: the call stops and PowerShell exits, taking the server and the emulator with it)", async () => {
     const run = spawnPs(
       `${IMPORT}
 $emu = Start-AzTokenBridgeEmulator
@@ -149,7 +149,8 @@ New-AzApiManagementUserToken -Context $context -UserId integration`,
     const at = Date.now();
     const r = await run.result;
     expect(Date.now() - at).toBeLessThan(15_000); // generous: the call in flight has 20 s of latency ahead
-    expect(r.code).toBe(0); // pwsh -File: Ctrl+C stops the running statement (its finally blocks run) and the script ends with 0
+    // pwsh -File after Ctrl+C exits 0 or 1 (both seen here, by where the stop lands: the statement or the script); the module does not choose
+    expect([0, 1]).toContain(r.code);
     const [{ server, emulator }] = pidsFrom(r.stdout);
     expect(await goneWithin([server, emulator], 2000)).toEqual([]);
   }, 120_000);

@@ -521,7 +521,8 @@ describe("cancellation", () => {
     run.child.kill("SIGINT");
     const r = await run.result;
     expect(Date.now() - stoppedAt).toBeLessThan(15_000); // generous: nobody approves the code
-    expect(r.code).toBe(0); // pwsh -File: Ctrl+C stops the running statement (its finally blocks run) and the script ends with 0
+    // pwsh -File after Ctrl+C exits 0 or 1 (both seen here, by where the stop lands: the statement or the script); the module does not choose
+    expect([0, 1]).toContain(r.code);
     expect(r.stdout).toMatch(/finally ran/);
     expect(r.objects).toEqual([]);
     const polls = async () => (await emulator.requestLog()).filter((x) => x.grantType === "device_code").length;

@@ -191,7 +191,8 @@ $users | New-AzApiManagementUserToken -Context $context -ThrottleLimit 6`,
     await new Promise((res) => setTimeout(res, 1500));
     run.child.kill("SIGINT");
     const r = await run.result;
-    expect(r.code).toBe(0); // pwsh -File: Ctrl+C stops the running statement (its finally blocks run) and the script ends with 0
+    // pwsh -File after Ctrl+C exits 0 or 1 (both seen here, by where the stop lands: the statement or the script); the module does not choose
+    expect([0, 1]).toContain(r.code);
     // Within the emulator's 20 s latency, all 6 were cancelled: their clients left.
     await emulator.control("PUT", "/latency", { ms: 0 });
     for (let i = 0; i < 100 && tokenRequests(await emulator.requestLog()).length < 6; i++) await new Promise((res) => setTimeout(res, 100));
@@ -446,7 +447,8 @@ try {
     run.child.kill("SIGINT");
     const r = await run.result;
     expect(Date.now() - stoppedAt).toBeLessThan(20_000); // generous: the next polls are 30 s away
-    expect(r.code).toBe(0); // pwsh -File: Ctrl+C stops the running statement (its finally blocks run) and the script ends with 0
+    // pwsh -File after Ctrl+C exits 0 or 1 (both seen here, by where the stop lands: the statement or the script); the module does not choose
+    expect([0, 1]).toContain(r.code);
     expect(r.stdout).toMatch(/finally ran/);
     const log = await emulator.requestLog();
     expect(names.map((m) => of(log, m).map((x) => x.method))).toEqual([["PUT"], ["PUT"], ["PUT"]]);
