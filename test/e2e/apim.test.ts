@@ -329,6 +329,29 @@ $new = & $m { (Get-AzTokenBridgeServer).ProcessId }
     expect(all).not.toContain(token.split("&")[2]);
   });
 
+  test("a request over the server's message limit (16 MiB) is refused before sending: one LimitsExceeded error naming the limit; the same server answers the next call", async () => {
+    const r = await ps(
+      `$null = New-AzApiManagementUserToken -Context $context -UserId integration
+$m = Get-Module AzTokenBridge
+$first = & $m { (Get-AzTokenBridgeServer).ProcessId }
+New-AzApiManagementUserToken -Context $context -UserId ('x' * 17MB) -ErrorVariable failed -ErrorAction SilentlyContinue
+$t = New-AzApiManagementUserToken -Context $context -UserId integration
+[pscustomobject]@{
+    Errors   = $failed.Count
+    Id       = $failed[0].FullyQualifiedErrorId
+    Category = $failed[0].CategoryInfo.Category.ToString()
+    Message  = $failed[0].Exception.Message
+    Same     = $first -eq (& $m { (Get-AzTokenBridgeServer).ProcessId })
+    After    = $t.UserId
+}`,
+      { json: true, timeoutMs: 90_000 },
+    );
+    expect(r.errors).toEqual([]);
+    const [o] = r.objects;
+    expect(o).toMatchObject({ Errors: 1, Id: "AzTokenBridgeRequestTooLarge,New-AzApiManagementUserToken", Category: "LimitsExceeded", Same: true, After: "integration" });
+    expect(o.Message).toMatch(/^The request apim\/newUserToken is \d+ bytes, over the AzTokenBridge server's limit of 16777216 bytes; it was not sent\.$/);
+  }, 120_000);
+
   test("Remove-Module ends the server", async () => {
     const r = await ps(
       `$null = New-AzApiManagementUserToken -Context $context -UserId integration
