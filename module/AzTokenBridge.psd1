@@ -6,6 +6,8 @@
     Description          = 'Az-compatible token cmdlets (New-AzApiManagementUserToken, New-AzContainerRegistryToken, New-PartnerAccessToken) served by a packaged Node.js server, with a local Azure emulator.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
+    # The client for the server connection (module/Client, built into bin/ by the build).
+    RequiredAssemblies   = @('bin/AzTokenBridge.Client.dll')
     FormatsToProcess     = @('AzTokenBridge.format.ps1xml')
     FunctionsToExport    = @(
         'New-AzApiManagementContext'

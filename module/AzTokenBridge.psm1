@@ -34,5 +34,5 @@ Register-AzTokenBridgeCompleters
 # their stdin closes).
 $ExecutionContext.SessionState.Module.OnRemove = {
     $null = Stop-AzTokenBridgeEmulatorProcess
-    Stop-AzTokenBridgeServer
+    [AzTokenBridge.Client.ServerConnection]::StopShared()
 }

@@ -60,6 +60,15 @@ public sealed class RpcRequest
     public bool CancelRequested => _cancelRequested;
 
     /// <summary>
+    /// The message sent (UTF-8 JSON, without its header), when the request was sent with
+    /// keepMessages (for a -Debug trace); else null.
+    /// </summary>
+    public byte[]? RequestJson { get; internal set; }
+    /// <summary>The server's answer as it came (JSON text), when sent with keepMessages; else null.</summary>
+    public string? ResponseJson { get; private set; }
+    internal bool KeepMessages { get; set; }
+
+    /// <summary>
     /// Tells the server to drop the request ($/cancelRequest). The request stays in flight until
     /// the server answers (RequestCancelled, -32800, or its result if it was done first). Never throws.
     /// </summary>
@@ -79,14 +88,19 @@ public sealed class RpcRequest
     {
         if (response.TryGetProperty("error", out var error) && error.ValueKind != JsonValueKind.Null)
         {
-            CompleteWithError(RpcError.From(error, unattributed: false));
+            CompleteWithError(RpcError.From(error, unattributed: false), response);
             return;
         }
         JsonElement? result = response.TryGetProperty("result", out var r) ? r.Clone() : null;
-        Complete(() => Result = result);
+        var raw = KeepMessages ? response.GetRawText() : null;
+        Complete(() => { Result = result; ResponseJson = raw; });
     }
 
-    internal void CompleteWithError(RpcError error) => Complete(() => Error = error);
+    internal void CompleteWithError(RpcError error, JsonElement response)
+    {
+        var raw = KeepMessages ? response.GetRawText() : null;
+        Complete(() => { Error = error; ResponseJson = raw; });
+    }
 
     internal void CompleteWithFailure(Exception failure) => Complete(() => Failure = failure);
 

@@ -12,14 +12,20 @@
 //                                                      started again when the last one died)
 //                                Start(info)           a connection of its own (not shared)
 //                                SendRequest(method, paramsJson) → RpcRequest
+//                                Post(method, paramsJson, keepMessages) → RpcRequest: as
+//                                                      SendRequest, but a request that is not sent
+//                                                      comes back finished with its Failure
+//                                                      (for script callers: nothing to catch)
 //                                SendNotification(method, paramsJson)
 //                                WriteFrame(body)      one frame with any body (tests, diagnostics)
 //                                DequeueNotification() notifications for no request in flight
-//                                IsAlive, DeathReason, ProcessId, GetStderrTail(), Dispose()
+//                                IsAlive, HasExited, DeathReason, ProcessId, GetStderrTail(), TryDequeueNotice(), Dispose()
 //                                StopShared()          ends the process-wide server (module removal)
 //   RpcRequest                 a request in flight: Id, Wait(ms) in slices, WaitHandle, Completion,
 //                              then Result / ResultJson, or Error (RpcError), or Failure (an
 //                              exception: the connection was lost); Cancel() sends $/cancelRequest;
+//                              RequestJson / ResponseJson the messages as sent and received (when
+//                              sent with keepMessages: -Debug);
 //                              DequeueNotification() its own notifications
 //   RpcError                   a JSON-RPC error answer: Code, Message, Data / DataJson, Unattributed
 //   RpcNotification            a notification from the server: Method, Params / ParamsJson, RequestId
@@ -150,19 +156,31 @@ public sealed class ServerConnection : IDisposable
     /// <summary>Why the connection is dead (the message its requests failed with), else null.</summary>
     public string? DeathReason => _deathReason;
     /// <summary>Whether requests can be sent: the server runs and the reader reads.</summary>
-    public bool IsAlive => !_dead && !_broken && !_closing && Volatile.Read(ref _disposed) == 0 && !HasExited() && _reader.IsAlive;
+    public bool IsAlive => !_dead && !_broken && !_closing && Volatile.Read(ref _disposed) == 0 && !ProcessHasExited() && _reader.IsAlive;
+    /// <summary>Whether the server process has exited (or this connection was disposed).</summary>
+    public bool HasExited => ProcessHasExited();
     /// <summary>Requests sent and not answered yet.</summary>
     public int PendingCount => _pending.Count;
     /// <summary>The process-wide connection, alive or not (null before the first GetOrStart).</summary>
     public static ServerConnection? Shared => Volatile.Read(ref s_shared);
 
-    private bool HasExited()
+    private bool ProcessHasExited()
     {
         try { return _process.HasExited; } catch (InvalidOperationException) { return true; }
     }
 
     /// <summary>The last lines the server wrote to stderr.</summary>
     public string[] GetStderrTail() => _stderrTail.ToArray();
+
+    private const string NoticePrefix = "[aztokenbridge] error: AZTOKENBRIDGE_";
+    private const int MaxNotices = 10;
+    private readonly ConcurrentQueue<string> _notices = new();
+
+    /// <summary>
+    /// One of the server's error lines about its own settings (e.g. "AZTOKENBRIDGE_LOG_FILE: refused
+    /// the log file …"), each given out once, for the module to show as a warning.
+    /// </summary>
+    public bool TryDequeueNotice(out string? notice) => _notices.TryDequeue(out notice);
 
     // ------------------------------------------------------------------------------------------
     // Starting
@@ -280,12 +298,18 @@ public sealed class ServerConnection : IDisposable
     /// object, and ServerConnectionException when the connection is dead or the server did not
     /// take the request (RequestSent false: nothing was done; send it again on a new connection).
     /// </summary>
-    public RpcRequest SendRequest(string method, byte[]? paramsJson)
+    public RpcRequest SendRequest(string method, byte[]? paramsJson) => SendRequest(method, paramsJson, keepMessages: false);
+
+    /// <summary>
+    /// SendRequest; with <paramref name="keepMessages"/> the request keeps the message sent
+    /// (RequestJson) and the answer as it came (ResponseJson), for a trace.
+    /// </summary>
+    public RpcRequest SendRequest(string method, byte[]? paramsJson, bool keepMessages)
     {
         if (string.IsNullOrEmpty(method)) throw new ArgumentException("The method name is empty.", nameof(method));
         var body = BuildMessage(method, paramsJson, withId: true, out var id);
         ThrowIfNotUsable(method);
-        var request = new RpcRequest(this, id, method);
+        var request = new RpcRequest(this, id, method) { KeepMessages = keepMessages, RequestJson = keepMessages ? body : null };
         _pending[id] = request;
         if (_dead && _pending.TryRemove(id, out _)) throw NotSent(method, null);
         try
@@ -302,6 +326,28 @@ public sealed class ServerConnection : IDisposable
             // The reader failed it already (the connection died meanwhile): the request says why.
         }
         return request;
+    }
+
+    /// <summary>
+    /// As SendRequest(method, paramsJson, keepMessages), except that a request that is not sent
+    /// does not throw: it comes back finished, its Failure the RpcMessageTooLargeException (over
+    /// the limit) or the ServerConnectionException (RequestSent false: the connection is dead or
+    /// did not take it; nothing was done). For callers in PowerShell script, where an exception
+    /// caught still lands in $Error and -ErrorVariable. ArgumentException (params that are not one
+    /// JSON object: a bug of the caller) is still thrown.
+    /// </summary>
+    public RpcRequest Post(string method, byte[]? paramsJson, bool keepMessages)
+    {
+        try
+        {
+            return SendRequest(method, paramsJson, keepMessages);
+        }
+        catch (Exception e) when (e is RpcMessageTooLargeException or ServerConnectionException)
+        {
+            var request = new RpcRequest(this, 0, method);
+            request.CompleteWithFailure(e);
+            return request;
+        }
     }
 
     /// <summary>SendRequest with params as JSON text.</summary>
@@ -460,6 +506,10 @@ public sealed class ServerConnection : IDisposable
             {
                 _stderrTail.Enqueue(line);
                 while (_stderrTail.Count > StderrTailLines && _stderrTail.TryDequeue(out _)) { }
+                // The server's problems with its own settings (a refused AZTOKENBRIDGE_LOG_FILE, an
+                // unknown log level): kept for the module to show once (TryDequeueNotice).
+                if (line.StartsWith(NoticePrefix, StringComparison.Ordinal) && _notices.Count < MaxNotices)
+                    _notices.Enqueue(line.Substring("[aztokenbridge] error: ".Length));
             }
         }
         catch
@@ -632,7 +682,7 @@ public sealed class ServerConnection : IDisposable
                 // The server could not tell which request this answers: any of those in flight may be it.
                 foreach (var key in _pending.Keys)
                 {
-                    if (_pending.TryRemove(key, out var request)) request.CompleteWithError(RpcError.From(errorElement, unattributed: true));
+                    if (_pending.TryRemove(key, out var request)) request.CompleteWithError(RpcError.From(errorElement, unattributed: true), root);
                 }
             }
             return;

@@ -39,6 +39,8 @@ function New-AzTokenBridgeErrorRecord {
         # Failures found in the session, before or without the server.
         $category, $id = switch ($Exception) {
             { $_ -is [System.IO.IOException] } { 'ConnectionError', 'AzTokenBridgeServerExited'; break }
+            # A request over the server's message limit, refused before sending (the message names the limit).
+            { $_ -is [AzTokenBridge.Client.RpcMessageTooLargeException] } { 'LimitsExceeded', 'AzTokenBridgeRequestTooLarge'; break }
             { $_ -is [System.ArgumentException] } { 'InvalidArgument', 'InvalidDefaultProfile'; break }
             { $_ -is [System.Security.Authentication.AuthenticationException] } { 'AuthenticationError', 'AzContextTokenFailed'; break }
             default { 'NotSpecified', $Exception.GetType().Name }

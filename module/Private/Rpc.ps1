@@ -58,24 +58,6 @@ function ConvertTo-AzTokenBridgeJsonBytes {
     , $buffer.WrittenMemory.ToArray()
 }
 
-function ConvertTo-AzTokenBridgeRequestBytes {
-    # One request message: {"jsonrpc":"2.0","id":…,"method":…,"params":{…}}, written in one pass.
-    param([long]$Id, [string]$Method, $Params)
-    $buffer = [System.Buffers.ArrayBufferWriter[byte]]::new(1024)
-    $writer = [System.Text.Json.Utf8JsonWriter]::new($buffer)
-    try {
-        $writer.WriteStartObject()
-        $writer.WriteString('jsonrpc', '2.0')
-        $writer.WriteNumber('id', $Id)
-        $writer.WriteString('method', $Method)
-        $writer.WritePropertyName('params')
-        Write-AzTokenBridgeJsonValue $writer $Params
-        $writer.WriteEndObject()
-        $writer.Flush()
-    } finally { $writer.Dispose() }
-    , $buffer.WrittenMemory.ToArray()   # one byte[], not unrolled (see ConvertTo-AzTokenBridgeJsonBytes)
-}
-
 function ConvertFrom-AzTokenBridgeJsonElement {
     # JsonElement → PowerShell: objects become PSCustomObjects, arrays object[], strings stay
     # strings (no date guessing), numbers long or double. Scalars inside objects and arrays are
@@ -238,8 +220,9 @@ function Invoke-AzTokenBridgeRpc {
 
 function Send-AzTokenBridgeRequest {
     # Sends one request and returns at once with the request in flight: a hashtable that
-    # Receive-AzTokenBridgeResponse waits on (or Stop-AzTokenBridgeRequest cancels). A failure to
-    # send is kept in it (Failure) and reported by Receive-AzTokenBridgeResponse.
+    # Receive-AzTokenBridgeResponse waits on (or Stop-AzTokenBridgeRequest cancels); its Rpc is the
+    # client's RpcRequest. A failure to send is kept in it (Failure, or Rpc.Failure) and reported by
+    # Receive-AzTokenBridgeResponse.
     param(
         [System.Management.Automation.PSCmdlet]$Cmdlet,
         [Parameter(Mandatory)][string]$Method,
@@ -248,52 +231,41 @@ function Send-AzTokenBridgeRequest {
         # The call context, when the caller captured it once for many requests; else read now.
         $CallContext
     )
-    $request = @{ Method = $Method; Conn = $null; Id = 0L; Task = $null; Failure = $null; Stopwatch = [System.Diagnostics.Stopwatch]::StartNew() }
+    $request = @{ Method = $Method; Rpc = $null; Failure = $null; Stopwatch = [System.Diagnostics.Stopwatch]::StartNew() }
     $request.DebugOn = $null -ne $Cmdlet -and $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore'
     if ($null -eq $CallContext) { $CallContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile }
     if ($CallContext -is [System.Exception]) { $request.Failure = $CallContext; return $request }
     $Params['context'] = $CallContext
+    $body = ConvertTo-AzTokenBridgeJsonBytes $Params
     for ($attempt = 1; $attempt -le 2; $attempt++) {
         # The live connection (the common case, checked here without further calls), else a new one.
-        $conn = [System.AppDomain]::CurrentDomain.GetData($script:StateKey)
-        if ($null -ne $conn) { $conn = $conn['Connection'] }
-        if ($null -eq $conn -or $conn.Dead -or $conn.ReaderResult.IsCompleted -or $conn.Process.HasExited) {
+        $conn = [AzTokenBridge.Client.ServerConnection]::Shared
+        if ($null -eq $conn -or -not $conn.IsAlive) {
             $conn = Get-AzTokenBridgeConnection -Cmdlet $Cmdlet
             if ($conn -is [System.Exception]) { $request.Failure = $conn; return $request }
         }
-        [System.Threading.Monitor]::Enter($conn.WriteLock)
-        try { $conn.NextId = $conn.NextId + 1; $id = [long]$conn.NextId } finally { [System.Threading.Monitor]::Exit($conn.WriteLock) }
-        $body = ConvertTo-AzTokenBridgeRequestBytes $id $Method $Params
-        if ($request.DebugOn) { $Cmdlet.WriteDebug("AzTokenBridge → $(Get-AzTokenBridgeRedactedText $body)") }
-        $tcs = [System.Threading.Tasks.TaskCompletionSource[object]]::new([System.Threading.Tasks.TaskCreationOptions]::RunContinuationsAsynchronously)
-        $conn.Pending[$id] = $tcs
-        $failure = Send-AzTokenBridgeFrame $conn $body
-        if ($null -eq $failure) {
-            $request.Conn = $conn; $request.Id = $id; $request.Task = $tcs.Task; $request.Failure = $null
-            return $request
-        }
+        # Post: a request over the size limit, or one the server did not take, comes back finished
+        # with its Failure (nothing thrown, nothing to catch).
+        $rpc = $conn.Post($Method, $body, $request.DebugOn)
+        $request.Rpc = $rpc
+        $notSent = $rpc.Failure
+        if ($notSent -isnot [AzTokenBridge.Client.ServerConnectionException] -or $notSent.RequestSent) { break }
         # The server died before it got the request: nothing was done, so start a new one and send again once.
-        $null = $conn.Pending.TryRemove($id, [ref]$null)
-        $conn.Dead = $true
-        $request.Failure = $failure
     }
+    if ($request.DebugOn -and $null -ne $rpc.RequestJson) { $Cmdlet.WriteDebug("AzTokenBridge → $(Get-AzTokenBridgeRedactedText $rpc.RequestJson)") }
     $request
 }
 
 function Test-AzTokenBridgeRequestDone {
     # Whether Receive-AzTokenBridgeResponse would return at once.
     param($Request)
-    $null -ne $Request.Failure -or $Request.Task.IsCompleted -or $Request.Conn.Dead
+    $null -ne $Request.Failure -or $Request.Rpc.IsCompleted
 }
 
 function Stop-AzTokenBridgeRequest {
     # Cancels a request still in flight: the server drops it ($/cancelRequest) and aborts its HTTP call.
     param($Request)
-    if ($null -eq $Request.Conn) { return }
-    $conn = $Request.Conn
-    if ($conn.Pending.TryRemove($Request.Id, [ref]$null) -and -not $conn.Dead) {
-        $null = Send-AzTokenBridgeFrame $conn (ConvertTo-AzTokenBridgeJsonBytes ([ordered]@{ jsonrpc = '2.0'; method = '$/cancelRequest'; params = @{ id = $Request.Id } }))
-    }
+    if ($null -ne $Request.Rpc) { $Request.Rpc.Cancel() }
 }
 
 function Receive-AzTokenBridgeResponse {
@@ -303,55 +275,48 @@ function Receive-AzTokenBridgeResponse {
     $Method = $Request.Method
     $failure = $Request.Failure
     if ($null -ne $failure) { return @{ Result = $null; Failure = $failure } }
-    $conn = $Request.Conn
-    $task = $Request.Task
+    $rpc = $Request.Rpc
     $completed = $false
     try {
-        while (-not $task.AsyncWaitHandle.WaitOne(100)) {
-            if (($conn.Dead -or $conn.ReaderResult.IsCompleted) -and $conn.Pending.TryRemove($Request.Id, [ref]$null)) {
-                $reason = $conn.DeathReason
-                if (-not $reason) { $reason = "The AzTokenBridge reader stopped: $($conn.Reader.InvocationStateInfo.Reason)" }
-                $failure = [System.IO.IOException]::new($reason)
-                break
-            }
-        }
+        # The client fails the request itself when the server exits or stops answering.
+        while (-not $rpc.Wait(100)) { }
         $completed = $true
     } finally {
         # Stopped (Ctrl+C, a downstream Select-Object -First): tell the server to drop the call.
-        if (-not $completed) { Stop-AzTokenBridgeRequest $Request }
+        if (-not $completed) { $rpc.Cancel() }
     }
     $elapsed = [Math]::Round($Request.Stopwatch.Elapsed.TotalMilliseconds, 1)
-    # What the server said about its own settings at start (Transport.ps1): once, as a warning.
+    # What the server said about its own settings at start (a refused log file): once, as a warning.
+    $server = Get-AzTokenBridgeServer
     $notice = $null
-    while ($null -ne $Cmdlet -and $conn.Notices.Count -gt 0 -and $conn.Notices.TryDequeue([ref]$notice)) {
-        Write-AzTokenBridgeWarning $Cmdlet "AzTokenBridge server (process $($conn.Process.Id)): $notice"
+    while ($null -ne $Cmdlet -and $null -ne $server -and $server.TryDequeueNotice([ref]$notice)) {
+        Write-AzTokenBridgeWarning $Cmdlet "AzTokenBridge server (process $($server.ProcessId)): $notice"
     }
-    if ($null -eq $failure -and $task.IsFaulted) { $failure = $task.Exception.InnerException }
+    $failure = $rpc.Failure
     if ($null -ne $failure) {
         Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method failed in $elapsed ms."
         return @{ Result = $null; Failure = $failure }
     }
-    $doc = $task.Result
-    try {
-        $root = $doc.RootElement
-        if ($Request.DebugOn) { $Cmdlet.WriteDebug("AzTokenBridge ← $(Get-AzTokenBridgeRedactedText ([System.Text.Encoding]::UTF8.GetBytes($root.GetRawText())))") }
-        $errorElement = [System.Text.Json.JsonElement]::new()
-        if ($root.TryGetProperty('error', [ref]$errorElement)) {
-            Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method failed in $elapsed ms."
-            $rpcError = ConvertFrom-AzTokenBridgeJsonElement $errorElement
-            $ex = [System.InvalidOperationException]::new([string]$rpcError.message)
-            $ex.Data['AzTokenBridge.RpcError'] = $rpcError
-            return @{ Result = $null; Failure = $ex }
+    if ($Request.DebugOn -and $null -ne $rpc.ResponseJson) { $Cmdlet.WriteDebug("AzTokenBridge ← $(Get-AzTokenBridgeRedactedText ([System.Text.Encoding]::UTF8.GetBytes($rpc.ResponseJson)))") }
+    $rpcError = $rpc.Error
+    if ($null -ne $rpcError) {
+        Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method failed in $elapsed ms."
+        $data = $rpcError.Data
+        $errorObject = [pscustomobject]@{
+            code    = [long]$rpcError.Code
+            message = $rpcError.Message
+            data    = if ($null -ne $data) { ConvertFrom-AzTokenBridgeJsonElement $data } else { $null }
         }
-        # The trace line only when it can show (a script call per warm call otherwise).
-        $bound = if ($null -ne $Cmdlet) { $Cmdlet.MyInvocation.BoundParameters } else { $null }
-        if ($null -ne $bound -and ($Request.DebugOn -or ($VerbosePreference -ne 'SilentlyContinue' -and $VerbosePreference -ne 'Ignore') -or $bound.ContainsKey('Verbose') -or $bound.ContainsKey('Debug'))) {
-            Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method completed in $elapsed ms."
-        }
-        $resultElement = [System.Text.Json.JsonElement]::new()
-        $result = if ($root.TryGetProperty('result', [ref]$resultElement)) { ConvertFrom-AzTokenBridgeJsonElement $resultElement } else { $null }
-        @{ Result = $result; Failure = $null }
-    } finally {
-        $doc.Dispose()
+        $ex = [System.InvalidOperationException]::new($rpcError.Message)
+        $ex.Data['AzTokenBridge.RpcError'] = $errorObject
+        return @{ Result = $null; Failure = $ex }
     }
+    # The trace line only when it can show (a script call per warm call otherwise).
+    $bound = if ($null -ne $Cmdlet) { $Cmdlet.MyInvocation.BoundParameters } else { $null }
+    if ($null -ne $bound -and ($Request.DebugOn -or ($VerbosePreference -ne 'SilentlyContinue' -and $VerbosePreference -ne 'Ignore') -or $bound.ContainsKey('Verbose') -or $bound.ContainsKey('Debug'))) {
+        Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method completed in $elapsed ms."
+    }
+    $result = $rpc.Result
+    $value = if ($null -ne $result) { ConvertFrom-AzTokenBridgeJsonElement $result } else { $null }
+    @{ Result = $value; Failure = $null }
 }

@@ -83,11 +83,6 @@ function Complete-AzTokenBridgeWindow {
     }
 }
 
-function Test-AzTokenBridgeWindowRequestDone {
-    param($Request)
-    (Test-AzTokenBridgeRequestDone $Request) -or $Request.Conn.ReaderResult.IsCompleted
-}
-
 function Update-AzTokenBridgeWindow {
     # Moves every input on as far as it can without waiting, then writes the finished items at
     # the head, in order. Without a Step only the head can be finished in order, so only it is read.
@@ -97,7 +92,7 @@ function Update-AzTokenBridgeWindow {
             # An item moves until it waits: an answer may be in already for the request it just sent.
             while (-not $item.Done) {
                 if ($null -ne $item.Request) {
-                    if (-not (Test-AzTokenBridgeWindowRequestDone $item.Request)) { break }
+                    if (-not (Test-AzTokenBridgeRequestDone $item.Request)) { break }
                     $item.Call = Receive-AzTokenBridgeResponse -Cmdlet $Cmdlet -Request $item.Request
                     $item.Request = $null
                 } elseif ($item.DueAt -ge 0 -and $Window.Clock.ElapsedMilliseconds -ge $item.DueAt) {
@@ -115,7 +110,7 @@ function Update-AzTokenBridgeWindow {
     while ($Window.Queue.Count -gt 0) {
         $head = $Window.Queue.Peek()
         if (-not $head.Done) {
-            if ($null -ne $Window.Step -or -not (Test-AzTokenBridgeWindowRequestDone $head.Request)) { return }
+            if ($null -ne $Window.Step -or -not (Test-AzTokenBridgeRequestDone $head.Request)) { return }
             $head.Call = Receive-AzTokenBridgeResponse -Cmdlet $Cmdlet -Request $head.Request
             $head.Request = $null
             $head.Done = $true
@@ -132,15 +127,17 @@ function Wait-AzTokenBridgeWindowEvent {
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
     if ($null -ne $Window.Waiting) { & $Window.Waiting $Cmdlet $Window }
     if ($null -eq $Window.Step) {
-        $task = $Window.Queue.Peek().Request.Task
-        if ($null -ne $task) { $null = $task.AsyncWaitHandle.WaitOne(100) }
+        $rpc = $Window.Queue.Peek().Request.Rpc
+        if ($null -ne $rpc) { $null = $rpc.Wait(100) }
         return
     }
+    # Over the requests' Completion tasks (WaitHandle.WaitAny takes at most 64 handles; the window
+    # may hold 256).
     $slice = 100L
     $tasks = [System.Collections.Generic.List[System.Threading.Tasks.Task]]::new()
     foreach ($item in $Window.Queue) {
         if ($null -ne $item.Request) {
-            if ($null -ne $item.Request.Task) { $tasks.Add($item.Request.Task) }
+            if ($null -ne $item.Request.Rpc) { $tasks.Add($item.Request.Rpc.Completion) }
         } elseif ($item.DueAt -ge 0) {
             $slice = [Math]::Min($slice, [Math]::Max(0L, $item.DueAt - $Window.Clock.ElapsedMilliseconds))
         }

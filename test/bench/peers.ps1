@@ -59,7 +59,7 @@ $peer = {
 
 # First call of this session (starts the server, signs in), then the server's idle memory.
 $null = New-AzApiManagementUserToken -Context $context -UserId integration
-$server = & $module { (Get-AzTokenBridgeState)['Connection'].Process }
+$server = & $module { [System.Diagnostics.Process]::GetProcessById((Get-AzTokenBridgeServer).ProcessId) }
 function Get-Rss { $server.Refresh(); $server.WorkingSet64 }
 # On Linux, also what of it is the server's own (anonymous: heap, code, buffers) rather than pages of
 # the executable file (shared and clean; the Node runtime and its ICU data are most of them).

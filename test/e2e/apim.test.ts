@@ -244,11 +244,11 @@ describe("the connection to the server", () => {
   test("importing starts no server; the first call does, later calls reuse it", async () => {
     const r = await ps(
       `$m = Get-Module AzTokenBridge
-& $m { $null -eq (Get-AzTokenBridgeState)['Connection'] }
+& $m { $null -eq (Get-AzTokenBridgeServer) }
 $null = New-AzApiManagementUserToken -Context $context -UserId integration
-$first = & $m { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+$first = & $m { (Get-AzTokenBridgeServer).ProcessId }
 $null = New-AzApiManagementUserToken -Context $context -UserId integration
-$second = & $m { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+$second = & $m { (Get-AzTokenBridgeServer).ProcessId }
 $first -eq $second`,
       { json: true },
     );
@@ -265,7 +265,7 @@ $manifest = (Get-Module AzTokenBridge).Path
     Import-Module $using:manifest
     $c = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
     $t = New-AzApiManagementUserToken -Context $c -UserId integration -Expiry ([datetime]::UtcNow.AddHours($_))
-    [pscustomobject]@{ Hours = $_; Token = $t.UserToken; Server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeState)['Connection'].Process.Id } }
+    [pscustomobject]@{ Hours = $_; Token = $t.UserToken; Server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeServer).ProcessId } }
 }`,
       { json: true },
     );
@@ -286,7 +286,7 @@ $manifest = (Get-Module AzTokenBridge).Path
     const r = await ps(
       `$null = New-AzApiManagementUserToken -Context $context -UserId integration
 $m = Get-Module AzTokenBridge
-$old = & $m { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+$old = & $m { (Get-AzTokenBridgeServer).ProcessId }
 $manifest = $m.Path
 1..2 | ForEach-Object -ThrottleLimit 2 -Parallel {
     Import-Module $using:manifest
@@ -300,7 +300,7 @@ $manifest = $m.Path
     }
 }
 $t = New-AzApiManagementUserToken -Context $context -UserId integration
-$new = & $m { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+$new = & $m { (Get-AzTokenBridgeServer).ProcessId }
 [pscustomobject]@{ Restarted = $new -ne $old; Token = $t.UserToken }`,
       { json: true, timeoutMs: 90000 },
     );
@@ -329,10 +329,33 @@ $new = & $m { (Get-AzTokenBridgeState)['Connection'].Process.Id }
     expect(all).not.toContain(token.split("&")[2]);
   });
 
+  test("a request over the server's message limit (16 MiB) is refused before sending: one LimitsExceeded error naming the limit; the same server answers the next call", async () => {
+    const r = await ps(
+      `$null = New-AzApiManagementUserToken -Context $context -UserId integration
+$m = Get-Module AzTokenBridge
+$first = & $m { (Get-AzTokenBridgeServer).ProcessId }
+New-AzApiManagementUserToken -Context $context -UserId ('x' * 17MB) -ErrorVariable failed -ErrorAction SilentlyContinue
+$t = New-AzApiManagementUserToken -Context $context -UserId integration
+[pscustomobject]@{
+    Errors   = $failed.Count
+    Id       = $failed[0].FullyQualifiedErrorId
+    Category = $failed[0].CategoryInfo.Category.ToString()
+    Message  = $failed[0].Exception.Message
+    Same     = $first -eq (& $m { (Get-AzTokenBridgeServer).ProcessId })
+    After    = $t.UserId
+}`,
+      { json: true, timeoutMs: 90_000 },
+    );
+    expect(r.errors).toEqual([]);
+    const [o] = r.objects;
+    expect(o).toMatchObject({ Errors: 1, Id: "AzTokenBridgeRequestTooLarge,New-AzApiManagementUserToken", Category: "LimitsExceeded", Same: true, After: "integration" });
+    expect(o.Message).toMatch(/^The request apim\/newUserToken is \d+ bytes, over the AzTokenBridge server's limit of 16777216 bytes; it was not sent\.$/);
+  }, 120_000);
+
   test("Remove-Module ends the server", async () => {
     const r = await ps(
       `$null = New-AzApiManagementUserToken -Context $context -UserId integration
-$p = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeState)['Connection'].Process }
+$p = & (Get-Module AzTokenBridge) { [System.Diagnostics.Process]::GetProcessById((Get-AzTokenBridgeServer).ProcessId) }
 Remove-Module AzTokenBridge
 $p.WaitForExit(5000)`,
       { json: true },

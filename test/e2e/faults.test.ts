@@ -29,7 +29,7 @@ test("the server killed during a piped batch: each input in flight fails naming 
 $context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
 $m = Get-Module AzTokenBridge
 $users = @(Get-AzApiManagementUser -Context $context | ForEach-Object UserId)
-$old = & $m { (Get-AzTokenBridgeState)['Connection'].Process }
+$old = & $m { [System.Diagnostics.Process]::GetProcessById((Get-AzTokenBridgeServer).ProcessId) }
 # Every answer now takes 3 s, so the first 8 inputs are all in flight when the server is killed.
 $handler = [System.Net.Http.HttpClientHandler]::new()
 $handler.ServerCertificateCustomValidationCallback = [System.Net.Http.HttpClientHandler]::DangerousAcceptAnyServerCertificateValidator
@@ -41,7 +41,7 @@ $tokens = & {
         [pscustomobject]@{ UserId = $users[$i] }
     }
 } | New-AzApiManagementUserToken -Context $context -ThrottleLimit 8 -ErrorVariable failed -ErrorAction SilentlyContinue
-$new = & $m { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+$new = & $m { (Get-AzTokenBridgeServer).ProcessId }
 [pscustomobject]@{
     Tokens    = @($tokens | ForEach-Object UserId)
     ErrorIds  = @($failed | ForEach-Object FullyQualifiedErrorId)

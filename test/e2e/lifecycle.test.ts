@@ -30,7 +30,7 @@ const CLEAN_ENV = {
 
 /** The server's and the emulator's process ids, printed as `pids <server> <emulator>`. */
 const PRINT_PIDS = `
-$server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+$server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeServer).ProcessId }
 [Console]::Out.WriteLine("pids $server $($emu.ProcessId)")`;
 
 function pidsFrom(stdout: string): { server: number; emulator: number }[] {
@@ -112,7 +112,7 @@ ${PRINT_PIDS}
       `${IMPORT}
 $context = New-AzApiManagementContext -ResourceGroupName rg -ServiceName svc
 New-AzApiManagementUserToken -Context $context -UserId integration -ErrorAction SilentlyContinue
-$server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+$server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeServer).ProcessId }
 [Console]::Out.WriteLine("server $server")
 [Console]::Out.WriteLine('script-end')`,
       // No identity anywhere: the call fails in the server (NoAzureIdentity).
@@ -300,17 +300,17 @@ ${script}`;
       session(`$VerbosePreference = 'Inquire'
 try { ${CALL} -ErrorAction Stop } catch { [pscustomobject]@{ Failed = $_.Exception.Message } }
 $VerbosePreference = 'SilentlyContinue'
-$conn = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeState)['Connection'] }
-$first = $conn.Process.Id
-[pscustomobject]@{ Dead = $conn.Dead; HasReader = $null -ne $conn.Reader; NextId = $conn.NextId }
+$conn = & (Get-Module AzTokenBridge) { Get-AzTokenBridgeServer }
+$first = $conn.ProcessId
+[pscustomobject]@{ Alive = $conn.IsAlive; Pending = $conn.PendingCount }
 ${CALL}
-[pscustomobject]@{ SameServer = $first -eq (& (Get-Module AzTokenBridge) { (Get-AzTokenBridgeState)['Connection'].Process.Id }) }`),
+[pscustomobject]@{ SameServer = $first -eq (& (Get-Module AzTokenBridge) { (Get-AzTokenBridgeServer).ProcessId }) }`),
       { json: true, env: env() },
     );
     expect(r.errors).toEqual([]);
     const [failed, conn, token, same] = r.objects;
     expect(failed.Failed).toMatch(/NonInteractive mode/);
-    expect(conn).toMatchObject({ Dead: false, HasReader: true, NextId: expect.any(Number) });
+    expect(conn).toMatchObject({ Alive: true, Pending: 0 });
     expect(token.UserId).toBe("integration");
     expect(same.SameServer).toBe(true);
   });

@@ -228,17 +228,17 @@ $users | New-AzApiManagementUserToken -Context $context -ThrottleLimit 6`,
 
   test("memory stays flat: 3,000 piped inputs, never more than -ThrottleLimit requests held by the module", async () => {
     await latency(0);
-    const r = await ps(`$conn = [System.AppDomain]::CurrentDomain.GetData('AzTokenBridge.State.v1')['Connection']
+    const r = await ps(`$conn = [AzTokenBridge.Client.ServerConnection]::Shared
 # Inputs made one at a time as the pipeline asks for them (nothing piped is held up front); each
 # token written is checked against its input, and the connection's requests in flight sampled.
 & { for ($i = 0; $i -lt 3000; $i++) { [pscustomobject]@{ UserId = $ids[$i % 25] } } } |
     New-AzApiManagementUserToken -Context $context -ThrottleLimit 12 |
     ForEach-Object -Begin { $n = 0; $max = 0; $wrong = 0 } -Process {
-        $pending = $conn.Pending.Count
+        $pending = $conn.PendingCount
         if ($pending -gt $max) { $max = $pending }
         if ($_.UserId -ne $ids[$n % 25]) { $wrong++ }
         $n++
-    } -End { [pscustomobject]@{ Count = $n; MaxPending = $max; Wrong = $wrong; PendingAfter = $conn.Pending.Count } }`, { json: true, timeoutMs: 240_000 });
+    } -End { [pscustomobject]@{ Count = $n; MaxPending = $max; Wrong = $wrong; PendingAfter = $conn.PendingCount } }`, { json: true, timeoutMs: 240_000 });
     expect(r.errors).toEqual([]);
     expect(r.objects).toHaveLength(1);
     const o = r.objects[0];

@@ -101,9 +101,9 @@ test("the server listens on no TCP port", async () => {
     `Import-Module '${MODULE_MANIFEST}'
 $context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
 $null = New-AzApiManagementUserToken -Context $context -UserId integration
-[Console]::Out.WriteLine("server " + (& (Get-Module AzTokenBridge) { (Get-AzTokenBridgeState)['Connection'].Process.Id }))
+[Console]::Out.WriteLine("server " + (& (Get-Module AzTokenBridge) { (Get-AzTokenBridgeServer).ProcessId }))
 # The server's listening sockets, from /proc: inodes of its socket fds that are in LISTEN state.
-$server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+$server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeServer).ProcessId }
 $inodes = foreach ($fd in [System.IO.Directory]::GetFiles("/proc/$server/fd")) {
     $target = [System.IO.FileInfo]::new($fd).LinkTarget
     if ($target -match '^socket:\\[(\\d+)\\]$') { $Matches[1] }
@@ -137,7 +137,7 @@ test("unrelated secrets of the session never reach -Debug or the server: only th
 $env:IDENTITY_HEADER = 'identity-header-Lo92cVb7ne'
 $context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
 New-AzApiManagementUserToken -Context $context -UserId integration -Debug 5>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.DebugRecord]) { [Console]::Out.WriteLine("DEBUG " + $_.Message) } }
-$server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+$server = & (Get-Module AzTokenBridge) { (Get-AzTokenBridgeServer).ProcessId }
 $names = [System.IO.File]::ReadAllText("/proc/$server/environ").Split([char]0) | Where-Object { $_ } | ForEach-Object { ($_ -split '=', 2)[0] }
 [Console]::Out.WriteLine("ENVIRON " + ($names -join ','))
 [Console]::Out.WriteLine("ENVIRONTEXT " + [System.IO.File]::ReadAllText("/proc/$server/environ").Replace([char]0, ' '))`,

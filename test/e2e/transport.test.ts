@@ -77,7 +77,7 @@ $m = Get-Module AzTokenBridge
 $sw = [System.Diagnostics.Stopwatch]::StartNew()
 $null = New-AzApiManagementUserToken -Context $context -UserId integration -ErrorVariable failed -ErrorAction SilentlyContinue
 $seconds = $sw.Elapsed.TotalSeconds
-$old = & $m { (Get-AzTokenBridgeState)['Connection'].Process }
+$old = & $m { Get-AzTokenBridgeServer }
 $oldExited = $old.HasExited
 $env:AZTOKENBRIDGE_SERVER = $null
 $t = New-AzApiManagementUserToken -Context $context -UserId integration
@@ -88,10 +88,10 @@ $t = New-AzApiManagementUserToken -Context $context -UserId integration
     Category  = $failed[0].CategoryInfo.Category.ToString()
     Message   = $failed[0].Exception.Message
     Target    = $failed[0].TargetObject
-    OldPid    = $old.Id
+    OldPid    = $old.ProcessId
     OldExited = $oldExited
     After     = $t.UserId
-    NewPid    = & $m { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+    NewPid    = & $m { (Get-AzTokenBridgeServer).ProcessId }
 }`;
 
 /** Runs failThenRecover on a stand-in: its summary, after checking the one call failed as a lost connection. */
@@ -165,7 +165,7 @@ $context = New-AzApiManagementContext -ResourceGroupName powershelltest -Service
 $m = Get-Module AzTokenBridge
 $sw = [System.Diagnostics.Stopwatch]::StartNew()
 $t = New-AzApiManagementUserToken -Context $context -UserId integration
-[pscustomobject]@{ Seconds = $sw.Elapsed.TotalSeconds; UserId = $t.UserId; Pid = & $m { (Get-AzTokenBridgeState)['Connection'].Process.Id } }`,
+[pscustomobject]@{ Seconds = $sw.Elapsed.TotalSeconds; UserId = $t.UserId; Pid = & $m { (Get-AzTokenBridgeServer).ProcessId } }`,
       { json: true, timeoutMs: 60_000, env: env(s) },
     );
     expect(r.errors).toEqual([]);

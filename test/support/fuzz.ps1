@@ -28,7 +28,7 @@ $secret = [System.Net.NetworkCredential]::new('', $env:AZURE_CLIENT_SECRET).Secu
 $credential = [pscredential]::new($env:AZURE_CLIENT_ID, $secret)
 $partnerScope = 'https://api.partnercenter.microsoft.com/.default'
 $accessToken = (New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -Credential $credential -Tenant $env:AZURE_TENANT_ID -Scopes $partnerScope -ServicePrincipal).AccessToken
-$serverPid = & $module { (Get-AzTokenBridgeState)['Connection'].Process.Id }
+$serverPid = & $module { (Get-AzTokenBridgeServer).ProcessId }
 
 $rng = [System.Random]::new($Seed)
 function Pick($items) { $items[$rng.Next($items.Count)] }
@@ -178,7 +178,7 @@ for ($i = 0; $i -lt $Cases; $i++) {
         if ($wrong.Count -gt 0) { $summary.WrongOutput++; $outcome = 'wrong-output'; $detail = ($wrong[0].PSTypeNames -join ',') }
         else { $summary.Results++ }
     }
-    $now = & $module { $c = (Get-AzTokenBridgeState)['Connection']; if ($c -and -not $c.Dead) { $c.Process.Id } else { 0 } }
+    $now = & $module { $c = Get-AzTokenBridgeServer; if ($c -and $c.IsAlive) { $c.ProcessId } else { 0 } }
     if ($now -ne $serverPid) {
         $summary.ServerRestarts++
         if ($outcome -eq 'ok') { $outcome = 'server-died' }
