@@ -32,7 +32,16 @@ Register-AzTokenBridgeCompleters
 
 # Remove-Module ends the server and the emulator (process exit ends them too: both exit when
 # their stdin closes).
+# The server is the process's, shared by every runspace that imported the module: Remove-Module
+# stops it only when no other open runspace still has the module (issue R item 9).
+[AzTokenBridge.Client.ServerConnection]::AddModuleUser([runspace]::DefaultRunspace)
 $ExecutionContext.SessionState.Module.OnRemove = {
     $null = Stop-AzTokenBridgeEmulatorProcess
-    [AzTokenBridge.Client.ServerConnection]::StopShared()
+    $open = 0
+    foreach ($other in [AzTokenBridge.Client.ServerConnection]::ReleaseModuleUser([runspace]::DefaultRunspace)) {
+        $state = $other.RunspaceStateInfo.State
+        if ($state -eq 'Opened' -or $state -eq 'BeforeOpen' -or $state -eq 'Opening' -or $state -eq 'Disconnected') { $open++ }
+        else { [AzTokenBridge.Client.ServerConnection]::ForgetModuleUser($other) }
+    }
+    if ($open -eq 0) { [AzTokenBridge.Client.ServerConnection]::StopShared() }
 }

@@ -66,6 +66,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Linq;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
@@ -211,6 +212,26 @@ public sealed class ServerConnection : IDisposable
     }
 
     /// <summary>Ends the process-wide server, if any (module removal).</summary>
+    private static readonly ConcurrentDictionary<object, byte> s_moduleUsers = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// Records a session (the module passes its runspace) that imported the module: the shared
+    /// server is the process's, and one session's Remove-Module must not stop it under another's
+    /// calls (ReleaseModuleUser).
+    /// </summary>
+    public static void AddModuleUser(object session) => s_moduleUsers.TryAdd(session, 0);
+
+    /// <summary>Forgets a session that removed the module; returns the sessions still recorded
+    /// (the module stops the server when none of them is still open).</summary>
+    public static object[] ReleaseModuleUser(object session)
+    {
+        s_moduleUsers.TryRemove(session, out _);
+        return s_moduleUsers.Keys.ToArray();
+    }
+
+    /// <summary>Forgets a session that is gone (closed without removing the module).</summary>
+    public static void ForgetModuleUser(object session) => s_moduleUsers.TryRemove(session, out _);
+
     public static void StopShared()
     {
         ServerConnection? conn;

@@ -364,6 +364,35 @@ $p.WaitForExit(5000)`,
     expect(r.objects).toEqual([true]);
   });
 
+  test("Remove-Module in one runspace leaves the server to another runspace's calls in flight; the last Remove-Module stops it", async () => {
+    await emulator.control("PUT", "/latency", { ms: 300 });
+    const r = await ps(
+      `$null = New-AzApiManagementUserToken -Context $context -UserId integration
+$server = & (Get-Module AzTokenBridge) { Get-AzTokenBridgeServer }
+$process = [System.Diagnostics.Process]::GetProcessById($server.ProcessId)
+# Another runspace of this process pipes 12 inputs through the same server.
+$other = [powershell]::Create()
+$null = $other.AddScript("Import-Module '${MODULE_MANIFEST}'; \`$c = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice; 1..12 | ForEach-Object { [pscustomobject]@{ UserId = 'integration' } } | New-AzApiManagementUserToken -Context \`$c -ThrottleLimit 2 | ForEach-Object UserId")
+$async = $other.BeginInvoke()
+# Its calls are in flight (this runspace has none): then this runspace removes the module.
+while ($server.PendingCount -eq 0 -and -not $async.IsCompleted) { [System.Threading.Thread]::Sleep(20) }
+$inFlight = $server.PendingCount
+Remove-Module AzTokenBridge
+$tokens = @($other.EndInvoke($async))
+[pscustomobject]@{ InFlight = $inFlight; Tokens = $tokens.Count; Errors = $other.Streams.Error.Count; AliveAfterFirst = -not $process.HasExited }
+# The last runspace that imported the module removes it: now the server goes.
+$other.Commands.Clear()
+$null = $other.AddScript('Remove-Module AzTokenBridge').Invoke()
+[pscustomobject]@{ ExitedAfterLast = $process.WaitForExit(10000) }
+$other.Dispose()`,
+      { json: true, timeoutMs: 90_000 },
+    );
+    await emulator.control("PUT", "/latency", { ms: 0 });
+    expect(r.errors).toEqual([]);
+    expect(r.objects[0].InFlight).toBeGreaterThan(0);
+    expect(r.objects).toEqual([{ ...r.objects[0], Tokens: 12, Errors: 0, AliveAfterFirst: true }, expect.objectContaining({ ExitedAfterLast: true })]);
+  }, 120_000);
+
   test("Ctrl+C stops a waiting call promptly and the server is told to cancel", async () => {
     const flag = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "aztb-e2e-")), "go");
     const run = spawnPs(
