@@ -211,7 +211,8 @@ export async function setUpAzCli(info: EmulatorInfo, opts: AzCliOptions = {}): P
 /** `az login --service-principal` as `app` (again): throws with the CLI's stderr unless it exits 0. */
 export async function azLogin(cli: Pick<AzCli, "run">, app: AzCliApp): Promise<void> {
   await must(
-    cli.run(["login", "--service-principal", "--username", app.clientId, "--password", app.clientSecret, "--tenant", app.tenantId, "--output", "none"]),
+    // --password=…: a secret that starts with '-' would otherwise be taken for an option (the emulator's are random).
+    cli.run(["login", "--service-principal", "--username", app.clientId, `--password=${app.clientSecret}`, "--tenant", app.tenantId, "--output", "none"]),
     "login --service-principal",
   );
 }
@@ -264,7 +265,9 @@ function runAz(az: string, args: string[], env: Record<string, string>, timeoutM
   });
 }
 
-/** The arguments for a message, without the value after --password / -p. */
+/** The arguments for a message, without the value of --password / -p. */
 function shown(args: string[]): string {
-  return args.map((a, i) => (i > 0 && (args[i - 1] === "--password" || args[i - 1] === "-p") ? "***" : a)).join(" ");
+  return args
+    .map((a, i) => (i > 0 && (args[i - 1] === "--password" || args[i - 1] === "-p") ? "***" : a.startsWith("--password=") ? "--password=***" : a))
+    .join(" ");
 }
