@@ -284,8 +284,9 @@ public sealed class ServerConnection : IDisposable
 
     internal static readonly UTF8Encoding Utf8 = new(false);
 
-    /// <summary>Keeps only the allowed variables in the start environment (names and `*` prefixes, any case).</summary>
-    private static void ApplyAllowList(ProcessStartInfo psi, string[] allowList)
+    /// <summary>Keeps only the allowed variables in the start environment (names and `*` prefixes, any
+    /// case). Public: the module starts the emulator with the same rule (Transport.ps1).</summary>
+    public static void ApplyAllowList(ProcessStartInfo psi, string[] allowList)
     {
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var prefixes = new List<string>();

@@ -231,7 +231,7 @@ function Send-AzTokenBridgeRequest {
         # The call context, when the caller captured it once for many requests; else read now.
         $CallContext
     )
-    $request = @{ Method = $Method; Rpc = $null; Failure = $null; Stopwatch = [System.Diagnostics.Stopwatch]::StartNew() }
+    $request = @{ Method = $Method; Rpc = $null; Server = $null; Failure = $null; Stopwatch = [System.Diagnostics.Stopwatch]::StartNew() }
     $request.DebugOn = $null -ne $Cmdlet -and $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore'
     if ($null -eq $CallContext) { $CallContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile }
     if ($CallContext -is [System.Exception]) { $request.Failure = $CallContext; return $request }
@@ -248,6 +248,7 @@ function Send-AzTokenBridgeRequest {
         # with its Failure (nothing thrown, nothing to catch).
         $rpc = $conn.Post($Method, $body, $request.DebugOn)
         $request.Rpc = $rpc
+        $request.Server = $conn
         $notSent = $rpc.Failure
         if ($notSent -isnot [AzTokenBridge.Client.ServerConnectionException] -or $notSent.RequestSent) { break }
         # The server died before it got the request: nothing was done, so start a new one and send again once.
@@ -287,7 +288,7 @@ function Receive-AzTokenBridgeResponse {
     }
     $elapsed = [Math]::Round($Request.Stopwatch.Elapsed.TotalMilliseconds, 1)
     # What the server said about its own settings at start (a refused log file): once, as a warning.
-    $server = Get-AzTokenBridgeServer
+    $server = $Request.Server
     $notice = $null
     while ($null -ne $Cmdlet -and $null -ne $server -and $server.TryDequeueNotice([ref]$notice)) {
         Write-AzTokenBridgeWarning $Cmdlet "AzTokenBridge server (process $($server.ProcessId)): $notice"

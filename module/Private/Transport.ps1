@@ -67,20 +67,6 @@ function Resolve-AzTokenBridgeCommand {
     [pscustomobject]@{ FileName = $path; Arguments = $Arguments }
 }
 
-function Set-AzTokenBridgeStartEnvironment {
-    # The emulator starts, as the server does, with the session's variables named in src/protocol.ts
-    # SERVER_START_VARIABLES ($script:ServerStartVariables) and no others.
-    param([System.Diagnostics.ProcessStartInfo]$StartInfo)
-    $names = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
-    $prefixes = [System.Collections.Generic.List[string]]::new()
-    foreach ($n in $script:ServerStartVariables) { if ($n.EndsWith('*')) { $prefixes.Add($n.TrimEnd('*')) } else { [void]$names.Add($n) } }
-    foreach ($name in @($StartInfo.Environment.Keys)) {
-        $allowed = $names.Contains($name)
-        if (-not $allowed) { foreach ($p in $prefixes) { if ($name.StartsWith($p, [System.StringComparison]::OrdinalIgnoreCase)) { $allowed = $true; break } } }
-        if (-not $allowed) { [void]$StartInfo.Environment.Remove($name) }
-    }
-}
-
 function Start-AzTokenBridgeProcess {
     # Starts the emulator (the server binary's `emulator` command) with all three standard streams
     # redirected. (The server itself is started by the client assembly: Get-AzTokenBridgeConnection.)
@@ -99,7 +85,9 @@ function Start-AzTokenBridgeProcess {
     $psi.StandardErrorEncoding = $script:Utf8
     $location = $ExecutionContext.SessionState.Path.CurrentFileSystemLocation
     if ($location) { $psi.WorkingDirectory = $location.ProviderPath }
-    Set-AzTokenBridgeStartEnvironment $psi
+    # The emulator starts, as the server does, with the session's variables named in src/protocol.ts
+    # SERVER_START_VARIABLES and no others (the client's rule).
+    [AzTokenBridge.Client.ServerConnection]::ApplyAllowList($psi, [string[]]$script:ServerStartVariables)
 
     try {
         [System.Diagnostics.Process]::Start($psi)
