@@ -116,14 +116,43 @@ export const DEBUG_URL_FIELDS: readonly string[] = ["url", "requestUrl", "azureA
 export interface CallContext {
   /** The session's variables named in SESSION_VARIABLES (and no others). */
   env: Record<string, string>;
-  /** `-DefaultProfile` given as a hashtable: an explicit identity, used before anything else. */
-  profile?: ProfileSpec;
+  /**
+   * `-DefaultProfile` given as a hashtable: an explicit identity, used before anything else. On
+   * the wire its keys are as the user wrote them (PROFILE_KEYS' names, any case) and its values
+   * strings; the server reads it through src/azure/profile.ts, which makes a ProfileSpec of it
+   * and refuses a key it does not know, before any network call.
+   */
+  profile?: Record<string, string>;
   /**
    * An Az.Accounts context: from `-DefaultProfile <context>`, or the session's current context
    * when Az.Accounts is loaded (`Get-AzContext`), with a token from `Get-AzAccessToken` for ARM.
    */
   azContext?: AzContextSpec;
 }
+
+/**
+ * The keys of a `-DefaultProfile` hashtable, as PowerShell users write them (matched without case)
+ * → the ProfileSpec field each fills. The module reads this table (Protocol.generated.ps1) only
+ * to know which value is a path to resolve in the session; the checks are the server's.
+ */
+export const PROFILE_KEYS = {
+  TenantId: "tenantId",
+  SubscriptionId: "subscriptionId",
+  ClientId: "clientId",
+  ClientSecret: "clientSecret",
+  CertificatePath: "certificatePath",
+  CertificatePassword: "certificatePassword",
+  Environment: "environment",
+} as const satisfies Record<string, keyof ProfileSpec>;
+
+/**
+ * Session variables that configure an identity of their own (src/azure/credentials.ts, sources
+ * 1-3): with one of them set, the chain uses it, so the module does not ask Az.Accounts for a
+ * token it would not use.
+ */
+export const IDENTITY_VARIABLES: readonly string[] = [
+  "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT", "MSI_ENDPOINT",
+];
 
 /** `-DefaultProfile @{ TenantId; SubscriptionId; ClientId; ClientSecret | CertificatePath; Environment }` */
 export interface ProfileSpec {

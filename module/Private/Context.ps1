@@ -8,20 +8,10 @@
 $script:SessionVariableNames = $null
 $script:SessionVariablePrefixes = $null
 
-# Variables that configure an identity of their own: with one set, the Az.Accounts context is
-# not asked for a token (the chain would use the variables first).
-$script:IdentityVariable = @('AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE', 'IDENTITY_ENDPOINT', 'MSI_ENDPOINT')
-
-# -DefaultProfile as a hashtable: its keys, as PowerShell users write them → the wire names.
-$script:ProfileKey = [ordered]@{
-    TenantId            = 'tenantId'
-    SubscriptionId      = 'subscriptionId'
-    ClientId            = 'clientId'
-    ClientSecret        = 'clientSecret'
-    CertificatePath     = 'certificatePath'
-    CertificatePassword = 'certificatePassword'
-    Environment         = 'environment'
-}
+# The -DefaultProfile keys ($script:ProfileKeys) and the variables that configure an identity of
+# their own ($script:IdentityVariables: with one set, the Az.Accounts context is not asked for a
+# token, as the chain would use the variable first) come from src/protocol.ts via
+# Protocol.generated.ps1.
 
 function ConvertTo-AzTokenBridgePlainText {
     # SecureString (Az.Accounts 5 tokens, secrets typed by users) → string; anything else as string.
@@ -33,26 +23,18 @@ function ConvertTo-AzTokenBridgePlainText {
 }
 
 function Get-AzTokenBridgeProfileSpec {
-    # Returns the ProfileSpec for a -DefaultProfile hashtable, or an ArgumentException.
+    # A -DefaultProfile hashtable -> the wire's profile: its keys as given, its values as strings
+    # (a SecureString made plain). The server checks the keys and what they name together
+    # (src/azure/profile.ts, credentials.ts), before any network call. Only the certificate path is
+    # read here: a relative path is the session's location, not the server's.
     param([System.Collections.IDictionary]$Profile)
     $spec = [ordered]@{}
     foreach ($key in $Profile.Keys) {
-        $wireName = $script:ProfileKey[[string]$key]   # the table's lookup ignores case, like the hashtable's
-        if (-not $wireName) {
-            return [System.ArgumentException]::new("-DefaultProfile has an unknown key $(Format-AzTokenBridgeInput $key). Use: $($script:ProfileKey.Keys -join ', ').", 'DefaultProfile')
+        $value = [string](ConvertTo-AzTokenBridgePlainText $Profile[$key])
+        if ($value -and $script:ProfileKeys[[string]$key] -eq 'certificatePath') {
+            $value = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($value)
         }
-        $value = ConvertTo-AzTokenBridgePlainText $Profile[$key]
-        if ($value) { $spec[$wireName] = $value }
-    }
-    if ($spec.Contains('clientSecret') -and $spec.Contains('certificatePath')) {
-        return [System.ArgumentException]::new('-DefaultProfile names both ClientSecret and CertificatePath: give one.', 'DefaultProfile')
-    }
-    if (($spec.Contains('clientSecret') -or $spec.Contains('certificatePath')) -and -not ($spec.Contains('tenantId') -and $spec.Contains('clientId'))) {
-        return [System.ArgumentException]::new('-DefaultProfile with ClientSecret or CertificatePath also needs TenantId and ClientId.', 'DefaultProfile')
-    }
-    if ($spec.Contains('certificatePath')) {
-        # A relative path is the session's, not the server's.
-        $spec['certificatePath'] = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($spec['certificatePath'])
+        $spec[[string]$key] = $value
     }
     $spec
 }
@@ -124,9 +106,7 @@ function Get-AzTokenBridgeCallContext {
     # properties live on the wrapper).
     if ($DefaultProfile -is [psobject] -and $DefaultProfile.psobject.BaseObject -is [System.Collections.IDictionary]) { $DefaultProfile = $DefaultProfile.psobject.BaseObject }
     if ($DefaultProfile -is [System.Collections.IDictionary]) {
-        $spec = Get-AzTokenBridgeProfileSpec $DefaultProfile
-        if ($spec -is [System.Exception]) { return $spec }
-        $context['profile'] = $spec
+        $context['profile'] = Get-AzTokenBridgeProfileSpec $DefaultProfile
         return $context
     }
     if ($null -ne $DefaultProfile) {
@@ -137,7 +117,7 @@ function Get-AzTokenBridgeCallContext {
             $type = [Microsoft.PowerShell.ToStringCodeMethods]::Type($DefaultProfile.psobject.BaseObject.GetType())
             $given = Format-AzTokenBridgeInput ([string]$DefaultProfile)
             if ($DefaultProfile -isnot [string]) { $given = $given.Substring(1, $given.Length - 2) }
-            return [System.ArgumentException]::new("-DefaultProfile takes a hashtable (keys: $($script:ProfileKey.Keys -join ', ')) or an Az context (what Get-AzContext returns); it was given [$type] $given.", 'DefaultProfile')
+            return [System.ArgumentException]::new("-DefaultProfile takes a hashtable (keys: $($script:ProfileKeys.Keys -join ', ')) or an Az context (what Get-AzContext returns); it was given [$type] $given.", 'DefaultProfile')
         }
         $spec = Get-AzTokenBridgeAzContextSpec -AzContext $DefaultProfile -Source 'DefaultProfile' -WithToken -TokenProfile $DefaultProfile
         if ($spec -is [System.Exception]) { return $spec }
@@ -150,7 +130,7 @@ function Get-AzTokenBridgeCallContext {
         $azContext = $null
         try { $azContext = Get-AzContext -ErrorAction Stop } catch { $azContext = $null }
         if ($null -ne $azContext) {
-            $needToken = -not @($script:IdentityVariable | Where-Object { $envVars[$_] }).Count
+            $needToken = -not @($script:IdentityVariables | Where-Object { $envVars[$_] }).Count
             $spec = Get-AzTokenBridgeAzContextSpec -AzContext $azContext -Source 'Az.Accounts' -WithToken:$needToken
             # A failed Get-AzAccessToken is not fatal here: the chain may still sign in otherwise,
             # and if nothing works the server's error lists what was tried.

@@ -51,12 +51,15 @@ function New-AzTokenBridgeErrorRecord {
     $category = [System.Management.Automation.ErrorCategory]::NotSpecified
     if ($data -and $data.category) { [void][System.Enum]::TryParse([System.Management.Automation.ErrorCategory], [string]$data.category, [ref]$category) }
     $errorId = if ($data -and $data.errorId) { [string]$data.errorId } else { "RpcError$($rpc.code)" }
+    # The exception type tells the kind of failure (src/protocol.ts BridgeErrorCodes, via
+    # Protocol.generated.ps1); a service error's message is Az's text.
+    $codes = $script:BridgeErrorCodes
     $ex = switch ([int]$rpc.code) {
-        1001 { [System.ArgumentException]::new([string]$rpc.message, [string]$data.target); break }
-        1002 { [System.Security.Authentication.AuthenticationException]::new([string]$rpc.message); break }
-        1003 { [System.Exception]::new((Format-AzTokenBridgeServiceError $data ([string]$rpc.message))); break }
-        1004 { [System.Net.Http.HttpRequestException]::new([string]$rpc.message); break }
-        -32800 { [System.OperationCanceledException]::new([string]$rpc.message); break }
+        $codes.InvalidInput { [System.ArgumentException]::new([string]$rpc.message, [string]$data.target); break }
+        $codes.AuthenticationFailed { [System.Security.Authentication.AuthenticationException]::new([string]$rpc.message); break }
+        $codes.ServiceError { [System.Exception]::new((Format-AzTokenBridgeServiceError $data ([string]$rpc.message))); break }
+        $codes.NetworkError { [System.Net.Http.HttpRequestException]::new([string]$rpc.message); break }
+        $codes.RequestCancelled { [System.OperationCanceledException]::new([string]$rpc.message); break }
         default { [System.InvalidOperationException]::new([string]$rpc.message) }
     }
     $ex.Data['AzTokenBridge.RpcError'] = $rpc

@@ -81,6 +81,7 @@ import { AzContextSpec, BridgeErrorCodes, CallContext, ProfileSpec } from "../pr
 import { BridgeError, entraErrorCode, networkCode, quote } from "../rpc/errors";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { loadClientCertificate } from "./certificate";
+import { invalidProfile, profileOf } from "./profile";
 import { AzureSettings, isSessionVariable } from "./settings";
 import { azureCliConfigDir } from "./subscription";
 import { CachingCredential, TokenOrigin } from "./tokenCache";
@@ -785,14 +786,6 @@ function azContextIdentity(az: AzContextSpec): string[] {
   return [az.account ?? "", az.tenantId ?? "", az.environment ?? "", az.resourceManagerUrl ?? "", claim("oid"), claim("appid") || claim("azp"), claim("tid")];
 }
 
-function invalidProfile(message: string): BridgeError {
-  return new BridgeError(BridgeErrorCodes.InvalidInput, `-DefaultProfile ${message}`, {
-    category: "InvalidArgument",
-    errorId: "InvalidDefaultProfile",
-    target: "DefaultProfile",
-  });
-}
-
 function profileCredential(p: ProfileSpec, s: AzureSettings): ResolvedCredential {
   const given = (v: string | undefined) => (typeof v === "string" && v.trim() !== "" ? v.trim() : undefined);
   const tenantId = given(p.tenantId);
@@ -849,7 +842,8 @@ function azContextCredential(az: AzContextSpec): ResolvedCredential {
  * to get a token are thrown by the credential's getToken.
  */
 export function credentialFor(context: CallContext | undefined, s: AzureSettings): ResolvedCredential {
-  if (context?.profile) return profileCredential(context.profile, s);
+  const profile = profileOf(context);
+  if (profile) return profileCredential(profile, s);
   if (context?.azContext?.source === "DefaultProfile") return azContextCredential(context.azContext);
 
   const env = s.env;

@@ -29,6 +29,7 @@
  */
 import { CallContext, BridgeErrorCodes, SESSION_VARIABLES } from "../protocol";
 import { BridgeError, quote } from "../rpc/errors";
+import { profileOf } from "./profile";
 
 export interface Cloud {
   /** Az environment name. */
@@ -214,9 +215,10 @@ export function resolveSettings(context: CallContext | undefined): AzureSettings
   let cloud: Cloud | undefined;
   let cloudSource = "default";
 
-  if (context?.profile?.environment) {
-    cloud = cloudByName(context.profile.environment);
-    if (!cloud) throw unknownEnvironment(context.profile.environment, "DefaultProfile");
+  const profile = profileOf(context);
+  if (profile?.environment) {
+    cloud = cloudByName(profile.environment);
+    if (!cloud) throw unknownEnvironment(profile.environment, "DefaultProfile");
     cloudSource = "-DefaultProfile";
   } else if (context?.azContext?.source === "DefaultProfile") {
     cloud = cloudOfAzContext(context.azContext, "DefaultProfile");
@@ -231,7 +233,7 @@ export function resolveSettings(context: CallContext | undefined): AzureSettings
     cloud = cloudByAuthorityHost(env.AZURE_AUTHORITY_HOST);
     if (cloud) cloudSource = "AZURE_AUTHORITY_HOST";
   }
-  if (!cloud && context?.azContext?.source === "Az.Accounts" && !context.profile) {
+  if (!cloud && context?.azContext?.source === "Az.Accounts" && !profile) {
     try {
       cloud = cloudOfAzContext(context.azContext, "Az.Accounts context");
     } catch {

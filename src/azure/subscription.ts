@@ -14,6 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { BridgeErrorCodes, CallContext } from "../protocol";
 import { BridgeError, quote } from "../rpc/errors";
+import { profileOf } from "./profile";
 
 export interface ResolvedSubscription {
   subscriptionId: string;
@@ -65,7 +66,7 @@ export function resolveSubscription(context: CallContext | undefined, env: Recor
     const given = (v: string | undefined) => (typeof v === "string" && v.trim() !== "" ? v.trim() : undefined);
     const fromOverride = given(override);
     if (fromOverride) return { subscriptionId: fromOverride, source: "-ResourceId" };
-    const fromProfile = given(context?.profile?.subscriptionId) ?? (context?.azContext?.source === "DefaultProfile" ? given(context.azContext.subscriptionId) : undefined);
+    const fromProfile = given(profileOf(context)?.subscriptionId) ?? (context?.azContext?.source === "DefaultProfile" ? given(context.azContext.subscriptionId) : undefined);
     if (fromProfile) return { subscriptionId: fromProfile, source: "DefaultProfile" };
     if (env.AZURE_SUBSCRIPTION_ID) return { subscriptionId: env.AZURE_SUBSCRIPTION_ID, source: "AZURE_SUBSCRIPTION_ID" };
     const fromAz = !context?.profile && context?.azContext?.source === "Az.Accounts" ? given(context.azContext.subscriptionId) : undefined;

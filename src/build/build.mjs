@@ -264,8 +264,9 @@ function buildClient() {
 
 /**
  * module/Private/Protocol.generated.ps1: the tables of src/protocol.ts that the module reads (which
- * session variables to send, what the server is started with, what -Debug may print), so that
- * each is written once, in TypeScript.
+ * session variables to send, what the server is started with, what -Debug may print, the
+ * -DefaultProfile keys, the identity variables, the error codes), so that each is written once,
+ * in TypeScript.
  */
 function writeProtocolPs() {
   const out = esbuild().buildSync({
@@ -279,7 +280,8 @@ function writeProtocolPs() {
   const names = Object.keys(p.SESSION_VARIABLES);
   const lines = [
     "# Written by src/build/build.mjs from src/protocol.ts (SESSION_VARIABLES, SERVER_START_VARIABLES,",
-    "# DEBUG_VISIBLE_FIELDS, DEBUG_URL_FIELDS): edit those, not this file.",
+    "# DEBUG_VISIBLE_FIELDS, DEBUG_URL_FIELDS, PROFILE_KEYS, IDENTITY_VARIABLES, BridgeErrorCodes):",
+    "# edit those, not this file.",
     "",
     "# Session variables sent with every call: name (or prefix ending in *) -> whether -Debug may show the value.",
     "$script:SessionVariables = [ordered]@{",
@@ -290,6 +292,16 @@ function writeProtocolPs() {
     "# Fields whose string values -Debug may print; and URL fields printed with query values redacted.",
     `$script:DebugVisibleFields = ${list(p.DEBUG_VISIBLE_FIELDS)}`,
     `$script:DebugUrlFields = ${list(p.DEBUG_URL_FIELDS)}`,
+    "# The keys of a -DefaultProfile hashtable (any case) -> the wire field each fills.",
+    "$script:ProfileKeys = [ordered]@{",
+    ...Object.entries(p.PROFILE_KEYS).map(([k, v]) => `    ${q(k)} = ${q(v)}`),
+    "}",
+    "# Session variables that configure an identity of their own.",
+    `$script:IdentityVariables = ${list(p.IDENTITY_VARIABLES)}`,
+    "# The protocol's error codes (JSON-RPC error.code) by name.",
+    "$script:BridgeErrorCodes = @{",
+    ...Object.entries(p.BridgeErrorCodes).map(([k, v]) => `    ${k} = ${Number(v)}`),
+    "}",
     "",
   ];
   fs.writeFileSync(PROTOCOL_PS, lines.join("\n"));

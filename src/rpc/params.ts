@@ -29,22 +29,14 @@ import {
   HelloParams,
   PartnerCompleteLoginParams,
   PartnerNewAccessTokenParams,
-  ProfileSpec,
 } from "../protocol";
 import { arr, bool, dict, kindOf, obj, opt, Shape, ShapeError, str } from "./shape";
 
 /** JSON-RPC 2.0's code for params that do not fit the method. */
 export const INVALID_PARAMS = -32602;
 
-const profile = obj<ProfileSpec>({
-  tenantId: opt(str()),
-  subscriptionId: opt(str()),
-  clientId: opt(str()),
-  clientSecret: opt(str()),
-  certificatePath: opt(str()),
-  certificatePassword: opt(str()),
-  environment: opt(str()),
-});
+// -DefaultProfile's hashtable: keys as the user wrote them; src/azure/profile.ts reads it.
+const profile = dict(str());
 
 const azContext = obj<AzContextSpec>({
   source: str<AzContextSpec["source"]>(),

@@ -87,6 +87,19 @@ describe("clouds", () => {
     expect(e.data).toMatchObject({ errorId: "UnknownEnvironment", target: "AZURE_ENVIRONMENT", category: "InvalidArgument" });
     expect(thrown(() => resolveSettings({ env: {}, profile: { environment: "Mars" } })).data.target).toBe("DefaultProfile");
   });
+
+  test("-DefaultProfile's keys as the user wrote them: any case; an unknown key is refused with the keys it could be, before anything else", () => {
+    expect(pick({ env: {}, profile: { ENVIRONMENT: "AzureChinaCloud", subscriptionid: SUB(3) } })).toMatchObject({ cloud: "AzureChinaCloud", from: "-DefaultProfile" });
+    expect(resolveSubscription({ env: {}, profile: { SUBSCRIPTIONID: SUB(3) } }, {})).toEqual({ subscriptionId: SUB(3), source: "DefaultProfile" });
+    // Empty values count as not given.
+    expect(pick({ env: {}, profile: { Environment: "" } })).toMatchObject({ cloud: "AzureCloud", from: "default" });
+    const e = thrown(() => resolveSettings({ env: {}, profile: { Tennant: "t", Environment: "AzureCloud" } }));
+    expect(e.code).toBe(BridgeErrorCodes.InvalidInput);
+    expect(e.data).toMatchObject({ errorId: "InvalidDefaultProfile", target: "DefaultProfile", category: "InvalidArgument" });
+    expect(e.message).toBe("-DefaultProfile has an unknown key 'Tennant'. Use: TenantId, SubscriptionId, ClientId, ClientSecret, CertificatePath, CertificatePassword, Environment.");
+    // A key quoted in the message cannot drive the terminal.
+    expect(thrown(() => credentialFor({ env: {}, profile: { "k\u001b[2J": "1" } }, resolveSettings(undefined))).message).toContain("'k\\u001b[2J'");
+  });
 });
 
 describe("subscription", () => {
