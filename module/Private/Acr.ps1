@@ -27,8 +27,7 @@ function Get-AzTokenBridgeMember {
 function ConvertFrom-AzTokenBridgeJsonText {
     # A JSON object given as a string (Az's type converters accept those) → PSCustomObject.
     param([string]$Text)
-    $doc = [System.Text.Json.JsonDocument]::Parse([System.ReadOnlyMemory[byte]]::new([System.Text.Encoding]::UTF8.GetBytes($Text)), [System.Text.Json.JsonDocumentOptions]::new())
-    try { ConvertFrom-AzTokenBridgeJsonElement $doc.RootElement } finally { $doc.Dispose() }
+    [AzTokenBridge.Client.PSJson]::ParseToPS($Text)
 }
 
 function Resolve-AzTokenBridgeAcrIdentity {

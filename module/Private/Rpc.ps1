@@ -1,165 +1,29 @@
 # Protocol: calling a method on the server and turning its answer into PowerShell values or an
 # ErrorRecord. Method names and payloads are defined in src/protocol.ts.
 
-# -Debug prints a message's strings only under fields known not to be secret (an allow-list,
-# src/protocol.ts DEBUG_VISIBLE_FIELDS and the visible SESSION_VARIABLES, via
-# Protocol.generated.ps1); every other string is ***. Made when -Debug first needs it.
-$script:DebugVisible = $null
-$script:DebugVisiblePrefixes = $null
-$script:DebugUrl = $null
-$script:UrlQueryValue = $null
-
-function Write-AzTokenBridgeJsonValue {
-    # One value as JSON. Strings, the bulk of every request, are written in the loops of their
-    # dictionary or list; only other values and nested containers take a further call (a script
-    # call per value costs more than the rest of the work).
-    param($Writer, $Value)
-    if ($Value -is [psobject]) { $Value = $Value.psobject.BaseObject }
-    if ($null -eq $Value) { $Writer.WriteNullValue() }
-    elseif ($Value -is [string]) { $Writer.WriteStringValue($Value) }
-    elseif ($Value -is [System.Collections.IDictionary]) {
-        $Writer.WriteStartObject()
-        foreach ($entry in $Value.GetEnumerator()) {
-            $v = $entry.Value
-            if ($v -is [string]) { $Writer.WriteString([string]$entry.Key, $v) }
-            else { $Writer.WritePropertyName([string]$entry.Key); Write-AzTokenBridgeJsonValue $Writer $v }
-        }
-        $Writer.WriteEndObject()
-    }
-    elseif ($Value -is [char] -or $Value -is [enum] -or $Value -is [guid]) { $Writer.WriteStringValue([string]$Value) }
-    elseif ($Value -is [bool]) { $Writer.WriteBooleanValue($Value) }
-    elseif ($Value -is [int] -or $Value -is [long] -or $Value -is [short] -or $Value -is [byte]) { $Writer.WriteNumberValue([long]$Value) }
-    elseif ($Value -is [double] -or $Value -is [float] -or $Value -is [decimal]) { $Writer.WriteNumberValue([double]$Value) }
-    elseif ($Value -is [datetime]) { $Writer.WriteStringValue($Value.ToString('o', [cultureinfo]::InvariantCulture)) }
-    elseif ($Value -is [System.Collections.IEnumerable]) {
-        $Writer.WriteStartArray()
-        foreach ($item in $Value) {
-            if ($item -is [string]) { $Writer.WriteStringValue($item) } else { Write-AzTokenBridgeJsonValue $Writer $item }
-        }
-        $Writer.WriteEndArray()
-    }
-    else {
-        $Writer.WriteStartObject()
-        foreach ($p in ([psobject]$Value).psobject.Properties) {
-            $Writer.WritePropertyName($p.Name)
-            Write-AzTokenBridgeJsonValue $Writer $p.Value
-        }
-        $Writer.WriteEndObject()
-    }
-}
-
-function ConvertTo-AzTokenBridgeJsonBytes {
-    param($Value)
-    $buffer = [System.Buffers.ArrayBufferWriter[byte]]::new(1024)
-    $writer = [System.Text.Json.Utf8JsonWriter]::new($buffer)
-    try { Write-AzTokenBridgeJsonValue $writer $Value; $writer.Flush() } finally { $writer.Dispose() }
-    # The unary comma returns the byte[] as one object: output unrolled into the pipeline byte by
-    # byte (and made a byte[] again by the caller's parameter) cost ~0.1 ms per KB.
-    , $buffer.WrittenMemory.ToArray()
-}
-
-function ConvertFrom-AzTokenBridgeJsonElement {
-    # JsonElement → PowerShell: objects become PSCustomObjects, arrays object[], strings stay
-    # strings (no date guessing), numbers long or double. Scalars inside objects and arrays are
-    # converted in their loop; only nested containers take a further call.
-    param([System.Text.Json.JsonElement]$Element)
-    $kind = $Element.ValueKind
-    if ($kind -eq [System.Text.Json.JsonValueKind]::Object) {
-        $h = [ordered]@{}
-        foreach ($p in $Element.EnumerateObject()) {
-            $v = $p.Value
-            $h[$p.Name] = switch ($v.ValueKind) {
-                'String' { $v.GetString() }
-                'Null' { $null }
-                'True' { $true }
-                'False' { $false }
-                'Number' { $l = 0L; if ($v.TryGetInt64([ref]$l)) { $l } else { $v.GetDouble() } }
-                default { , (ConvertFrom-AzTokenBridgeJsonElement $v) }
-            }
-        }
-        return [pscustomobject]$h
-    }
-    if ($kind -eq [System.Text.Json.JsonValueKind]::Array) {
-        $list = [System.Collections.Generic.List[object]]::new()
-        foreach ($item in $Element.EnumerateArray()) {
-            if ($item.ValueKind -eq [System.Text.Json.JsonValueKind]::String) { $list.Add($item.GetString()) }
-            else { $list.Add((ConvertFrom-AzTokenBridgeJsonElement $item)) }
-        }
-        return , $list.ToArray()
-    }
-    switch ($kind) {
-        'String' { return $Element.GetString() }
-        'Number' { $l = 0L; if ($Element.TryGetInt64([ref]$l)) { return $l } else { return $Element.GetDouble() } }
-        'True' { return $true }
-        'False' { return $false }
-        default { return $null }
-    }
-}
-
-function Test-AzTokenBridgeDebugVisible {
-    param([string]$Field)
-    if ($script:DebugVisible.Contains($Field)) { return $true }
-    foreach ($prefix in $script:DebugVisiblePrefixes) { if ($Field.StartsWith($prefix, [System.StringComparison]::Ordinal)) { return $true } }
-    $false
-}
-
-function Write-AzTokenBridgeRedactedJson {
-    # $Field: the name of the field the element is the value of (for an array's items, the
-    # array's). A string is written as it is only when that field is visible; a URL field's query
-    # values (signatures) as REDACTED, api-version excepted; any other string as ***.
-    param([System.Text.Json.Utf8JsonWriter]$Writer, [System.Text.Json.JsonElement]$Element, [string]$Field)
-    switch ($Element.ValueKind) {
-        'Object' {
-            $Writer.WriteStartObject()
-            foreach ($p in $Element.EnumerateObject()) {
-                $Writer.WritePropertyName($p.Name)
-                Write-AzTokenBridgeRedactedJson $Writer $p.Value $p.Name
-            }
-            $Writer.WriteEndObject()
-        }
-        'Array' {
-            $Writer.WriteStartArray()
-            foreach ($item in $Element.EnumerateArray()) { Write-AzTokenBridgeRedactedJson $Writer $item $Field }
-            $Writer.WriteEndArray()
-        }
-        'String' {
-            if ($Field -and (Test-AzTokenBridgeDebugVisible $Field)) { $Element.WriteTo($Writer) }
-            elseif ($Field -and $script:DebugUrl.Contains($Field)) {
-                $Writer.WriteStringValue($script:UrlQueryValue.Replace($Element.GetString(), {
-                            param($m)
-                            if ($m.Groups[2].Value -eq 'api-version') { $m.Value } else { $m.Groups[1].Value + $m.Groups[2].Value + '=REDACTED' }
-                        }))
-            }
-            else { $Writer.WriteStringValue('***') }
-        }
-        default { $Element.WriteTo($Writer) }
-    }
-}
+# Values to and from JSON, and the redacted copy of a message that -Debug prints, are the client's
+# (module/Client/PSJson.cs). -Debug prints a message's strings only under fields known not to be
+# secret (src/protocol.ts DEBUG_VISIBLE_FIELDS and the visible SESSION_VARIABLES, via
+# Protocol.generated.ps1); every other string is ***. The tables are made when -Debug first needs them.
+$script:DebugTables = $null
 
 function Get-AzTokenBridgeRedactedText {
-    # A message as text for -Debug, with every string not known to be harmless replaced by ***.
-    param([byte[]]$Bytes)
-    if ($null -eq $script:DebugVisible) {
-        $script:UrlQueryValue = [regex]::new('([?&])([^=&#]+)=([^&#]*)')
-        $script:DebugUrl = [System.Collections.Generic.HashSet[string]]::new([string[]]$script:DebugUrlFields, [System.StringComparer]::Ordinal)
+    # A message (UTF-8 bytes or text) as text for -Debug.
+    param($Json)
+    if ($null -eq $script:DebugTables) {
         $visible = [System.Collections.Generic.HashSet[string]]::new([string[]]$script:DebugVisibleFields, [System.StringComparer]::Ordinal)
         $prefixes = [System.Collections.Generic.List[string]]::new()
         foreach ($entry in $script:SessionVariables.GetEnumerator()) {
             if (-not $entry.Value) { continue }
             if ($entry.Key.EndsWith('*')) { $prefixes.Add($entry.Key.TrimEnd('*')) } else { [void]$visible.Add($entry.Key) }
         }
-        $script:DebugVisiblePrefixes = $prefixes.ToArray()
-        $script:DebugVisible = $visible
+        $script:DebugTables = @{
+            Visible = $visible; Prefixes = $prefixes.ToArray()
+            Url = [System.Collections.Generic.HashSet[string]]::new([string[]]$script:DebugUrlFields, [System.StringComparer]::Ordinal)
+        }
     }
-    $doc = [System.Text.Json.JsonDocument]::Parse([System.ReadOnlyMemory[byte]]::new($Bytes), [System.Text.Json.JsonDocumentOptions]::new())
-    try {
-        $buffer = [System.Buffers.ArrayBufferWriter[byte]]::new(512)
-        $writer = [System.Text.Json.Utf8JsonWriter]::new($buffer)
-        try { Write-AzTokenBridgeRedactedJson $writer $doc.RootElement ''; $writer.Flush() } finally { $writer.Dispose() }
-        [System.Text.Encoding]::UTF8.GetString($buffer.WrittenMemory.ToArray())
-    } finally {
-        $doc.Dispose()
-    }
+    $t = $script:DebugTables
+    [AzTokenBridge.Client.PSJson]::Redact($Json, $t.Visible, $t.Prefixes, $t.Url)
 }
 
 function Write-AzTokenBridgeTrace {
@@ -236,7 +100,7 @@ function Send-AzTokenBridgeRequest {
     if ($null -eq $CallContext) { $CallContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile }
     if ($CallContext -is [System.Exception]) { $request.Failure = $CallContext; return $request }
     $Params['context'] = $CallContext
-    $body = ConvertTo-AzTokenBridgeJsonBytes $Params
+    $body = [AzTokenBridge.Client.PSJson]::Serialize($Params)
     for ($attempt = 1; $attempt -le 2; $attempt++) {
         # The live connection (the common case, checked here without further calls), else a new one.
         $conn = [AzTokenBridge.Client.ServerConnection]::Shared
@@ -298,7 +162,7 @@ function Receive-AzTokenBridgeResponse {
         Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method failed in $elapsed ms."
         return @{ Result = $null; Failure = $failure }
     }
-    if ($Request.DebugOn -and $null -ne $rpc.ResponseJson) { $Cmdlet.WriteDebug("AzTokenBridge ← $(Get-AzTokenBridgeRedactedText ([System.Text.Encoding]::UTF8.GetBytes($rpc.ResponseJson)))") }
+    if ($Request.DebugOn -and $null -ne $rpc.ResponseJson) { $Cmdlet.WriteDebug("AzTokenBridge ← $(Get-AzTokenBridgeRedactedText $rpc.ResponseJson)") }
     $rpcError = $rpc.Error
     if ($null -ne $rpcError) {
         Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method failed in $elapsed ms."
@@ -306,7 +170,7 @@ function Receive-AzTokenBridgeResponse {
         $errorObject = [pscustomobject]@{
             code    = [long]$rpcError.Code
             message = $rpcError.Message
-            data    = if ($null -ne $data) { ConvertFrom-AzTokenBridgeJsonElement $data } else { $null }
+            data    = [AzTokenBridge.Client.PSJson]::ToPS($data)
         }
         $ex = [System.InvalidOperationException]::new($rpcError.Message)
         $ex.Data['AzTokenBridge.RpcError'] = $errorObject
@@ -317,7 +181,5 @@ function Receive-AzTokenBridgeResponse {
     if ($null -ne $bound -and ($Request.DebugOn -or ($VerbosePreference -ne 'SilentlyContinue' -and $VerbosePreference -ne 'Ignore') -or $bound.ContainsKey('Verbose') -or $bound.ContainsKey('Debug'))) {
         Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: $Method completed in $elapsed ms."
     }
-    $result = $rpc.Result
-    $value = if ($null -ne $result) { ConvertFrom-AzTokenBridgeJsonElement $result } else { $null }
-    @{ Result = $value; Failure = $null }
+    @{ Result = [AzTokenBridge.Client.PSJson]::ToPS($rpc.Result); Failure = $null }
 }

@@ -58,8 +58,7 @@ function Start-AzTokenBridgeEmulator {
         $null = $process.StandardOutput.BaseStream.CopyToAsync([System.IO.Stream]::Null)
         $null = $process.StandardError.BaseStream.CopyToAsync([System.IO.Stream]::Null)
 
-        $doc = [System.Text.Json.JsonDocument]::Parse($line, [System.Text.Json.JsonDocumentOptions]::new())
-        try { $raw = ConvertFrom-AzTokenBridgeJsonElement $doc.RootElement } finally { $doc.Dispose() }
+        $raw = [AzTokenBridge.Client.PSJson]::ParseToPS($line)
 
         $variables = [ordered]@{
             AZURE_TENANT_ID            = $raw.tenantId
