@@ -85,7 +85,7 @@ import { invalidProfile, profileOf } from "./profile";
 import { AzureSettings, isSessionVariable } from "./settings";
 import { azureCliConfigDir } from "./subscription";
 import { CachingCredential, TokenOrigin } from "./tokenCache";
-import { connectionPolicies, RETRY } from "./retry";
+import { connectionPolicies, recentConnectionFailure, RETRY } from "./retry";
 
 export interface ResolvedCredential {
   /** The cached credential to give SDK clients. */
@@ -135,6 +135,15 @@ function signInFailed(
   const message = redact(raw, secrets).trim();
   const net = networkCode(e) ?? (/\b(endpoints_resolution_error|network_error)\b/.exec(message) ? "IdentityEndpointUnreachable" : undefined);
   if (net) {
+    // The socket error behind msal's endpoints_resolution_error, as the pipeline saw it (retry.ts).
+    const seen = recentConnectionFailure(endpoint);
+    if (seen) {
+      return new BridgeError(BridgeErrorCodes.NetworkError, `Sign-in with ${description} failed. ${seen.text}`, {
+        category: "ConnectionError",
+        errorId: seen.code,
+        recommendedAction: "Check the network, AZURE_AUTHORITY_HOST and NODE_EXTRA_CA_CERTS.",
+      });
+    }
     return new BridgeError(
       BridgeErrorCodes.NetworkError,
       `Sign-in with ${description} could not reach ${endpoint ?? "the identity endpoint"} (or it gave no usable answer): ${message}`,

@@ -32,6 +32,7 @@ const refusedAt = new Map<string, number>();
 /** Forgets every refusal (tests). */
 export function clearRefusedConnections(): void {
   refusedAt.clear();
+  failedAt.clear();
 }
 
 function refusedCode(e: unknown, depth = 0): boolean {
@@ -80,6 +81,7 @@ export function refusedConnectionPolicy(): PipelinePolicy {
       try {
         const response = await next(request);
         refusedAt.delete(origin);
+        failedAt.delete(origin);
         return response;
       } catch (e) {
         if (!refusedCode(e)) throw e;
@@ -91,7 +93,114 @@ export function refusedConnectionPolicy(): PipelinePolicy {
   };
 }
 
+// ----- what a failed connection says --------------------------------------------------------
+
+/** A network error's code (ENOTFOUND, SELF_SIGNED_CERT_IN_CHAIN, …) in it or its causes. */
+function networkErrorCode(e: unknown, depth = 0): string | undefined {
+  if (!e || typeof e !== "object" || depth > 4) return undefined;
+  const err = e as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof err.code === "string" && err.code !== "REQUEST_SEND_ERROR" && /^[A-Z][A-Z0-9_]+$/.test(err.code)) return err.code;
+  if (Array.isArray(err.errors)) {
+    for (const x of err.errors) {
+      const c = networkErrorCode(x, depth + 1);
+      if (c) return c;
+    }
+  }
+  return networkErrorCode(err.cause, depth + 1);
+}
+
+const ENDPOINT_HINT = "check the endpoint (AZTOKENBRIDGE_ARM_ENDPOINT, AZURE_AUTHORITY_HOST, the cloud)";
+
+/** Why a connection to `origin` failed, in words, by the error's code; undefined for a code that is not a connection failure. */
+export function connectionFailure(origin: string, code: string): string | undefined {
+  const host = new URL(origin).hostname;
+  switch (code) {
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_NODATA":
+    case "EAI_NONAME":
+      return `Could not connect to ${origin}: the host name '${host}' could not be resolved (${code}). Check the name, the DNS and proxy settings; ${ENDPOINT_HINT}.`;
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+    case "UNABLE_TO_GET_ISSUER_CERT":
+      return (
+        `Could not connect to ${origin}: its TLS certificate is not trusted (${code}). ` +
+        "A certificate authority of your own (the AzTokenBridge emulator's, which Start-AzTokenBridgeEmulator puts in NODE_EXTRA_CA_CERTS, or a TLS-inspecting proxy's) " +
+        "must be named by NODE_EXTRA_CA_CERTS (a PEM file)."
+      );
+    case "CERT_HAS_EXPIRED":
+    case "CERT_NOT_YET_VALID":
+      return `Could not connect to ${origin}: its TLS certificate is ${code === "CERT_HAS_EXPIRED" ? "expired" : "not valid yet"} (${code}).`;
+    case "ERR_TLS_CERT_ALTNAME_INVALID":
+      return `Could not connect to ${origin}: its TLS certificate is not for the host name '${host}' (${code}); ${ENDPOINT_HINT}.`;
+    case "EPROTO":
+    case "ERR_SSL_WRONG_VERSION_NUMBER":
+    case "ECONNRESET":
+      return `Could not connect to ${origin}: the connection was closed during the TLS handshake or before an answer (${code}). Is it an https endpoint? ${ENDPOINT_HINT[0].toUpperCase()}${ENDPOINT_HINT.slice(1)}.`;
+    case "ETIMEDOUT":
+      return `Could not connect to ${origin}: the connection timed out (${code}). Check the network and proxy settings; ${ENDPOINT_HINT}.`;
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return `Could not connect to ${origin}: no route to the host (${code}). Check the network and proxy settings; ${ENDPOINT_HINT}.`;
+    default:
+      return undefined;
+  }
+}
+
+/** Per origin: the last connection failure's words and code, and when (for msal's errors, which drop the cause). */
+const failedAt = new Map<string, { text: string; code: string; at: number }>();
+
+/**
+ * Why the last connection to this URL's origin failed, when that was within the last minute: msal
+ * reports an unreachable authority only as endpoints_resolution_error, without the socket error
+ * this pipeline saw (src/azure/credentials.ts signInFailed).
+ */
+export function recentConnectionFailure(url: string | undefined): { text: string; code: string } | undefined {
+  if (!url) return undefined;
+  let origin: string;
+  try {
+    const u = new URL(url);
+    origin = `${u.protocol}//${u.host}`;
+  } catch {
+    return undefined;
+  }
+  const f = failedAt.get(origin);
+  return f && Date.now() - f.at < 60_000 ? { text: f.text, code: f.code } : undefined;
+}
+
+/**
+ * Position "perCall" (after the retries): a request that never got an answer fails with a message
+ * naming the origin and the cause in words (the host name not resolved, the certificate not
+ * trusted, …), its code kept (a NetworkError, src/rpc/errors.ts). Answers and other errors pass.
+ */
+export function connectionFailurePolicy(): PipelinePolicy {
+  return {
+    name: "aztokenbridgeConnectionFailures",
+    async sendRequest(request: PipelineRequest, next: SendRequest): Promise<PipelineResponse> {
+      try {
+        return await next(request);
+      } catch (e) {
+        const code = networkErrorCode(e);
+        const u = new URL(request.url);
+        const origin = `${u.protocol}//${u.host}`;
+        const refused = (e as { name?: string; message?: string }).name === "ConnectionRefusedError";
+        const text = refused ? (e as Error).message : code === undefined ? undefined : connectionFailure(origin, code);
+        if (text === undefined || code === undefined) throw e;
+        failedAt.set(origin, { text, code, at: Date.now() });
+        if (refused) throw e;
+        log().verbose(`${request.method} ${u.protocol}//${u.host}${u.pathname}: no answer (${code})`);
+        throw Object.assign(new Error(text, { cause: e }), { name: "ConnectionError", code });
+      }
+    },
+  };
+}
+
 /** For the `additionalPolicies` of every client that calls Azure (ARM clients, credentials). */
 export function connectionPolicies(): Array<{ policy: PipelinePolicy; position: "perCall" | "perRetry" }> {
-  return [{ policy: refusedConnectionPolicy(), position: "perRetry" }];
+  return [
+    { policy: connectionFailurePolicy(), position: "perCall" },
+    { policy: refusedConnectionPolicy(), position: "perRetry" },
+  ];
 }

@@ -122,12 +122,39 @@ test("Entra ID (the authority host) at a closed local port: 40 inputs, one error
   expect(o.Tokens).toBe(0);
   expect(o.Targets).toHaveLength(40);
   expect(new Set(o.Targets).size).toBe(40);
-  // The credential's own error (src/azure/credentials.ts): msal reports the refusal as
-  // endpoints_resolution_error, without the cause; the host is named.
-  expect(o.ErrorIds).toEqual(["IdentityEndpointUnreachable,New-AzApiManagementUserToken"]);
-  for (const m of o.Messages) expect(m).toMatch(new RegExp(`could not reach ${origin.replace(/[.]/g, "\\.")}`));
+  // msal reports the refusal only as endpoints_resolution_error; the credential's error
+  // (src/azure/credentials.ts) gives the cause the pipeline saw (src/azure/retry.ts) and the host.
+  expect(o.ErrorIds).toEqual(["ECONNREFUSED,New-AzApiManagementUserToken"]);
+  const escaped = origin.replace(/[.]/g, "\\.");
+  for (const m of o.Messages) expect(m).toMatch(new RegExp(`^Sign-in with .* failed\\. (Could not connect to ${escaped}: the connection was refused|Not sent to ${escaped}: a connection to it was refused)`));
   expect(o.Seconds).toBeLessThan(20);
   const refused = fs.readFileSync(logFile, "utf8").split("\n").filter((l) => l.includes(`connection to ${origin} refused`));
   expect(refused.length).toBeGreaterThanOrEqual(1);
   expect(refused.length).toBeLessThanOrEqual(17);
 }, 90_000);
+
+describe("a connection that fails names the host and the cause in the message", () => {
+  const one = `Import-Module '${MODULE_MANIFEST}'
+$context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+New-AzApiManagementUserToken -Context $context -UserId integration -ErrorAction SilentlyContinue -ErrorVariable failed
+[pscustomobject]@{ ErrorId = $failed[0].FullyQualifiedErrorId; Category = [string]$failed[0].CategoryInfo.Category; Message = $failed[0].Exception.Message }`;
+
+  test("a host name that does not resolve", async () => {
+    const r = await runPs(one, { json: true, timeoutMs: 60_000, env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined, AZTOKENBRIDGE_ARM_ENDPOINT: "https://nosuchhost.invalid" } });
+    expect(r.errors).toEqual([]);
+    const o = r.objects.at(-1);
+    expect(o.ErrorId).toMatch(/^(ENOTFOUND|EAI_AGAIN),New-AzApiManagementUserToken$/);
+    expect(o.Category).toBe("ConnectionError");
+    expect(o.Message).toMatch(/^Could not connect to https:\/\/nosuchhost\.invalid: the host name 'nosuchhost\.invalid' could not be resolved \((ENOTFOUND|EAI_AGAIN)\)\./);
+  }, 90_000);
+
+  test("a certificate that is not trusted (the emulator's, without NODE_EXTRA_CA_CERTS)", async () => {
+    const r = await runPs(one, { json: true, timeoutMs: 60_000, env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined, NODE_EXTRA_CA_CERTS: undefined } });
+    expect(r.errors).toEqual([]);
+    const o = r.objects.at(-1);
+    expect(o.ErrorId).toMatch(/^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY),New-AzApiManagementUserToken$/);
+    expect(o.Category).toBe("ConnectionError");
+    const origin = new URL(emulator.info.armEndpoint).origin.replace(/[.]/g, "\\.");
+    expect(o.Message).toMatch(new RegExp(`Could not connect to ${origin}: its TLS certificate is not trusted \\([A-Z_]+\\)\\. .*NODE_EXTRA_CA_CERTS`));
+  }, 90_000);
+});

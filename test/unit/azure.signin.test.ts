@@ -292,7 +292,9 @@ test("an unreachable authority is a connection error (1004), not a wrong identit
   const e = bridgeError(await tenantAccess(ctx({ ...secretEnv(), AZURE_AUTHORITY_HOST: "https://127.0.0.1:1" })).catch((x) => x));
   expect(e.code).toBe(BridgeErrorCodes.NetworkError);
   expect(e.data).toMatchObject({ category: "ConnectionError" });
-  expect(e.message).toMatch(/could not reach https:\/\/127\.0\.0\.1:1/);
+  // The cause the pipeline saw (src/azure/retry.ts), not msal's endpoints_resolution_error.
+  expect(e.data.errorId).toBe("ECONNREFUSED");
+  expect(e.message).toMatch(/failed\. Could not connect to https:\/\/127\.0\.0\.1:1: the connection was refused \(ECONNREFUSED\)/);
   expect(e.message).not.toContain(info.clientSecret);
 });
 
