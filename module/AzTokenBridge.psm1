@@ -36,7 +36,12 @@ Register-AzTokenBridgeCompleters
 # stops it only when no other open runspace still has the module (issue R item 9).
 [AzTokenBridge.Client.ServerConnection]::AddModuleUser([runspace]::DefaultRunspace)
 $ExecutionContext.SessionState.Module.OnRemove = {
-    $null = Stop-AzTokenBridgeEmulatorProcess
+    # The emulator goes with the module (Remove-Module, Import-Module -Force): said, as the session's
+    # variables that pointed at it are restored too, so the next call goes to the real endpoints.
+    $emulator = Stop-AzTokenBridgeEmulatorProcess
+    if ($emulator) {
+        Write-Warning "AzTokenBridge: the module was removed (Remove-Module, or Import-Module -Force), so its emulator (process $($emulator.Process.Id)) was stopped and the environment variables it set were restored. Run Start-AzTokenBridgeEmulator again to use it."
+    }
     $open = 0
     foreach ($other in [AzTokenBridge.Client.ServerConnection]::ReleaseModuleUser([runspace]::DefaultRunspace)) {
         $state = $other.RunspaceStateInfo.State

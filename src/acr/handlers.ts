@@ -57,7 +57,7 @@ export class AcrClient {
 }
 
 function client(p: { context: AcrBeginCreateTokenParams["context"]; subscriptionId?: string }): { acr: AcrClient; armEndpoint: string } {
-  const target = armTarget(p.context, p.subscriptionId);
+  const target = armTarget(p.context, p.subscriptionId, "SubscriptionId");
   return { acr: armClient(AcrClient, target), armEndpoint: target.settings.armEndpoint };
 }
 

@@ -25,14 +25,19 @@ export interface ArmTarget {
 
 /**
  * Resolves cloud, sign-in and subscription for one call, without network access; throws a
- * BridgeError naming what is missing or wrong. `subscriptionOverride` is the -ResourceId's
- * subscription, which comes before every other source.
+ * BridgeError naming what is missing or wrong. `subscriptionOverride` is the subscription the
+ * cmdlet was given (-ResourceId's, or the registry cmdlets' -SubscriptionId: `overrideParameter`),
+ * which comes before every other source.
  */
-export function armTarget(context: CallContext | undefined, subscriptionOverride?: string): ArmTarget {
+export function armTarget(
+  context: CallContext | undefined,
+  subscriptionOverride?: string,
+  overrideParameter: "ResourceId" | "SubscriptionId" = "ResourceId",
+): ArmTarget {
   const settings = resolveSettings(context);
   trustExtraCaFile(settings.extraCaFile);
   const credential = credentialFor(context, settings);
-  const { subscriptionId, source } = resolveSubscription(context, settings.env, subscriptionOverride);
+  const { subscriptionId, source } = resolveSubscription(context, settings.env, subscriptionOverride, overrideParameter);
   return { settings, credential, subscriptionId, subscriptionSource: source };
 }
 

@@ -19,7 +19,7 @@ import { profileOf } from "./profile";
 export interface ResolvedSubscription {
   subscriptionId: string;
   /** Where it came from (also the error target when it is not a GUID). */
-  source: "-ResourceId" | "DefaultProfile" | "AZURE_SUBSCRIPTION_ID" | "Az.Accounts" | "Azure CLI";
+  source: "-ResourceId" | "-SubscriptionId" | "DefaultProfile" | "AZURE_SUBSCRIPTION_ID" | "Az.Accounts" | "Azure CLI";
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -61,11 +61,20 @@ export function readCliDefaultSubscription(configDir: string): CliDefaultSubscri
   };
 }
 
-export function resolveSubscription(context: CallContext | undefined, env: Record<string, string>, override?: string): ResolvedSubscription {
+/**
+ * `override`: the subscription the cmdlet was given, by the parameter `overrideParameter` (the
+ * API Management cmdlets' -ResourceId, the registry cmdlets' -SubscriptionId); it comes first.
+ */
+export function resolveSubscription(
+  context: CallContext | undefined,
+  env: Record<string, string>,
+  override?: string,
+  overrideParameter: "ResourceId" | "SubscriptionId" = "ResourceId",
+): ResolvedSubscription {
   const pick = (): ResolvedSubscription | { none: string } => {
     const given = (v: string | undefined) => (typeof v === "string" && v.trim() !== "" ? v.trim() : undefined);
     const fromOverride = given(override);
-    if (fromOverride) return { subscriptionId: fromOverride, source: "-ResourceId" };
+    if (fromOverride) return { subscriptionId: fromOverride, source: `-${overrideParameter}` };
     const fromProfile = given(profileOf(context)?.subscriptionId) ?? (context?.azContext?.source === "DefaultProfile" ? given(context.azContext.subscriptionId) : undefined);
     if (fromProfile) return { subscriptionId: fromProfile, source: "DefaultProfile" };
     if (env.AZURE_SUBSCRIPTION_ID) return { subscriptionId: env.AZURE_SUBSCRIPTION_ID, source: "AZURE_SUBSCRIPTION_ID" };
@@ -80,7 +89,9 @@ export function resolveSubscription(context: CallContext | undefined, env: Recor
     throw new BridgeError(
       BridgeErrorCodes.InvalidInput,
       "No subscription to work in. Name one in any of these ways (the first one given wins):\n" +
-        "  1. -ResourceId with a subscription (/subscriptions/<id>/…), or a context made from one;\n" +
+        (overrideParameter === "SubscriptionId"
+          ? "  1. -SubscriptionId;\n"
+          : "  1. -ResourceId with a subscription (/subscriptions/<id>/…), or a context made from one;\n") +
         "  2. -DefaultProfile with a SubscriptionId, or an Az context that has one;\n" +
         "  3. the AZURE_SUBSCRIPTION_ID environment variable;\n" +
         "  4. the Az.Accounts context of the session (Connect-AzAccount, Set-AzContext -Subscription <id>);\n" +
@@ -88,8 +99,11 @@ export function resolveSubscription(context: CallContext | undefined, env: Recor
       {
         category: "InvalidOperation",
         errorId: "NoSubscription",
-        target: "AZURE_SUBSCRIPTION_ID",
-        recommendedAction: "Set AZURE_SUBSCRIPTION_ID, or pass -DefaultProfile with a SubscriptionId.",
+        target: overrideParameter === "SubscriptionId" ? "SubscriptionId" : "AZURE_SUBSCRIPTION_ID",
+        recommendedAction:
+          overrideParameter === "SubscriptionId"
+            ? "Pass -SubscriptionId, or set AZURE_SUBSCRIPTION_ID."
+            : "Set AZURE_SUBSCRIPTION_ID, or pass -DefaultProfile with a SubscriptionId.",
       },
     );
   }
@@ -98,7 +112,7 @@ export function resolveSubscription(context: CallContext | undefined, env: Recor
     throw new BridgeError(BridgeErrorCodes.InvalidInput, `The subscription id ${quote(r.subscriptionId)} (from ${where}) is not a GUID.`, {
       category: "InvalidArgument",
       errorId: "InvalidSubscriptionId",
-      target: r.source === "-ResourceId" ? "ResourceId" : r.source === "Azure CLI" ? "azureProfile.json" : r.source,
+      target: r.source.startsWith("-") ? r.source.slice(1) : r.source === "Azure CLI" ? "azureProfile.json" : r.source,
     });
   }
   return r;

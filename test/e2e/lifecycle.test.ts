@@ -181,12 +181,35 @@ $null = New-AzApiManagementUserToken -Context $context -UserId integration
 ${PRINT_PIDS}
 $server = [System.Diagnostics.Process]::GetProcessById($server)
 $emulator = [System.Diagnostics.Process]::GetProcessById($emu.ProcessId)
-Remove-Module AzTokenBridge
-[Console]::Out.WriteLine("gone $($server.WaitForExit(2000)) $($emulator.WaitForExit(2000))")`,
+Remove-Module AzTokenBridge -WarningVariable removed -WarningAction SilentlyContinue
+[Console]::Out.WriteLine("gone $($server.WaitForExit(2000)) $($emulator.WaitForExit(2000))")
+[Console]::Out.WriteLine("warned: $removed")`,
       { env: CLEAN_ENV, timeoutMs: 60_000 },
     );
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("gone True True");
+    expect(r.stdout).toMatch(/warned: AzTokenBridge: the module was removed .* so its emulator \(process \d+\) was stopped and the environment variables it set were restored\. Run Start-AzTokenBridgeEmulator again/);
+  }, 90_000);
+
+  test("Import-Module -Force stops the emulator and says so; without an emulator, removal says nothing", async () => {
+    const r = await runPs(
+      `${IMPORT}
+Import-Module '${MODULE_MANIFEST}' -Force -WarningVariable quiet
+$emu = Start-AzTokenBridgeEmulator
+$arm = $env:AZTOKENBRIDGE_ARM_ENDPOINT
+$process = [System.Diagnostics.Process]::GetProcessById($emu.ProcessId)
+Import-Module '${MODULE_MANIFEST}' -Force -WarningVariable forced -WarningAction SilentlyContinue
+[pscustomobject]@{ Quiet = $quiet.Count; Forced = @($forced | ForEach-Object Message); Exited = $process.WaitForExit(2000); ArmBefore = $arm; ArmAfter = $env:AZTOKENBRIDGE_ARM_ENDPOINT }`,
+      { env: CLEAN_ENV, timeoutMs: 60_000, json: true },
+    );
+    expect(r.errors).toEqual([]);
+    const o = r.objects.at(-1);
+    expect(o.Quiet).toBe(0);
+    expect(o.Forced).toHaveLength(1);
+    expect(o.Forced[0]).toMatch(/^AzTokenBridge: the module was removed \(Remove-Module, or Import-Module -Force\), so its emulator/);
+    expect(o.Exited).toBe(true);
+    expect(o.ArmBefore).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(o.ArmAfter ?? "").toBe("");
   }, 90_000);
 });
 

@@ -256,6 +256,14 @@ describe("subscription and errors", () => {
     }
   });
 
+  test("no subscription for a registry cmdlet: the error names -SubscriptionId (its parameter), not -ResourceId", async () => {
+    const r = await ps(`Get-AzContainerRegistryToken -ResourceGroupName lnxtest -RegistryName lnxcr`, sp());
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0].fullyQualifiedErrorId).toBe("NoSubscription,Get-AzContainerRegistryToken");
+    expect(r.errors[0].exceptionMessage).toMatch(/^No subscription to work in\. .*\n  1\. -SubscriptionId;\n/s);
+    expect(r.errors[0].exceptionMessage).not.toMatch(/-ResourceId/);
+  });
+
   test("a second call in the session makes no token request", async () => {
     const r = await ps(`${TOKEN}\n(New-AzApiManagementUserToken -Context $c -UserId 1).UserId`, { ...sp(), AZURE_SUBSCRIPTION_ID: emulator.info.subscriptionId });
     expect(r.errors).toEqual([]);
