@@ -5,6 +5,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -155,7 +156,9 @@ public static class PSJson
     {
         using var doc = JsonDocument.Parse(json);
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // Text for people, not HTML: '&' and '+' as they are (the default encoder writes \u0026);
+        // control characters stay escaped, so a value cannot drive the terminal.
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             WriteRedacted(writer, doc.RootElement, "", visibleFields, visiblePrefixes, urlFields);
         }

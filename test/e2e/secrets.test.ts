@@ -67,6 +67,15 @@ $echo = New-PartnerAccessToken -AccessToken $partner.AccessToken -ApplicationId 
   const streams = r.records.filter((x) => x.kind !== "object");
   expect(streams.filter((x) => x.kind === "verbose").length).toBeGreaterThan(10);
   expect(streams.filter((x) => x.kind === "debug").length).toBeGreaterThan(10);
+  // -Debug hides the secrets only: names, states, dates and ids stay readable, for APIM and ACR
+  // alike; a URL's '&' is printed as it is.
+  const debugText = streams.filter((x) => x.kind === "debug").map((x) => x.message).join("\n");
+  for (const visible of [`"name":"${name}"`, '"status":"enabled"', '"provisioningState":"Succeeded"', '"name":"password2"', '"keyType":"Primary"', '"userId":"', '"state":"Active"']) {
+    expect([visible, debugText.includes(visible)]).toEqual([visible, true]);
+  }
+  for (const date of ["createdAt", "creationTime", "expiry", "registrationDate"]) expect([date, new RegExp(`"${date}":"20\\d\\d-`).test(debugText)]).toEqual([date, true]);
+  for (const hidden of ["userToken", "value", "accessToken"]) expect([hidden, new RegExp(`"${hidden}":"(?!\\*\\*\\*")`).test(debugText)]).toEqual([hidden, false]);
+  expect(debugText).not.toContain("\\u0026");
   // The server's log file: private, and it really logged (so that the checks below can fail).
   expect(fs.statSync(logFile).mode & 0o777).toBe(0o600);
   const serverLog = fs.readFileSync(logFile, "utf8");
