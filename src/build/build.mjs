@@ -192,7 +192,9 @@ function seedPkgCache(rid) {
       try {
         fs.mkdirSync(path.join(stage, base));
         fs.copyFileSync(node, path.join(stage, base, "node.exe"));
-        run("zip", ["-q", "-r", zip, base], { cwd: stage });
+        // Windows has no zip command, but its tar (bsdtar) writes zip archives; elsewhere zip.
+        if (process.platform === "win32") run("tar", ["--format=zip", "-cf", zip, base], { cwd: stage });
+        else run("zip", ["-q", "-r", zip, base], { cwd: stage });
       } finally {
         fs.rmSync(stage, { recursive: true, force: true });
       }

@@ -39,6 +39,9 @@ function pathWithoutNode(): string {
     .map((dir, i) => {
       const entries = fs.readdirSync(dir);
       if (!entries.some((n) => nodeNames.has(n))) return dir;
+      // Windows: Node's own folder (Program Files\nodejs) holds nothing else a session needs, and
+      // links need a privilege there.
+      if (process.platform === "win32") return "";
       const copy = path.join(work, `path-${i}`);
       if (!fs.existsSync(copy)) {
         fs.mkdirSync(copy);
@@ -46,6 +49,7 @@ function pathWithoutNode(): string {
       }
       return copy;
     })
+    .filter((dir) => dir !== "")
     .join(path.delimiter);
 }
 
