@@ -97,6 +97,13 @@ beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-package-"));
 }, 900_000);
 
+// Each test installs a copy of its own (575 MB unpacked): removed after it.
+afterEach(() => {
+  for (const name of fs.readdirSync(work)) {
+    if (!name.startsWith("path-")) fs.rmSync(path.join(work, name), { recursive: true, force: true });
+  }
+});
+
 afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
