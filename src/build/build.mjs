@@ -216,6 +216,21 @@ function seedPkgCache(rid) {
   }
 }
 
+/**
+ * A Node of `version` that runs here, to make a target's SEA blob: from npm when it has one for
+ * this platform; else this build's Node, and pkg, seeing the versions differ, fetches that version
+ * for this platform from nodejs.org itself (e.g. on an Apple silicon Mac, for which npm has 22.23.2
+ * only: see RIDS).
+ */
+function generatorFor(version, fallback) {
+  try {
+    return nodeFor(hostRid(), version);
+  } catch (e) {
+    log(`no Node ${version} for ${hostRid()} on npm (${e.message}); pkg will fetch it from nodejs.org`);
+    return fallback;
+  }
+}
+
 function binaryPath(rid) {
   return path.join(ROOT, "module", "bin", rid, rid.startsWith("win") ? "aztokenbridge.exe" : "aztokenbridge");
 }
@@ -382,7 +397,7 @@ async function build(targets) {
       const codeCache = rid === hostRid() ? "1" : "0";
       // The SEA blob's layout changes between patch releases: it must be made by a Node of the very
       // version the target embeds (pkg uses the Node running sea.cjs when the versions are equal).
-      const generator = version === nodeVersionOf(hostRid()) ? node : nodeFor(hostRid(), version);
+      const generator = version === nodeVersionOf(hostRid()) ? node : generatorFor(version, node);
       log(`packaging ${rid} (pkg --sea, Node ${version}, chunks as assets${codeCache === "1" ? ", with code cache" : ""})`);
       fs.rmSync(binaryPath(rid), { force: true });
       run(generator, [seaScript, DIST, binaryPath(rid), `node${version}`, spec.pkgOs, spec.arch, codeCache], {
