@@ -9,8 +9,9 @@ packages, fetches the pinned Node 22 from the npm registry, type-checks, bundles
 packages with pkg --sea, offline. Steps whose inputs did not change are skipped.
 
 .PARAMETER Task
-build (default), pwsh (the pwsh the tests run in: on PATH, else built from NuGet's
-Microsoft.PowerShell.SDK into test/pwsh/out), test (build, then every test in that pwsh), demo.
+build (default), package (build for every platform, then dist/AzTokenBridge.<version>.nupkg, the
+PowerShell Gallery package), pwsh (the pwsh the tests run in: on PATH, else built from NuGet's
+Microsoft.PowerShell.SDK into test/pwsh/out), test (package, then every test in that pwsh), demo.
 
 .PARAMETER Target
 Runtime ids to package for, e.g. linux-x64, linux-arm64, win-x64. Default: this machine's.
@@ -23,7 +24,7 @@ Runtime ids to package for, e.g. linux-x64, linux-arm64, win-x64. Default: this 
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('build', 'pwsh', 'test', 'demo', 'bench')]
+    [ValidateSet('build', 'package', 'pwsh', 'test', 'demo', 'bench')]
     [string]$Task = 'build',
 
     [string[]]$Target,

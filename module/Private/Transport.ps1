@@ -38,14 +38,92 @@ function Get-AzTokenBridgeState {
 }
 
 function Get-AzTokenBridgeRid {
-    $arch = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture.ToString().ToLowerInvariant()
-    $os = if ($IsWindows) { 'win' } elseif ($IsMacOS) { 'osx' } else { 'linux' }
-    "$os-$arch"
+    # This machine's runtime id, as the build names module/bin/<rid>/ (src/build/build.mjs RIDS):
+    # win|osx|linux, then the OS's architecture (x64, arm64, ...; not the process's: an x64 pwsh
+    # under emulation on an arm64 Mac still gets the native binary).
+    $info = [System.Runtime.InteropServices.RuntimeInformation]
+    $platform = [System.Runtime.InteropServices.OSPlatform]
+    $os = if ($info::IsOSPlatform($platform::Windows)) { 'win' }
+    elseif ($info::IsOSPlatform($platform::OSX)) { 'osx' }
+    elseif ($info::IsOSPlatform($platform::Linux)) { 'linux' }
+    elseif ($info::IsOSPlatform($platform::FreeBSD)) { 'freebsd' }
+    else { 'unknown' }
+    "$os-$($info::OSArchitecture.ToString().ToLowerInvariant())"
+}
+
+function Get-AzTokenBridgeServerPath {
+    # The packaged server for this platform: <module>/bin/<rid>/aztokenbridge[.exe]. Returns its
+    # path, or an exception naming this OS and architecture and the platforms this copy carries.
+    $rid = Get-AzTokenBridgeRid
+    $name = if ($rid.StartsWith('win-')) { 'aztokenbridge.exe' } else { 'aztokenbridge' }
+    $bin = [System.IO.Path]::Combine($script:ModuleRoot, 'bin')
+    $path = [System.IO.Path]::Combine($bin, $rid, $name)
+    if ([System.IO.File]::Exists($path)) { return $path }
+    $carried = @(
+        if ([System.IO.Directory]::Exists($bin)) {
+            foreach ($dir in [System.IO.Directory]::GetDirectories($bin)) {
+                $candidate = [System.IO.Path]::GetFileName($dir)
+                if ([System.IO.File]::Exists([System.IO.Path]::Combine($dir, 'aztokenbridge')) -or
+                    [System.IO.File]::Exists([System.IO.Path]::Combine($dir, 'aztokenbridge.exe'))) { $candidate }
+            }
+        }
+    ) | Sort-Object
+    $here = "$([System.Runtime.InteropServices.RuntimeInformation]::OSDescription.Trim()) on $([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture) ($rid)"
+    $message = if ($carried.Count -gt 0) {
+        "AzTokenBridge has no server for this platform: $here. This copy of the module (version $($MyInvocation.MyCommand.Module.Version), $script:ModuleRoot) carries servers for $($carried -join ', ') only; '$path' does not exist. Set AZTOKENBRIDGE_SERVER to a command that runs the server (e.g. 'node <clone>/dist/aztokenbridge.js') to use it here."
+    } else {
+        "The AzTokenBridge server for this platform ($here) is not at '$path', and this copy of the module has none for any platform. Build it with ./build.ps1 (or npm run build), or set AZTOKENBRIDGE_SERVER to a command that runs it."
+    }
+    [System.IO.FileNotFoundException]::new($message, $path)
+}
+
+function Initialize-AzTokenBridgeServerFile {
+    # Makes the packaged server runnable before its first start. Install-PSResource (and any zip
+    # extraction) writes the package's files without their Unix modes, so the binary arrives without
+    # its execute bit: it is set here (the user's, and group's and others' where they may read). On
+    # macOS the binary's signature is checked first and, when the build could not sign it (a Mac
+    # binary made on Linux: pkg signs with codesign or ldid, which Linux lacks), signed ad hoc with
+    # the system's codesign, as Apple silicon runs nothing unsigned. The execute bit is set last: it
+    # marks a file that is ready. Returns $null, or the exception saying why it cannot be made ready.
+    param([string]$Path)
+    if ($IsWindows) { return $null }
+    try {
+        $mode = [System.IO.File]::GetUnixFileMode($Path)
+    } catch {
+        return [System.IO.IOException]::new("Could not read the file mode of the AzTokenBridge server '$Path': $($_.Exception.Message)", $_.Exception)
+    }
+    if ($mode.HasFlag([System.IO.UnixFileMode]::UserExecute)) { return $null }
+    $failed = $null
+    if ($IsMacOS) {
+        $codesign = '/usr/bin/codesign'
+        & $codesign --verify $Path 2>$null
+        if ($LASTEXITCODE -ne 0) {
+            $output = & $codesign --force --sign - $Path 2>&1
+            if ($LASTEXITCODE -ne 0) { $failed = "signing it ad hoc ($codesign --force --sign -) failed: $(($output | Out-String).Trim())" }
+        }
+    }
+    if ($null -eq $failed) {
+        $add = [System.IO.UnixFileMode]::UserExecute
+        if ($mode.HasFlag([System.IO.UnixFileMode]::GroupRead)) { $add = $add -bor [System.IO.UnixFileMode]::GroupExecute }
+        if ($mode.HasFlag([System.IO.UnixFileMode]::OtherRead)) { $add = $add -bor [System.IO.UnixFileMode]::OtherExecute }
+        try {
+            [System.IO.File]::SetUnixFileMode($Path, $mode -bor $add)
+            return $null
+        } catch {
+            $cause = $_.Exception
+            if ($cause -is [System.Management.Automation.MethodInvocationException] -and $cause.InnerException) { $cause = $cause.InnerException }
+            $failed = "setting its execute bit failed: $($cause.Message)"
+        }
+    }
+    $fix = if ($IsMacOS) { "codesign --force --sign - '$Path' && chmod +x '$Path'" } else { "chmod +x '$Path'" }
+    [System.UnauthorizedAccessException]::new(
+        "The AzTokenBridge server '$Path' is not executable: the module was installed without Unix file modes (as Install-PSResource installs), and the module could not make it executable before its first start: $failed. The install folder is read-only to this user; have its owner run: $fix (or install the module where you can write, e.g. Install-PSResource AzTokenBridge -Scope CurrentUser).")
 }
 
 function Resolve-AzTokenBridgeCommand {
     # The server's command line: $env:AZTOKENBRIDGE_SERVER (e.g. "node dist/aztokenbridge.js") when
-    # set, else the packaged binary for this platform under module/bin/<rid>/.
+    # set, else the packaged binary for this platform under module/bin/<rid>/ (made executable first:
+    # Initialize-AzTokenBridgeServerFile). Returns the exception instead when there is none to run.
     param([string[]]$Arguments = @())
     if ($env:AZTOKENBRIDGE_SERVER) {
         $errors = $null
@@ -57,13 +135,10 @@ function Resolve-AzTokenBridgeCommand {
         foreach ($a in $Arguments) { $rest.Add($a) }
         return [pscustomobject]@{ FileName = $parts[0]; Arguments = $rest }
     }
-    $rid = Get-AzTokenBridgeRid
-    $name = if ($IsWindows) { 'aztokenbridge.exe' } else { 'aztokenbridge' }
-    $path = [System.IO.Path]::Combine($script:ModuleRoot, 'bin', $rid, $name)
-    if (-not [System.IO.File]::Exists($path)) {
-        return [System.IO.FileNotFoundException]::new(
-            "The AzTokenBridge server for $rid is not at '$path'. Build it with ./build.ps1 (or npm run build), or set AZTOKENBRIDGE_SERVER to a command that runs it.", $path)
-    }
+    $path = Get-AzTokenBridgeServerPath
+    if ($path -is [System.Exception]) { return $path }
+    $notReady = Initialize-AzTokenBridgeServerFile -Path $path
+    if ($null -ne $notReady) { return $notReady }
     [pscustomobject]@{ FileName = $path; Arguments = $Arguments }
 }
 

