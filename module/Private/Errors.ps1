@@ -56,6 +56,8 @@ function New-AzTokenBridgeErrorRecord {
         1002 { [System.Security.Authentication.AuthenticationException]::new([string]$rpc.message); break }
         1003 { [System.Exception]::new((Format-AzTokenBridgeServiceError $data ([string]$rpc.message))); break }
         1004 { [System.Net.Http.HttpRequestException]::new([string]$rpc.message); break }
+        # OperationTimeout: a long-running operation past its bound (src/acr/handlers.ts).
+        1005 { [System.TimeoutException]::new([string]$rpc.message); break }
         -32800 { [System.OperationCanceledException]::new([string]$rpc.message); break }
         default { [System.InvalidOperationException]::new([string]$rpc.message) }
     }

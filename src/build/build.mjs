@@ -279,7 +279,7 @@ function writeProtocolPs() {
   const names = Object.keys(p.SESSION_VARIABLES);
   const lines = [
     "# Written by src/build/build.mjs from src/protocol.ts (SESSION_VARIABLES, SERVER_START_VARIABLES,",
-    "# DEBUG_VISIBLE_FIELDS, DEBUG_URL_FIELDS): edit those, not this file.",
+    "# DEBUG_VISIBLE_FIELDS, DEBUG_URL_FIELDS, NOTIFICATION_METHODS): edit those, not this file.",
     "",
     "# Session variables sent with every call: name (or prefix ending in *) -> whether -Debug may show the value.",
     "$script:SessionVariables = [ordered]@{",
@@ -290,6 +290,10 @@ function writeProtocolPs() {
     "# Fields whose string values -Debug may print; and URL fields printed with query values redacted.",
     `$script:DebugVisibleFields = ${list(p.DEBUG_VISIBLE_FIELDS)}`,
     `$script:DebugUrlFields = ${list(p.DEBUG_URL_FIELDS)}`,
+    "# The server's notifications about a request (kind -> method), written by Rpc.ps1 Write-AzTokenBridgeNotifications.",
+    "$script:NotificationMethods = @{",
+    ...Object.entries(p.NOTIFICATION_METHODS).map(([k, v]) => `    ${q(k)} = ${q(v)}`),
+    "}",
     "",
   ];
   fs.writeFileSync(PROTOCOL_PS, lines.join("\n"));
