@@ -96,10 +96,11 @@ function Update-AzTokenBridgeWindow {
         }
         $null = $Window.Queue.Dequeue()
         $Window.Written++
+        # The last one in flight: the progress bar is done before it is written (an error under
+        # -ErrorAction Stop ends the cmdlet here).
+        if ($Window.Queue.Count -eq 0 -and $null -ne $Window.Progress) { Complete-AzTokenBridgeProgress $Cmdlet $Window.Progress; $Window.Progress = $null }
         if ($null -ne $head.ErrorRecord) { $Cmdlet.WriteError($head.ErrorRecord) } else { & $Window.Writer $Cmdlet $head }
     }
-    # Nothing in flight: the progress bar is done.
-    if ($null -ne $Window.Progress) { Complete-AzTokenBridgeProgress $Cmdlet $Window.Progress; $Window.Progress = $null }
 }
 
 function Wait-AzTokenBridgeWindowEvent {

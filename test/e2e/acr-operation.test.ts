@@ -126,6 +126,27 @@ $out = $p.Invoke()
     expect(progress.at(-1)).toBe("1||Completed");
   });
 
+  test("a failed operation under -ErrorAction Stop: the progress bar is completed before the error ends the cmdlet", async () => {
+    // One InProgress poll (progress shown), then the operation fails.
+    await emulator.control("PUT", "/acr/operations", { pendingPolls: 1, retryAfterSeconds: 1, failNext: 1, failCode: "TokenQuotaExceeded", failMessage: "No more tokens." });
+    const name = fresh("pfail");
+    const r = await ps(`$p = [powershell]::Create([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+$null = $p.AddScript("Import-Module '${MODULE_MANIFEST}'; New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId '$map' -ErrorAction Stop")
+$caught = try { $null = $p.Invoke(); 'not reached' } catch { $_.Exception.InnerException.ErrorRecord.FullyQualifiedErrorId }
+[pscustomobject]@{
+    Caught = $caught
+    Progress = @($p.Streams.Progress | ForEach-Object { '{0}|{1}' -f $_.StatusDescription, $_.RecordType })
+}`);
+    expect(r.errors).toEqual([]);
+    const o = r.objects[0];
+    expect(o.Caught).toBe("TokenQuotaExceeded,New-AzContainerRegistryToken");
+    expect(o.Progress.length).toBeGreaterThanOrEqual(2);
+    expect(o.Progress.slice(0, -1).every((x: string) => x === "Checking operation status|Processing")).toBe(true);
+    expect(o.Progress.at(-1)).toBe("Completed|Completed");
+    const log = await emulator.requestLog();
+    expect(log.filter((e) => e.path.includes(`/tokens/${name}`)).map((e) => e.operationStatus ?? e.status)).toEqual([201, "InProgress", "Failed"]);
+  });
+
   test("-NoWait returns once the operation is accepted: it is still pending, and nothing polls it", async () => {
     // Counted polls: the operation stays pending until it is polled three times.
     await emulator.control("PUT", "/acr/operations", { pendingPolls: 3, retryAfterSeconds: 1 });
