@@ -102,7 +102,7 @@ export const DEBUG_VISIBLE_FIELDS: readonly string[] = [
   "scopeMapType", "actions", "scopeMapName", "tokenId", "passwordName", "username",
   // partner
   "parameterSet", "tenant", "applicationId", "scopes", "module", "userName", "store", "uniqueId", "extendedExpiresOn",
-  "identifier", "objectId", "authority", "redirectedTo", "flow", "client", "warnings", "correlationId",
+  "identifier", "objectId", "authority", "redirectedTo", "flow", "client", "correlationId",
 ];
 
 /**
