@@ -377,7 +377,7 @@ export const ApimListServices = new RequestType<ApimListServicesParams, ApimList
 // acr/*: Azure Container Registry (Az.ContainerRegistry cmdlets)
 //
 // The token PUT is a long-running operation, polled by the server in one request,
-// `acr/createToken`, as Az's generated cmdlet polls it (acr.md §2.3), in src/acr/handlers.ts:
+// `acr/createToken`, as Az's generated cmdlet polls it (TokensCreate_Call), in src/acr/handlers.ts:
 //
 //   PUT; -NoWait (noWait): answer { target: Azure-AsyncOperation ?? Location ?? the PUT's URL }, done
 //   200 with a final provisioningState: that body is the token (an update)
