@@ -12,7 +12,7 @@
  * - Failures are JSON-RPC errors whose `data` is an ErrorData; the module turns them into
  *   ErrorRecords (the category below is a System.Management.Automation.ErrorCategory name).
  */
-import { RequestType } from "vscode-jsonrpc";
+import { NotificationType, RequestType } from "vscode-jsonrpc";
 
 /** Protocol revision; bump on any incompatible change. Reported by `bridge/hello`. */
 export const PROTOCOL_VERSION = 1;
@@ -48,6 +48,8 @@ export const SESSION_VARIABLES: Readonly<Record<string, { visible: boolean }>> =
   AZTOKENBRIDGE_ARM_ENDPOINT: { visible: true },
   AZTOKENBRIDGE_ARM_SCOPE: { visible: true },
   AZTOKENBRIDGE_BROWSER: { visible: true },
+  // How long a long-running operation may go on (src/acr/handlers.ts createToken)
+  AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS: { visible: true },
   NODE_EXTRA_CA_CERTS: { visible: true },
   // The Azure CLI that AzureCliCredential runs
   AZURE_CONFIG_DIR: { visible: true },
@@ -100,14 +102,14 @@ export const DEBUG_VISIBLE_FIELDS: readonly string[] = [
   "scopeMapType", "actions", "scopeMapName", "tokenId", "passwordName", "username",
   // partner
   "parameterSet", "tenant", "applicationId", "scopes", "module", "userName", "store", "uniqueId", "extendedExpiresOn",
-  "identifier", "objectId", "authority", "redirectedTo", "flow", "client", "warnings", "correlationId",
+  "identifier", "objectId", "authority", "redirectedTo", "flow", "client", "correlationId",
 ];
 
 /**
  * Field names whose values are URLs that -Debug prints with their query values (signatures) as
  * REDACTED, api-version excepted.
  */
-export const DEBUG_URL_FIELDS: readonly string[] = ["url", "requestUrl", "azureAsyncOperation", "location"];
+export const DEBUG_URL_FIELDS: readonly string[] = ["url", "requestUrl", "azureAsyncOperation", "location", "target"];
 
 /**
  * The session state that sign-in and endpoint selection depend on, captured by the module on
@@ -210,6 +212,10 @@ export const BridgeErrorCodes = {
   ServiceError: 1003,
   /** The request never got an answer from Azure (DNS, TLS, connection refused, timeout). */
   NetworkError: 1004,
+  /** A long-running operation did not finish within its bound (AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS). */
+  OperationTimeout: 1005,
+  /** A long-running operation's status URL answered 404: the service no longer knows the operation. */
+  OperationNotFound: 1006,
   /** Anything else: a bug in the server. */
   Internal: 1099,
   /** LSP's RequestCancelled: the client sent $/cancelRequest. */
@@ -240,6 +246,58 @@ export interface ErrorData {
   /** How to fix it, when there is a known remedy. */
   recommendedAction?: string;
 }
+
+// ------------------------------------------------------------------------------------------
+// Notifications: the server speaks first, about one request in flight
+//
+// While a handler runs it may send notifications about its request (src/rpc/notify.ts): each one
+// carries `requestId`, the id of the request it is about. The client assembly queues them per
+// request (module/Client/ServerConnection.cs, RpcRequest.DequeueNotification), and the cmdlet that
+// waits for the request writes them from its own pipeline thread (module/Private/Rpc.ps1,
+// Write-AzTokenBridgeNotifications): progress with WriteProgress, a warning with WriteWarning,
+// trace lines with WriteVerbose / WriteDebug. Nothing is sent after the request's answer. No
+// notification carries a secret (tokens, passwords, keys, signed URLs' signatures): the server
+// redacts trace lines before sending them.
+
+/** Fields every notification about a request carries. */
+export interface RequestNotificationParams {
+  /** The id of the request it is about. */
+  requestId: number | string;
+}
+
+/** A Write-Progress record. The module completes it (RecordType Completed) when the request ends. */
+export interface ProgressNotificationParams extends RequestNotificationParams {
+  activity: string;
+  status: string;
+  currentOperation?: string;
+  /** 0–100, or absent (unknown). */
+  percent?: number;
+}
+export const ProgressNotification = new NotificationType<ProgressNotificationParams>("bridge/progress");
+
+/** A warning the user must see now (the device code message, the browser notices), with WriteWarning. */
+export interface WarningNotificationParams extends RequestNotificationParams {
+  message: string;
+}
+export const WarningNotification = new NotificationType<WarningNotificationParams>("bridge/warning");
+
+/** A trace line (-Verbose with WriteVerbose, -Debug with WriteDebug), redacted in the server. */
+export interface TraceNotificationParams extends RequestNotificationParams {
+  message: string;
+}
+export const VerboseNotification = new NotificationType<TraceNotificationParams>("bridge/verbose");
+export const DebugNotification = new NotificationType<TraceNotificationParams>("bridge/debug");
+
+/**
+ * The notification methods by kind, for the module (module/Private/Protocol.generated.ps1 gets
+ * them as $script:NotificationMethods).
+ */
+export const NOTIFICATION_METHODS = {
+  Progress: ProgressNotification.method,
+  Warning: WarningNotification.method,
+  Verbose: VerboseNotification.method,
+  Debug: DebugNotification.method,
+} as const;
 
 // ------------------------------------------------------------------------------------------
 // bridge/*: the server itself
@@ -347,22 +405,24 @@ export const ApimListServices = new RequestType<ApimListServicesParams, ApimList
 // ------------------------------------------------------------------------------------------
 // acr/*: Azure Container Registry (Az.ContainerRegistry cmdlets)
 //
-// The token PUT is a long-running operation, and the module runs its polling loop itself, so that
-// the cmdlet can show Write-Progress while it waits, return at the first answer under -NoWait,
-// and be stopped (Ctrl+C) between polls. The loop is the generated Az cmdlet's (acr.md §2.3):
+// The token PUT is a long-running operation, polled by the server in one request,
+// `acr/createToken`, as Az's generated cmdlet polls it (TokensCreate_Call), in src/acr/handlers.ts:
 //
-//   r = acr/beginCreateToken                     one PUT; its status, headers and body, as they came
-//   -NoWait: emit { Target = r.azureAsyncOperation ?? r.location ?? r.requestUrl }, done
-//   r.statusCode 200 with a final provisioningState: the token is r.token, done (an update)
-//   url = r.azureAsyncOperation ?? r.location ?? r.requestUrl; delay = r.retryAfterSeconds ?? 30
-//   loop: wait delay seconds (Write-Progress), p = acr/pollOperation { url }
-//         p.done → break; else url = p.azureAsyncOperation ?? p.location ?? url, delay = p.retryAfterSeconds ?? 30
-//   acr/getTokens { tokenName } → the token (the final GET every client does)
+//   PUT; -NoWait (noWait): answer { target: Azure-AsyncOperation ?? Location ?? the PUT's URL }, done
+//   200 with a final provisioningState: that body is the token (an update)
+//   else loop: wait Retry-After (30 s when absent; progress notifications each second, debug
+//     "Delaying N seconds before polling."), GET the status URL (the SDK client's pipeline, its
+//     retry policy for 5xx), stop at Succeeded/Canceled (a body with neither field too), follow a
+//     new Azure-AsyncOperation/Location
+//   GET the token; with generatePasswords, POST generateCredentials for each, the values merged in
 //
-// A failed operation (`status` / `provisioningState` Failed) is a ServiceError from acr/pollOperation
-// with the operation's error code and message and the poll's request id. The server sends the
-// bearer token only to URLs on the ARM endpoint of the call, so `url` must be one. Piped inputs
-// run this loop concurrently, one per input, within the cmdlet's window (module/Private/Window.ps1).
+// Bounded, unlike Az: an operation still going AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS (a session
+// variable; default 600) after the PUT's answer fails with OperationTimeout (the last poll is made at
+// the bound); a status URL answering 404 fails with OperationNotFound; a failed operation
+// (`status` / `provisioningState` Failed) is a ServiceError with the operation's code and message.
+// $/cancelRequest (the cmdlet stopped, Ctrl+C) ends the loop at once: nothing is polled afterwards.
+// The server sends the bearer token only to URLs on the ARM endpoint of the call. Piped inputs are
+// one request each, within the cmdlet's window (module/Private/Window.ps1).
 
 /** Which container registry to address. */
 export interface AcrRegistryRef {
@@ -436,43 +496,26 @@ export interface AcrScopeMap {
   systemData?: AcrSystemData;
 }
 
-/** New-AzContainerRegistryToken, first step → PUT …/registries/{reg}/tokens/{name} (no polling). */
-export interface AcrBeginCreateTokenParams extends AcrRegistryRef {
+/** New-AzContainerRegistryToken → PUT …/registries/{reg}/tokens/{name}, its operation polled to the end. */
+export interface AcrCreateTokenParams extends AcrRegistryRef {
   context: CallContext;
   tokenName: string;
   token: AcrTokenProperties;
+  /** -NoWait: answer as soon as the service accepted the PUT, with the operation's URL. */
+  noWait?: boolean;
+  /**
+   * -GeneratePassword: once the token exists, one POST generateCredentials per entry (an entry
+   * without passwordName generates both passwords). Absent or empty: none.
+   */
+  generatePasswords?: { passwordName?: string; expiry?: string }[];
 }
-/** The PUT's answer: 201 (new, an operation runs) or 200 (update of an existing token). */
-export interface AcrOperationResponse {
-  statusCode: number;
-  /** The PUT's URL (the poll URL of last resort, and -NoWait's Target when no header names one). */
-  requestUrl: string;
-  azureAsyncOperation?: string;
-  location?: string;
-  retryAfterSeconds?: number;
-  requestId?: string;
-  /** The body, when it is a token. */
+export interface AcrCreateTokenResult {
+  /** -NoWait: the operation's URL (Azure-AsyncOperation, else Location, else the PUT's URL). */
+  target?: string;
+  /** The token as it is at the end; with generatePasswords, its generated passwords with their values. */
   token?: AcrToken;
 }
-export const AcrBeginCreateToken = new RequestType<AcrBeginCreateTokenParams, AcrOperationResponse, ErrorData>("acr/beginCreateToken");
-
-/** One GET of an operation's status URL (verbatim: it is signed). */
-export interface AcrPollOperationParams {
-  context: CallContext;
-  url: string;
-}
-export interface AcrPollOperationResult {
-  statusCode: number;
-  /** `status` of the status monitor, or `properties.provisioningState` of a resource. */
-  status?: string;
-  /** Succeeded or Canceled (or a body with neither field): stop polling. Failed is an error instead. */
-  done: boolean;
-  retryAfterSeconds?: number;
-  azureAsyncOperation?: string;
-  location?: string;
-  requestId?: string;
-}
-export const AcrPollOperation = new RequestType<AcrPollOperationParams, AcrPollOperationResult, ErrorData>("acr/pollOperation");
+export const AcrCreateToken = new RequestType<AcrCreateTokenParams, AcrCreateTokenResult, ErrorData>("acr/createToken");
 
 /** Get-AzContainerRegistryToken and the create's final GET → GET …/tokens[/{name}] */
 export interface AcrGetTokensParams extends AcrRegistryRef {
@@ -513,15 +556,14 @@ export const AcrGenerateCredentials = new RequestType<AcrGenerateCredentialsPara
 
 // partner/*: Partner Center sign-in (New-PartnerAccessToken, PartnerCenter module)
 //
-// One cmdlet call is one `partner/newAccessToken`. Flows that need no user finish in it. The two
-// that wait for a user (device code, browser sign-in) answer at once with `pending`: a login id and
-// the warnings the user must see now (the device code message; the browser launch notices, or the
-// URL to open when no browser could be opened). The module writes those warnings, then calls
-// `partner/completeLogin`, which waits until the user has signed in. A stop (Ctrl+C) during that
-// wait sends $/cancelRequest: the server stops polling / closes the loopback listener (the port is
-// free again) and answers RequestCancelled. A login whose completeLogin does not come within 30 s
-// is cancelled the same way. (Server-to-client notifications were not used: the transport's
-// reader only matches responses to requests.)
+// One cmdlet call is one `partner/newAccessToken`, whatever the flow. The two flows that wait for a
+// user (device code, browser sign-in) send what the user must see as warning notifications while
+// the request runs (the device code message; the taken ports, the browser launch notices, or the
+// URL to open when no browser could be opened), and answer when the user has signed in; the module
+// writes each warning at once. A stop (Ctrl+C) sends $/cancelRequest: the server stops polling /
+// closes the loopback listener (the port is free again) and answers RequestCancelled. A sign-in
+// waits for the user as long as the request is in flight (Entra ID's device code expires on its own).
+// The AccessToken set's notices about the token are warning notifications too.
 
 /** -Environment values (PartnerCenter's EnvironmentName). */
 export type PartnerEnvironmentName = "AzureCloud" | "AzureChinaCloud" | "AzureGermanCloud" | "AzurePPE" | "AzureUSGovernment";
@@ -597,33 +639,16 @@ export interface PartnerAuthorityInfo {
 }
 
 export interface PartnerNewAccessTokenResult {
-  /** Set when the call is done. */
-  result?: PartnerAuthResult;
-  /** Set when a user must act first: show `warnings`, then call partner/completeLogin. */
-  pending?: { loginId: string };
-  /** Warnings for the user, in order (port taken, browser launch, device code message, the URL to open). */
-  warnings: string[];
+  result: PartnerAuthResult;
   info: PartnerAuthorityInfo;
 }
 export const PartnerNewAccessToken = new RequestType<PartnerNewAccessTokenParams, PartnerNewAccessTokenResult, ErrorData>(
   "partner/newAccessToken",
 );
 
-/** Waits for a pending login (device code or browser) to finish. Cancellable with $/cancelRequest. */
-export interface PartnerCompleteLoginParams {
-  context?: CallContext;
-  loginId: string;
-}
-export interface PartnerCompleteLoginResult {
-  result: PartnerAuthResult;
-}
-export const PartnerCompleteLogin = new RequestType<PartnerCompleteLoginParams, PartnerCompleteLoginResult, ErrorData>(
-  "partner/completeLogin",
-);
-
 /** All request types the server implements, by method name. */
 export const AllMethods = [
   Hello, ApimNewUserToken, ApimGetTenantAccess, ApimGetUsers, ApimListServices,
-  AcrBeginCreateToken, AcrPollOperation, AcrGetTokens, AcrGetScopeMaps, AcrGenerateCredentials,
-  PartnerNewAccessToken, PartnerCompleteLogin,
+  AcrCreateToken, AcrGetTokens, AcrGetScopeMaps, AcrGenerateCredentials,
+  PartnerNewAccessToken,
 ].map((t) => t.method);

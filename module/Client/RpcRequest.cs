@@ -79,6 +79,9 @@ public sealed class RpcRequest
         _connection.SendCancel(Id);
     }
 
+    /// <summary>Whether a notification is queued for this request (cheaper than dequeuing, for a caller that polls many).</summary>
+    public bool HasNotifications => !_notifications.IsEmpty;
+
     /// <summary>The oldest notification the server sent for this request (params.requestId = Id), or null.</summary>
     public RpcNotification? DequeueNotification() => _notifications.TryDequeue(out var n) ? n : null;
 

@@ -49,7 +49,8 @@
 //   (RpcError.Unattributed), since any of them may be the one.
 // - Notifications (a `method` without `id`): when params.requestId is a number equal to the id of a
 //   request in flight, they are queued on that request; otherwise on the connection. Each queue
-//   keeps the last NotificationQueueLimit. (The server sends none yet: this is the convention.)
+//   keeps the last NotificationQueueLimit. The server sends progress, warnings and trace lines this
+//   way (src/protocol.ts, "Notifications"; src/rpc/notify.ts), written by module/Private/Rpc.ps1.
 // - Liveness: while a request waits and nothing has come from the server for the probe interval
 //   (half the timeout, at most 5 s), the reader sends one `bridge/hello`; any message counts as
 //   life. No message within the timeout after the probe (or the probe cannot even be written), or

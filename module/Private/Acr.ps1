@@ -1,6 +1,6 @@
 # Azure Container Registry helpers shared by the cmdlets: identity (InputObject) resolution, the
-# token body from hashtables or objects, output objects with the Az type names, and the token
-# PUT's long-running operation loop (src/protocol.ts, acr/*).
+# token body from hashtables or objects, and output objects with the Az type names. The token PUT's
+# long-running operation is polled by the server (acr/createToken, src/acr/handlers.ts).
 
 $script:AcrModels = 'Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models'
 $script:AcrTokenType = "$script:AcrModels.Api20220201Preview.IToken"
@@ -197,232 +197,34 @@ function ConvertTo-AzTokenBridgeAcrScopeMap {
     $o
 }
 
-function Write-AzTokenBridgeAcrPollProgress {
-    # The window's wait slices while tokens are created: Az's "In progress" / "Checking operation
-    # status" record with the percentage of the delay before the oldest waiting input's next poll
-    # (once a second), and how many of the inputs so far are written.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
-    foreach ($item in $Window.Queue) {
-        if ($item.DueAt -lt 0 -or $item.Done) { continue }
-        $s = $item.State
-        $total = [Math]::Max(0L, $item.DueAt - $s.DelayStart)
-        $second = [int][Math]::Floor(($Window.Clock.ElapsedMilliseconds - $s.DelayStart) / 1000)
-        $key = "$($s.Seq)/$($s.DelayStart)/$second"
-        if ($Window.ProgressKey -eq $key -or ($second * 1000 -ge $total -and $Window.ProgressKey -like "$($s.Seq)/$($s.DelayStart)/*")) { return }
-        $Window.ProgressKey = $key
-        $record = [System.Management.Automation.ProgressRecord]::new(1, 'In progress', 'Checking operation status')
-        $record.CurrentOperation = if ($Window.Added -gt 1) { "Creating token '$($s.Params['tokenName'])' ($($Window.Written) of $($Window.Added) tokens created)" } else { "Creating token '$($s.Params['tokenName'])'" }
-        $record.PercentComplete = if ($total -gt 0) { [Math]::Min(99, [int]($second * 100000 / $total)) } else { 0 }
-        $Cmdlet.WriteProgress($record)
-        return
+function Get-AzTokenBridgeAcrPasswordCalls {
+    # -GeneratePassword: the generateCredentials calls the server makes once the token exists: one
+    # per password named in -CredentialsPassword (with its Expiry), or one for both.
+    param($Requested)
+    $calls = [System.Collections.Generic.List[object]]::new()
+    foreach ($entry in @($Requested)) {
+        if ($null -eq $entry -or -not $entry['name']) { continue }
+        $c = [ordered]@{ passwordName = $entry['name'] }
+        if ($entry['expiry']) { $c['expiry'] = $entry['expiry'] }
+        $calls.Add($c)
     }
-}
-
-function Complete-AzTokenBridgeProgress {
-    param([System.Management.Automation.PSCmdlet]$Cmdlet)
-    $record = [System.Management.Automation.ProgressRecord]::new(1, 'In progress', 'Completed')
-    $record.RecordType = 'Completed'
-    $Cmdlet.WriteProgress($record)
-}
-
-function Get-AzTokenBridgeOperationTimeout {
-    # How long (seconds) a long-running operation may go on before the input fails with
-    # OperationTimeout: $env:AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS (a number > 0), else 600. Az's
-    # generated cmdlets poll for as long as the service says InProgress; a bound keeps a script from
-    # waiting forever on an operation that never ends (issue E).
-    $value = 0.0
-    if ([double]::TryParse([string]$env:AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS, [System.Globalization.NumberStyles]::Float, [cultureinfo]::InvariantCulture, [ref]$value) -and $value -gt 0) {
-        return [Math]::Min($value, 604800.0)
-    }
-    600.0
-}
-
-function Get-AzTokenBridgeAcrTokenHint {
-    # How to look at the token later: the Get-AzContainerRegistryToken line for this input.
-    param($State)
-    $p = $State.Params
-    $line = "Get-AzContainerRegistryToken -Name '$($p['tokenName'])' -RegistryName '$($p['registryName'])' -ResourceGroupName '$($p['resourceGroupName'])'"
-    if ($p['subscriptionId']) { $line += " -SubscriptionId '$($p['subscriptionId'])'" }
-    $line
-}
-
-function New-AzTokenBridgeAcrOperationTimeoutError {
-    # The operation did not finish within the bound: OperationTimeout, naming the operation's URL,
-    # how to check on it later and how to wait longer. The operation itself goes on at the service.
-    param($State, [string]$LastStatus)
-    $seconds = $State.TimeoutSeconds.ToString('0.###', [cultureinfo]::InvariantCulture)
-    $hint = Get-AzTokenBridgeAcrTokenHint $State
-    $message = "The operation creating token '$($State.Params['tokenName'])' did not finish within $seconds s (last status: $LastStatus); nothing polls it any more. It may still finish at the service: check the token's ProvisioningState later with $hint, or the operation at $($State.Url). To wait longer, set `$env:AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS (now $seconds)."
-    $record = [System.Management.Automation.ErrorRecord]::new([System.TimeoutException]::new($message), 'OperationTimeout', 'OperationTimeout', $State.Target)
-    $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($message)
-    $record.ErrorDetails.RecommendedAction = "Check the token later with $hint; set `$env:AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS to wait longer."
-    $record
-}
-
-function New-AzTokenBridgeAcrOperationNotFoundError {
-    # The operation's status URL answered 404: the service no longer knows the operation (expired,
-    # or its token deleted meanwhile). Az would show the service's 404 alone; this says what it was.
-    param($State, [System.Exception]$Failure)
-    $data = $Failure.Data['AzTokenBridge.RpcError'].data
-    $hint = Get-AzTokenBridgeAcrTokenHint $State
-    $service = "Error Code: $($data.serviceCode); Error Message: $($data.serviceMessage)"
-    if ($data.requestId) { $service += "; Request Id: $($data.requestId)" }
-    $message = "The status of the operation creating token '$($State.Params['tokenName'])' could not be read: its URL answered 404 Not Found ($service). The service no longer knows the operation; the token may or may not have been created: check it with $hint. The operation's URL: $($State.Url)"
-    $record = [System.Management.Automation.ErrorRecord]::new([System.InvalidOperationException]::new($message, $Failure), 'OperationNotFound', 'ObjectNotFound', $State.Target)
-    $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($message)
-    $record.ErrorDetails.RecommendedAction = "Check the token with $hint."
-    $record
-}
-
-function Set-AzTokenBridgeAcrPollDelay {
-    # Waits before the next poll as Az's generated TokensCreate_Call does: Retry-After, 30 s when absent.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Item, $Seconds)
-    $delay = if ($null -ne $Seconds) { [int]$Seconds } else { 30 }
-    $Cmdlet.WriteDebug("Delaying $delay seconds before polling.")
-    $Item.State.Phase = 'poll'
-    $Item.State.DelayStart = $Window.Clock.ElapsedMilliseconds
-    # Never past the operation's deadline: the last poll is made at it.
-    $Item.DueAt = [Math]::Min($Item.State.DelayStart + [Math]::Max(0, $delay) * 1000L, $Item.State.Deadline)
-}
-
-function Send-AzTokenBridgeAcrStep {
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item, [string]$Method, [System.Collections.IDictionary]$Params)
-    $Item.Request = Send-AzTokenBridgeRequest -Cmdlet $Cmdlet -Method $Method -Params $Params -CallContext $Item.State.CallContext
-}
-
-function Send-AzTokenBridgeAcrNextPassword {
-    # -GeneratePassword: the next POST generateCredentials (one per password named in
-    # -CredentialsPassword with its Expiry, or one for both); returns $false when none is left.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
-    $s = $Item.State
-    if ($s.PasswordCalls.Count -eq 0) { return $false }
-    $c = $s.PasswordCalls.Dequeue()
-    $ref = $s.Params
-    $params = @{ resourceGroupName = $ref['resourceGroupName']; registryName = $ref['registryName']; tokenId = [string]$s.Token.id }
-    if ($ref['subscriptionId']) { $params['subscriptionId'] = $ref['subscriptionId'] }
-    foreach ($k in $c.Keys) { $params[$k] = $c[$k] }
-    $s.Phase = 'password'
-    Send-AzTokenBridgeAcrStep $Cmdlet $Item 'acr/generateCredentials' $params
-    $true
-}
-
-function Step-AzTokenBridgeAcrTokenCreate {
-    # One input of New-AzContainerRegistryToken, moved on by the window (module/Private/Window.ps1):
-    # the token PUT and its long-running operation as Az's generated TokensCreate_Call runs it
-    # (acr.md §2.3): wait Retry-After (30 s when absent) before every poll, poll the
-    # Azure-AsyncOperation URL (else Location, else the request URL), stop at Succeeded/Canceled,
-    # then GET the token; with -GeneratePassword, then its passwords. Unlike Az, the polling is
-    # bounded: an operation still going (InProgress, or any status that is not terminal) at
-    # AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS (default 600) after its first answer ends the input with
-    # OperationTimeout (the last poll is made at the bound); a 404 from the status URL ends it with
-    # OperationNotFound; 5xx are retried by the server's retry policy. State.Phase says which answer
-    # (or the end of which wait) this is; the item finishes at a failure, -NoWait's first answer,
-    # or with State.Token.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Item)
-    $s = $Item.State
-    if ($null -ne $Item.Call -and $Item.Call.Failure) {
-        $rpc = $Item.Call.Failure.Data['AzTokenBridge.RpcError']
-        if ($s.Phase -eq 'poll' -and $null -ne $rpc -and [int]$rpc.data.statusCode -eq 404) {
-            $s.ErrorRecord = New-AzTokenBridgeAcrOperationNotFoundError $s $Item.Call.Failure
-        }
-        return
-    }
-    switch ($s.Phase) {
-        'begin' {
-            $first = $Item.Call.Result
-            $s.Url = if ($first.azureAsyncOperation) { [string]$first.azureAsyncOperation } elseif ($first.location) { [string]$first.location } else { [string]$first.requestUrl }
-            if ($s.NoWait) { return }
-            # The operation's bound starts with its first answer.
-            $s.TimeoutSeconds = Get-AzTokenBridgeOperationTimeout
-            $s.Deadline = $Window.Clock.ElapsedMilliseconds + [long]($s.TimeoutSeconds * 1000)
-            $state = if ($first.token) { [string]$first.token.provisioningState } else { '' }
-            if ([int]$first.statusCode -eq 200 -and $state -in 'Succeeded', 'Canceled') {
-                # An update answered at once: the body is the token (Az would wait 30 s and GET it again).
-                $s.Token = $first.token
-                $null = Send-AzTokenBridgeAcrNextPassword $Cmdlet $Item
-                return
-            }
-            Set-AzTokenBridgeAcrPollDelay $Cmdlet $Window $Item $first.retryAfterSeconds
-        }
-        'poll' {
-            if ($null -eq $Item.Call) {
-                # The wait is over: poll.
-                Send-AzTokenBridgeAcrStep $Cmdlet $Item 'acr/pollOperation' @{ url = $s.Url }
-                return
-            }
-            $r = $Item.Call.Result
-            Write-AzTokenBridgeTrace $Cmdlet "AzTokenBridge: operation status $(if ($r.status) { $r.status } else { "HTTP $($r.statusCode)" })."
-            if ($r.done) {
-                $p = $s.Params
-                $get = @{ resourceGroupName = $p['resourceGroupName']; registryName = $p['registryName']; tokenName = $p['tokenName'] }
-                if ($p['subscriptionId']) { $get['subscriptionId'] = $p['subscriptionId'] }
-                $s.Phase = 'get'
-                Send-AzTokenBridgeAcrStep $Cmdlet $Item 'acr/getTokens' $get
-                return
-            }
-            if ($r.azureAsyncOperation) { $s.Url = [string]$r.azureAsyncOperation } elseif ($r.location) { $s.Url = [string]$r.location }
-            if ($Window.Clock.ElapsedMilliseconds -ge $s.Deadline) {
-                # Not finished at its deadline (any status that is not terminal, known or not): the
-                # input fails, and nothing polls it any more (the item sends nothing further).
-                $s.ErrorRecord = New-AzTokenBridgeAcrOperationTimeoutError $s $(if ($r.status) { [string]$r.status } else { "HTTP $($r.statusCode)" })
-                return
-            }
-            Set-AzTokenBridgeAcrPollDelay $Cmdlet $Window $Item $r.retryAfterSeconds
-        }
-        'get' {
-            $s.Token = @($Item.Call.Result.tokens)[0]
-            $null = Send-AzTokenBridgeAcrNextPassword $Cmdlet $Item
-        }
-        'password' {
-            foreach ($p in @($Item.Call.Result.passwords)) { if ($null -ne $p) { $s.Passwords.Add($p) } }
-            $null = Send-AzTokenBridgeAcrNextPassword $Cmdlet $Item
-        }
-    }
-}
-
-function New-AzTokenBridgeAcrTokenCreateState {
-    # What the window keeps of one New-AzContainerRegistryToken input.
-    param([System.Collections.IDictionary]$Params, $Target, $CallContext, [switch]$NoWait, [switch]$GeneratePassword, $Requested)
-    $calls = [System.Collections.Generic.Queue[hashtable]]::new()
-    if ($GeneratePassword) {
-        foreach ($entry in @($Requested)) {
-            if ($null -eq $entry -or -not $entry['name']) { continue }
-            $c = @{ passwordName = $entry['name'] }
-            if ($entry['expiry']) { $c['expiry'] = $entry['expiry'] }
-            $calls.Enqueue($c)
-        }
-        if ($calls.Count -eq 0) { $calls.Enqueue(@{}) }
-    }
-    @{
-        Phase = 'begin'; Params = $Params; Target = $Target; CallContext = $CallContext; NoWait = [bool]$NoWait
-        GeneratePassword = [bool]$GeneratePassword; PasswordCalls = $calls; Passwords = [System.Collections.Generic.List[object]]::new()
-        Url = $null; Token = $null; DelayStart = 0L; Seq = 0
-        # The operation's bound (Get-AzTokenBridgeOperationTimeout), its deadline on the window's
-        # clock, and the ErrorRecord an input ends with when it is the module's own (timeout, 404).
-        TimeoutSeconds = 0.0; Deadline = [long]::MaxValue; ErrorRecord = $null
-    }
+    if ($calls.Count -eq 0) { $calls.Add(@{}) }
+    , $calls.ToArray()
 }
 
 function Write-AzTokenBridgeAcrTokenCreated {
     # One finished input of New-AzContainerRegistryToken: its token (or -NoWait's Target), or its error.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $s = $Item.State
-    if ($null -ne $s.ErrorRecord) { $Cmdlet.WriteError($s.ErrorRecord); return }
-    if ($null -ne $Item.Call -and $Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
+    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
+    $result = $Item.Call.Result
     if ($s.NoWait) {
-        $response = [pscustomobject]@{ Target = $s.Url }
+        $response = [pscustomobject]@{ Target = [string]$result.target }
         $response.psobject.TypeNames.Insert(0, $script:AcrAsyncResponseType)
         $Cmdlet.WriteObject($response)
         return
     }
-    $token = $s.Token
-    if ($s.GeneratePassword) {
-        # The token with the generated passwords (and their values) in place of their metadata.
-        $names = @($s.Passwords | ForEach-Object { [string]$_.name })
-        $kept = @($token.passwords | Where-Object { $null -ne $_ -and [string]$_.name -notin $names })
-        $token.passwords = [object[]](@($kept) + @($s.Passwords) | Where-Object { $null -ne $_ })
-    }
-    $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $token))
+    $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $result.token))
 }
 
 function Send-AzTokenBridgeAcrRegistryItem {

@@ -59,6 +59,8 @@ function New-AzTokenBridgeErrorRecord {
         $codes.AuthenticationFailed { [System.Security.Authentication.AuthenticationException]::new([string]$rpc.message); break }
         $codes.ServiceError { [System.Exception]::new((Format-AzTokenBridgeServiceError $data ([string]$rpc.message))); break }
         $codes.NetworkError { [System.Net.Http.HttpRequestException]::new([string]$rpc.message); break }
+        # OperationTimeout: a long-running operation past its bound (src/acr/handlers.ts).
+        $codes.OperationTimeout { [System.TimeoutException]::new([string]$rpc.message); break }
         $codes.RequestCancelled { [System.OperationCanceledException]::new([string]$rpc.message); break }
         default { [System.InvalidOperationException]::new([string]$rpc.message) }
     }

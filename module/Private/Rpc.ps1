@@ -59,6 +59,59 @@ function Write-AzTokenBridgeWarning {
     }
 }
 
+function Write-AzTokenBridgeNotifications {
+    # The server's notifications about a request (src/protocol.ts, "Notifications"), queued for it
+    # by the client's reader thread: written here, from the cmdlet's own pipeline thread, while the
+    # cmdlet waits for the request (Receive-AzTokenBridgeResponse, the window's wait slices) and once
+    # more when it is answered. Progress goes to the progress stream (activity 1; the last record is
+    # kept in $Request.Progress, or $Window.Progress for a window, to be completed when the request
+    # or the window ends), a warning to the warning stream, trace lines to verbose and debug.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Request, $Window)
+    $rpc = $Request.Rpc
+    if ($null -eq $rpc -or -not $rpc.HasNotifications) { return }
+    $n = $rpc.DequeueNotification()
+    if ($null -eq $n) { return }
+    if ($null -eq $Cmdlet) { while ($null -ne $rpc.DequeueNotification()) { }; return }
+    $methods = $script:NotificationMethods
+    while ($null -ne $n) {
+        $p = $n.Params
+        $message = $null
+        if ($null -ne $p -and $p.ValueKind -eq [System.Text.Json.JsonValueKind]::Object) {
+            $m = [System.Text.Json.JsonElement]::new()
+            if ($p.TryGetProperty('message', [ref]$m) -and $m.ValueKind -eq [System.Text.Json.JsonValueKind]::String) { $message = $m.GetString() }
+        }
+        switch ($n.Method) {
+            $methods.Warning { if ($null -ne $message) { Write-AzTokenBridgeWarning $Cmdlet $message } }
+            $methods.Verbose { if ($null -ne $message) { Write-AzTokenBridgeTrace $Cmdlet $message } }
+            $methods.Debug { if ($null -ne $message) { $Cmdlet.WriteDebug($message) } }
+            $methods.Progress {
+                $o = [AzTokenBridge.Client.PSJson]::ToPS($p)
+                $record = [System.Management.Automation.ProgressRecord]::new(1, [string]$o.activity, [string]$o.status)
+                if ($o.currentOperation) { $record.CurrentOperation = [string]$o.currentOperation }
+                if ($null -ne $o.percent) { $record.PercentComplete = [int]$o.percent }
+                if ($null -ne $Window) {
+                    # Piped inputs share one progress bar: the count says how far the pipeline is.
+                    if ($Window.Added -gt 1 -and $Window.ProgressCount) { $record.CurrentOperation = "$($record.CurrentOperation) ($($Window.Written) of $($Window.Added) $($Window.ProgressCount))".TrimStart() }
+                    $Window.Progress = $record
+                } else {
+                    $Request.Progress = $record
+                }
+                $Cmdlet.WriteProgress($record)
+            }
+        }
+        $n = $rpc.DequeueNotification()
+    }
+}
+
+function Complete-AzTokenBridgeProgress {
+    # Ends a progress bar written from notifications (RecordType Completed).
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [System.Management.Automation.ProgressRecord]$Record)
+    if ($null -eq $Cmdlet -or $null -eq $Record) { return }
+    $done = [System.Management.Automation.ProgressRecord]::new($Record.ActivityId, $Record.Activity, 'Completed')
+    $done.RecordType = 'Completed'
+    $Cmdlet.WriteProgress($done)
+}
+
 function Invoke-AzTokenBridgeRpc {
     # Calls one server method and waits for its answer. Returns @{ Result; Failure }: Result is the
     # method's result as PowerShell values; Failure an exception (a JSON-RPC error carries it in
@@ -95,7 +148,7 @@ function Send-AzTokenBridgeRequest {
         # The call context, when the caller captured it once for many requests; else read now.
         $CallContext
     )
-    $request = @{ Method = $Method; Rpc = $null; Server = $null; Failure = $null; Stopwatch = [System.Diagnostics.Stopwatch]::StartNew() }
+    $request = @{ Method = $Method; Rpc = $null; Server = $null; Failure = $null; Progress = $null; Stopwatch = [System.Diagnostics.Stopwatch]::StartNew() }
     $request.DebugOn = $null -ne $Cmdlet -and $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore'
     if ($null -eq $CallContext) { $CallContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile }
     if ($CallContext -is [System.Exception]) { $request.Failure = $CallContext; return $request }
@@ -135,8 +188,10 @@ function Stop-AzTokenBridgeRequest {
 
 function Receive-AzTokenBridgeResponse {
     # Waits for the answer to a request from Send-AzTokenBridgeRequest, in short slices so that a
-    # stop gets through (and cancels the request). Returns @{ Result; Failure }.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, [Parameter(Mandatory)]$Request)
+    # stop gets through (and cancels the request), writing the server's notifications about it
+    # between slices. Returns @{ Result; Failure }. $Window: the request is one of a window's
+    # (module/Private/Window.ps1), which completes the progress bar itself.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [Parameter(Mandatory)]$Request, $Window)
     $Method = $Request.Method
     $failure = $Request.Failure
     if ($null -ne $failure) { return @{ Result = $null; Failure = $failure } }
@@ -144,12 +199,15 @@ function Receive-AzTokenBridgeResponse {
     $completed = $false
     try {
         # The client fails the request itself when the server exits or stops answering.
-        while (-not $rpc.Wait(100)) { }
+        while (-not $rpc.Wait(100)) { Write-AzTokenBridgeNotifications $Cmdlet $Request $Window }
         $completed = $true
     } finally {
         # Stopped (Ctrl+C, a downstream Select-Object -First): tell the server to drop the call.
         if (-not $completed) { $rpc.Cancel() }
     }
+    # What came with the answer (the server sends nothing after it), then the end of its progress.
+    if ($rpc.HasNotifications) { Write-AzTokenBridgeNotifications $Cmdlet $Request $Window }
+    if ($null -ne $Request.Progress) { Complete-AzTokenBridgeProgress $Cmdlet $Request.Progress; $Request.Progress = $null }
     $elapsed = [Math]::Round($Request.Stopwatch.Elapsed.TotalMilliseconds, 1)
     # What the server said about its own settings at start (a refused log file): once, as a warning.
     $server = $Request.Server

@@ -1,6 +1,6 @@
 # Window: how a cmdlet keeps several inputs in flight while it takes its pipeline input.
 #
-#   begin   { $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-…} [-Step ${function:…}] [-Waiting ${function:…}] }
+#   begin   { $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-…} [-ProgressCount 'tokens created'] }
 #   process { ...checks...
 #             Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
 #             $request = Send-AzTokenBridgeRequest ...
@@ -13,19 +13,15 @@
 #   for its oldest input, and finished inputs at the head are written without waiting.
 # - Writing is `& $Writer $Cmdlet $Item`, called by the window the moment an item can be written
 #   (not collected: an error under -ErrorAction Stop stops at once). An item is @{ Request; State;
-#   Call; Done; DueAt }: State is what the cmdlet kept of the input, Call the last answer
-#   (@{ Result; Failure }) from Receive-AzTokenBridgeResponse.
-# - An input that takes several requests (a long-running operation: begin, wait, poll, …, get) has
-#   a Step: the window calls `& $Step $Cmdlet $Window $Item` each time one of the item's requests is
-#   answered (Call set) or its wait is over (DueAt reached, Call $null). The step either sends the
-#   next request ($Item.Request = Send-AzTokenBridgeRequest …), or waits ($Item.DueAt =
-#   $Window.Clock.ElapsedMilliseconds + ms), or finishes ($Item.Done = $true). Every input in the
-#   window moves on its own, the polls included; only the writing waits for the head.
-#   Without a Step, an input is finished when its one request is answered.
-# - Waiting (-Waiting) is called in every wait slice (≤ 100 ms) while the window waits: progress.
+#   Call; Done }: State is what the cmdlet kept of the input, Call the answer (@{ Result; Failure })
+#   from Receive-AzTokenBridgeResponse. Each input is one request: work that takes several calls
+#   to Azure (a long-running operation and its polls) runs in the server (src/acr/handlers.ts).
+# - While the window waits, the server's notifications about every request in it are written
+#   (Write-AzTokenBridgeNotifications, module/Private/Rpc.ps1): progress shares one bar, with
+#   "(written of taken <ProgressCount>)" when inputs are piped, completed when the window is empty.
 # - A stop (Ctrl+C, a downstream Select-Object -First, -ErrorAction Stop on an earlier input) skips
-#   `end` but runs `clean`, which cancels every request still in flight ($/cancelRequest); inputs
-#   that were waiting to poll send nothing more.
+#   `end` but runs `clean`, which cancels every request still in flight ($/cancelRequest): the
+#   server stops their work, polls included.
 # - Memory is bounded by Limit, however many inputs are piped.
 
 # The window when a cmdlet is not given -ThrottleLimit: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16.
@@ -36,13 +32,12 @@ function Get-AzTokenBridgeDefaultThrottleLimit {
 }
 
 function New-AzTokenBridgeWindow {
-    param([int]$Limit, [Parameter(Mandatory)][scriptblock]$Writer, [scriptblock]$Step, [scriptblock]$Waiting)
+    param([int]$Limit, [Parameter(Mandatory)][scriptblock]$Writer, [string]$ProgressCount)
     if ($Limit -lt 1) { $Limit = Get-AzTokenBridgeDefaultThrottleLimit }
     @{
-        Queue = [System.Collections.Generic.Queue[hashtable]]::new(); Limit = $Limit
-        Writer = $Writer; Step = $Step; Waiting = $Waiting; Clock = [System.Diagnostics.Stopwatch]::StartNew()
-        # Inputs taken and written so far (for progress).
-        Added = 0; Written = 0
+        Queue = [System.Collections.Generic.Queue[hashtable]]::new(); Limit = $Limit; Writer = $Writer
+        # Inputs taken and written so far, and the progress bar shown from notifications (to complete).
+        Added = 0; Written = 0; ProgressCount = $ProgressCount; Progress = $null
     }
 }
 
@@ -60,7 +55,7 @@ function Wait-AzTokenBridgeWindowRoom {
 function Add-AzTokenBridgeWindowItem {
     # Queues an input: its sent request with the cmdlet's state; writes the items already finished at the head of the window (it does not wait).
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Request, $State)
-    $Window.Queue.Enqueue(@{ Request = $Request; State = $State; Call = $null; Done = $false; DueAt = -1L; ErrorRecord = $null })
+    $Window.Queue.Enqueue(@{ Request = $Request; State = $State; Call = $null; Done = $false; ErrorRecord = $null })
     $Window.Added++
     Update-AzTokenBridgeWindow $Cmdlet $Window
 }
@@ -68,7 +63,7 @@ function Add-AzTokenBridgeWindowItem {
 function Add-AzTokenBridgeWindowError {
     # An input refused before any call: its ErrorRecord is written in its place among the others.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, [System.Management.Automation.ErrorRecord]$ErrorRecord)
-    $Window.Queue.Enqueue(@{ Request = $null; State = $null; Call = $null; Done = $true; DueAt = -1L; ErrorRecord = $ErrorRecord })
+    $Window.Queue.Enqueue(@{ Request = $null; State = $null; Call = $null; Done = $true; ErrorRecord = $ErrorRecord })
     $Window.Added++
     Update-AzTokenBridgeWindow $Cmdlet $Window
 }
@@ -84,67 +79,35 @@ function Complete-AzTokenBridgeWindow {
 }
 
 function Update-AzTokenBridgeWindow {
-    # Moves every input on as far as it can without waiting, then writes the finished items at
-    # the head, in order. Without a Step only the head can be finished in order, so only it is read.
+    # Writes the server's notifications about the inputs in flight, then the finished items at the
+    # head, in order (only the head can be written, so only it is read).
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
-    if ($null -ne $Window.Step) {
-        foreach ($item in $Window.Queue) {
-            # An item moves until it waits: an answer may be in already for the request it just sent.
-            while (-not $item.Done) {
-                if ($null -ne $item.Request) {
-                    if (-not (Test-AzTokenBridgeRequestDone $item.Request)) { break }
-                    $item.Call = Receive-AzTokenBridgeResponse -Cmdlet $Cmdlet -Request $item.Request
-                    $item.Request = $null
-                } elseif ($item.DueAt -ge 0 -and $Window.Clock.ElapsedMilliseconds -ge $item.DueAt) {
-                    $item.DueAt = -1L
-                    $item.Call = $null
-                } else {
-                    break
-                }
-                & $Window.Step $Cmdlet $Window $item
-                # A step that neither sends, nor waits, has finished its input.
-                if ($null -eq $item.Request -and $item.DueAt -lt 0) { $item.Done = $true }
-            }
-        }
+    foreach ($item in $Window.Queue) {
+        $r = $item.Request
+        if ($null -ne $r -and $null -ne $r.Rpc -and $r.Rpc.HasNotifications) { Write-AzTokenBridgeNotifications $Cmdlet $r $Window }
     }
     while ($Window.Queue.Count -gt 0) {
         $head = $Window.Queue.Peek()
         if (-not $head.Done) {
-            if ($null -ne $Window.Step -or -not (Test-AzTokenBridgeRequestDone $head.Request)) { return }
-            $head.Call = Receive-AzTokenBridgeResponse -Cmdlet $Cmdlet -Request $head.Request
+            if (-not (Test-AzTokenBridgeRequestDone $head.Request)) { return }
+            $head.Call = Receive-AzTokenBridgeResponse -Cmdlet $Cmdlet -Request $head.Request -Window $Window
             $head.Request = $null
             $head.Done = $true
         }
         $null = $Window.Queue.Dequeue()
         $Window.Written++
+        # The last one in flight: the progress bar is done before it is written (an error under
+        # -ErrorAction Stop ends the cmdlet here).
+        if ($Window.Queue.Count -eq 0 -and $null -ne $Window.Progress) { Complete-AzTokenBridgeProgress $Cmdlet $Window.Progress; $Window.Progress = $null }
         if ($null -ne $head.ErrorRecord) { $Cmdlet.WriteError($head.ErrorRecord) } else { & $Window.Writer $Cmdlet $head }
     }
 }
 
 function Wait-AzTokenBridgeWindowEvent {
-    # One wait slice (at most 100 ms): until an answer comes in (the head's, without a Step; any
-    # input's, with one) or the next input's wait is over.
+    # One wait slice (at most 100 ms): until the head's answer comes in.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
-    if ($null -ne $Window.Waiting) { & $Window.Waiting $Cmdlet $Window }
-    if ($null -eq $Window.Step) {
-        $rpc = $Window.Queue.Peek().Request.Rpc
-        if ($null -ne $rpc) { $null = $rpc.Wait(100) }
-        return
-    }
-    # Over the requests' Completion tasks (WaitHandle.WaitAny takes at most 64 handles; the window
-    # may hold 256).
-    $slice = 100L
-    $tasks = [System.Collections.Generic.List[System.Threading.Tasks.Task]]::new()
-    foreach ($item in $Window.Queue) {
-        if ($null -ne $item.Request) {
-            if ($null -ne $item.Request.Rpc) { $tasks.Add($item.Request.Rpc.Completion) }
-        } elseif ($item.DueAt -ge 0) {
-            $slice = [Math]::Min($slice, [Math]::Max(0L, $item.DueAt - $Window.Clock.ElapsedMilliseconds))
-        }
-    }
-    if ($slice -le 0) { return }
-    if ($tasks.Count -gt 0) { $null = [System.Threading.Tasks.Task]::WaitAny($tasks.ToArray(), [int]$slice) }
-    else { [System.Threading.Thread]::Sleep([int]$slice) }
+    $rpc = $Window.Queue.Peek().Request.Rpc
+    if ($null -ne $rpc) { $null = $rpc.Wait(100) }
 }
 
 function Stop-AzTokenBridgeWindow {

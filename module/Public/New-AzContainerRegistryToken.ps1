@@ -6,10 +6,10 @@ function New-AzContainerRegistryToken {
     .DESCRIPTION
     Creates a token for a container registry with the specified parameters.
 
-    The creation is a long-running operation: the cmdlet waits as long as the service's
-    Retry-After asks (30 seconds when it names none) before each status request, showing progress,
-    then reads the token and writes it. -NoWait returns at the first answer; -AsJob returns a job
-    at once.
+    The creation is a long-running operation: the AzTokenBridge server waits as long as the
+    service's Retry-After asks (30 seconds when it names none) before each status request, and the
+    cmdlet shows its progress, then writes the token. -NoWait returns as soon as the service has
+    accepted the creation; -AsJob returns a job at once. Ctrl+C stops the polling.
 
     Piped inputs are created concurrently (AzTokenBridge; Az takes one at a time): up to
     -ThrottleLimit tokens at once, each with its own polls, written in input order; a failed input
@@ -190,8 +190,8 @@ function New-AzContainerRegistryToken {
         [int]$ThrottleLimit
     )
     begin {
-        # Every input's creation, polls included, moves on in the window; see Step-AzTokenBridgeAcrTokenCreate.
-        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrTokenCreated} -Step ${function:Step-AzTokenBridgeAcrTokenCreate} -Waiting ${function:Write-AzTokenBridgeAcrPollProgress}
+        # Every input is one acr/createToken request (the server polls), in the window.
+        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrTokenCreated} -ProgressCount 'tokens created'
         # The sign-in context is read once per invocation, not per input (-AsJob reads its own).
         $callContext = if ($AsJob) { $null } else { Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile }
     }
@@ -260,15 +260,14 @@ function New-AzContainerRegistryToken {
         $params = @{}
         foreach ($k in $ref.Keys) { $params[$k] = $ref[$k] }
         $params['token'] = $body
+        if ($NoWait) { $params['noWait'] = $true }
+        if ($GeneratePassword) { $params['generatePasswords'] = Get-AzTokenBridgeAcrPasswordCalls $body['passwords'] }
         Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
-        $state = New-AzTokenBridgeAcrTokenCreateState -Params $params -Target $target -CallContext $callContext -NoWait:$NoWait -GeneratePassword:$GeneratePassword -Requested $body['passwords']
-        $state.Seq = $window.Added
-        $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'acr/beginCreateToken' -Params $params -CallContext $callContext
-        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request $state
+        $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'acr/createToken' -Params $params -CallContext $callContext
+        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request @{ Target = $target; NoWait = [bool]$NoWait }
     }
     end {
         Complete-AzTokenBridgeWindow $PSCmdlet $window
-        if ($window.ProgressKey) { Complete-AzTokenBridgeProgress -Cmdlet $PSCmdlet }
     }
     clean {
         Stop-AzTokenBridgeWindow $window

@@ -179,6 +179,8 @@ function New-PartnerAccessToken {
             $params['certificate'] = $cert
         }
 
+        # One request, however the user signs in: the device code message and the browser notices
+        # arrive as warnings while it runs (written at once); a stop (Ctrl+C) cancels the sign-in.
         $call = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'partner/newAccessToken' -Params $params -EnvironmentOnly
         if ($call.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $call.Failure -Target $target; return }
         $answer = $call.Result
@@ -188,14 +190,6 @@ function New-PartnerAccessToken {
         $where += "; flow $($info.flow)"
         if ($info.clientId) { $where += ", $($info.client) client $($info.clientId)" }
         Write-AzTokenBridgeTrace $PSCmdlet "$where."
-        foreach ($w in @($answer.warnings)) { if ($w) { Write-AzTokenBridgeWarning $PSCmdlet ([string]$w) } }
-        $result = $answer.result
-        if ($answer.pending) {
-            # The user signs in now (device code or browser); a stop (Ctrl+C) cancels the sign-in.
-            $done = Invoke-AzTokenBridgeRpc -Cmdlet $PSCmdlet -Method 'partner/completeLogin' -Params @{ loginId = [string]$answer.pending.loginId } -EnvironmentOnly
-            if ($done.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $done.Failure -Target $target; return }
-            $result = $done.Result.result
-        }
-        $PSCmdlet.WriteObject((ConvertTo-AzTokenBridgePartnerAuthResult $result))
+        $PSCmdlet.WriteObject((ConvertTo-AzTokenBridgePartnerAuthResult $answer.result))
     }
 }

@@ -1,27 +1,26 @@
 /**
  * Azure Container Registry methods (New-AzContainerRegistryToken, Get-AzContainerRegistryToken,
  * Get-AzContainerRegistryScopeMap, New-AzContainerRegistryCredentials) on @azure/arm-containerregistry.
- * The token PUT's polling loop runs in the module (src/protocol.ts, acr/*): beginCreateToken sends
- * the PUT and returns its first answer; pollOperation does one GET of the status URL.
+ * createToken runs the token PUT's long-running operation to its end in one request, polling as
+ * src/protocol.ts (acr/*) describes, with progress and trace notifications (src/rpc/notify.ts).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { TokenCredential } from "@azure/core-auth";
 import type { AdditionalPolicyConfig } from "../azure/throttle";
 import { createContainerRegistryManagement, ContainerRegistryManagementContext } from "@azure/arm-containerregistry/api";
-import { create as createToken, get as getToken, list as listTokens } from "@azure/arm-containerregistry/api/tokens";
+import { create as putToken, get as getToken, list as listTokens } from "@azure/arm-containerregistry/api/tokens";
 import { get as getScopeMap, list as listScopeMaps } from "@azure/arm-containerregistry/api/scopeMaps";
 import { generateCredentials as generateRegistryCredentials } from "@azure/arm-containerregistry/api/registries";
 import type { ScopeMap, SystemData, Token, TokenPassword } from "@azure/arm-containerregistry";
 import {
-  AcrBeginCreateTokenParams,
+  AcrCreateTokenParams,
+  AcrCreateTokenResult,
   AcrGenerateCredentialsParams,
   AcrGenerateCredentialsResult,
   AcrGetScopeMapsParams,
   AcrGetScopeMapsResult,
   AcrGetTokensParams,
   AcrGetTokensResult,
-  AcrOperationResponse,
-  AcrPollOperationParams,
-  AcrPollOperationResult,
   AcrScopeMap,
   AcrSystemData,
   AcrToken,
@@ -29,6 +28,8 @@ import {
 } from "../protocol";
 import { armClient, armTarget } from "../azure/arm";
 import { BridgeError, invalidInput } from "../rpc/errors";
+import type { Notifier } from "../rpc/notify";
+import { sessionEnv } from "../azure/settings";
 import { checkOperationUrl, checkPasswordName, checkRegistryRef, checkScopeMapName, checkTokenName, checkTokenProperties, TOKEN_ID } from "./validation";
 
 /**
@@ -56,7 +57,7 @@ export class AcrClient {
   }
 }
 
-function client(p: { context: AcrBeginCreateTokenParams["context"]; subscriptionId?: string }): { acr: AcrClient; armEndpoint: string } {
+function client(p: { context: AcrCreateTokenParams["context"]; subscriptionId?: string }): { acr: AcrClient; armEndpoint: string } {
   const target = armTarget(p.context, p.subscriptionId, "SubscriptionId");
   return { acr: armClient(AcrClient, target), armEndpoint: target.settings.armEndpoint };
 }
@@ -170,11 +171,49 @@ function headerOf(r: RawResponseLike, name: string): string | undefined {
 
 // ----- methods ------------------------------------------------------------------------------------
 
-export async function beginCreateToken(p: AcrBeginCreateTokenParams, abortSignal: AbortSignal): Promise<AcrOperationResponse> {
-  checkRegistryRef(p);
-  const tokenName = checkTokenName(p.tokenName);
+/** The PUT's first answer, as it came. */
+interface OperationResponse {
+  statusCode: number;
+  /** The PUT's URL (the poll URL of last resort, and -NoWait's target when no header names one). */
+  requestUrl: string;
+  azureAsyncOperation?: string;
+  location?: string;
+  retryAfterSeconds?: number;
+  /** The body, when it is a token. */
+  token?: AcrToken;
+}
+
+/** One GET of the operation's status URL. */
+interface PollResult {
+  statusCode: number;
+  /** `status` of the status monitor, or `properties.provisioningState` of a resource. */
+  status?: string;
+  /** Succeeded or Canceled (or a body with neither field): stop polling. Failed is thrown instead. */
+  done: boolean;
+  retryAfterSeconds?: number;
+  azureAsyncOperation?: string;
+  location?: string;
+}
+
+/** Az's wait before a poll when the answer names no Retry-After. */
+const DEFAULT_RETRY_AFTER_S = 30;
+/** The operation's bound when AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS does not set one. */
+const DEFAULT_OPERATION_TIMEOUT_S = 600;
+
+/**
+ * How long (seconds) an operation may go on before it fails with OperationTimeout: the session's
+ * AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS (a number > 0, at most a week), else 600. Az's generated
+ * cmdlets poll for as long as the service says InProgress; the bound keeps a script from waiting
+ * forever on an operation that never ends.
+ */
+export function operationTimeoutSeconds(env: Record<string, string>): number {
+  const raw = env.AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS;
+  const value = raw === undefined || raw.trim() === "" ? NaN : Number(raw);
+  return Number.isFinite(value) && value > 0 ? Math.min(value, 604_800) : DEFAULT_OPERATION_TIMEOUT_S;
+}
+
+async function submitToken(acr: AcrClient, p: AcrCreateTokenParams, tokenName: string, abortSignal: AbortSignal): Promise<OperationResponse> {
   const props = checkTokenProperties(p.token);
-  const { acr } = client(p);
   let first: RawResponseLike | undefined;
   const body: Token = {
     scopeMapId: props.scopeMapId,
@@ -187,17 +226,16 @@ export async function beginCreateToken(p: AcrBeginCreateTokenParams, abortSignal
           }
         : undefined,
   };
-  const poller = createToken(acr.context, p.resourceGroupName, p.registryName, tokenName, body, {
+  const poller = putToken(acr.context, p.resourceGroupName, p.registryName, tokenName, body, {
     abortSignal,
     onResponse: (raw) => {
       first ??= raw as unknown as RawResponseLike;
     },
   });
-  // Only the first request: the module polls (the poller never polls unless asked to).
+  // Only the first request: the loop below polls (the SDK's poller never polls unless asked to),
+  // with the project's bound, Retry-After and 404 rules, and progress for the cmdlet.
   await poller.submitted();
   if (!first) throw new Error("The token PUT gave no response.");
-  const status = Number(first.status);
-  const requestUrl = first.request?.url ?? "";
   let parsed: unknown = first.parsedBody ?? first.body;
   if (parsed === undefined && typeof first.bodyAsText === "string" && first.bodyAsText !== "") {
     try {
@@ -207,30 +245,68 @@ export async function beginCreateToken(p: AcrBeginCreateTokenParams, abortSignal
     }
   }
   return {
-    statusCode: status,
-    requestUrl,
+    statusCode: Number(first.status),
+    requestUrl: first.request?.url ?? "",
     azureAsyncOperation: headerOf(first, "azure-asyncoperation"),
     location: headerOf(first, "location"),
     retryAfterSeconds: retryAfter(headerOf(first, "retry-after")),
-    requestId: headerOf(first, "x-ms-request-id"),
     token: tokenFromJson(parsed),
   };
 }
 
-export async function pollOperation(p: AcrPollOperationParams, abortSignal: AbortSignal): Promise<AcrPollOperationResult> {
-  // The operation's own subscription (the URL names it), when it is one.
-  const sub = /\/subscriptions\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\//i.exec(p.url ?? "")?.[1];
-  const { acr, armEndpoint } = client({ context: p.context, subscriptionId: sub });
-  const url = checkOperationUrl(p.url, armEndpoint);
-  // The SDK's own poll request (what its poller sends): the URL verbatim, the client's pipeline.
+/** How to look at the token later: the Get-AzContainerRegistryToken line for this call. */
+function tokenHint(p: AcrCreateTokenParams, tokenName: string): string {
+  let line = `Get-AzContainerRegistryToken -Name '${tokenName}' -RegistryName '${p.registryName}' -ResourceGroupName '${p.resourceGroupName}'`;
+  if (p.subscriptionId) line += ` -SubscriptionId '${p.subscriptionId}'`;
+  return line;
+}
+
+/** The status URL answered 404: the service no longer knows the operation. */
+function operationNotFound(p: AcrCreateTokenParams, tokenName: string, url: string, serviceCode: string | undefined, serviceMessage: string | undefined, requestId: string | undefined): BridgeError {
+  const hint = tokenHint(p, tokenName);
+  let service = `Error Code: ${serviceCode ?? "Http404"}; Error Message: ${serviceMessage ?? "Not Found"}`;
+  if (requestId) service += `; Request Id: ${requestId}`;
+  const message =
+    `The status of the operation creating token '${tokenName}' could not be read: its URL answered 404 Not Found (${service}). ` +
+    `The service no longer knows the operation; the token may or may not have been created: check it with ${hint}. The operation's URL: ${url}`;
+  return new BridgeError(BridgeErrorCodes.OperationNotFound, message, {
+    category: "ObjectNotFound",
+    errorId: "OperationNotFound",
+    statusCode: 404,
+    serviceCode,
+    serviceMessage,
+    requestId,
+    recommendedAction: `Check the token with ${hint}.`,
+  });
+}
+
+/** Not finished at the bound: the operation goes on at the service, nothing polls it any more. */
+function operationTimeout(p: AcrCreateTokenParams, tokenName: string, url: string, seconds: number, lastStatus: string): BridgeError {
+  const s = String(Math.round(seconds * 1000) / 1000);
+  const hint = tokenHint(p, tokenName);
+  const message =
+    `The operation creating token '${tokenName}' did not finish within ${s} s (last status: ${lastStatus}); nothing polls it any more. ` +
+    `It may still finish at the service: check the token's ProvisioningState later with ${hint}, or the operation at ${url}. ` +
+    `To wait longer, set $env:AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS (now ${s}).`;
+  return new BridgeError(BridgeErrorCodes.OperationTimeout, message, {
+    category: "OperationTimeout",
+    errorId: "OperationTimeout",
+    recommendedAction: `Check the token later with ${hint}; set $env:AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS to wait longer.`,
+  });
+}
+
+/** One GET of the status URL (verbatim: it is signed), as the SDK's poller sends it. */
+async function poll(acr: AcrClient, armEndpoint: string, rawUrl: string, abortSignal: AbortSignal, notFound: (code?: string, message?: string, requestId?: string) => Error): Promise<PollResult> {
+  const url = checkOperationUrl(rawUrl, armEndpoint);
   const r = await acr.context.pathUnchecked(url.toString()).get({ abortSignal });
   const statusCode = Number(r.status);
   const requestId = r.headers["x-ms-request-id"];
   const body = (r.body ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   if (statusCode >= 400) {
     const err = (body.error ?? {}) as { code?: string; message?: string };
+    if (statusCode === 404) throw notFound(err.code, err.message, requestId);
     throw new BridgeError(BridgeErrorCodes.ServiceError, err.message ?? `The operation status request failed (HTTP ${statusCode}).`, {
-      category: statusCode === 404 ? "ObjectNotFound" : statusCode >= 500 ? "ResourceUnavailable" : "InvalidOperation",
+      category: statusCode >= 500 ? "ResourceUnavailable" : "InvalidOperation",
       errorId: err.code ?? `Http${statusCode}`,
       statusCode,
       serviceCode: err.code,
@@ -238,13 +314,12 @@ export async function pollOperation(p: AcrPollOperationParams, abortSignal: Abor
       requestId,
     });
   }
-  const result: AcrPollOperationResult = {
+  const result: PollResult = {
     statusCode,
     done: false,
     retryAfterSeconds: retryAfter(r.headers["retry-after"]),
     azureAsyncOperation: r.headers["azure-asyncoperation"],
     location: r.headers["location"],
-    requestId,
   };
   if (statusCode === 201 || statusCode === 202) return result; // keep polling
   const state: string | undefined = body?.properties?.provisioningState ?? body?.status;
@@ -268,6 +343,92 @@ export async function pollOperation(p: AcrPollOperationParams, abortSignal: Abor
   }
   result.done = s === "succeeded" || s === "canceled";
   return result;
+}
+
+/**
+ * Waits `ms` before the next poll, telling the cmdlet once a second how far the wait is (Az's "In
+ * progress" / "Checking operation status" record). Ends at once, with an AbortError, when the
+ * request is cancelled.
+ */
+async function waitWithProgress(ms: number, tokenName: string, notify: Notifier, abortSignal: AbortSignal): Promise<void> {
+  const start = Date.now();
+  for (let second = 0; ; second++) {
+    notify.progress({
+      activity: "In progress",
+      status: "Checking operation status",
+      currentOperation: `Creating token '${tokenName}'`,
+      percent: ms > 0 ? Math.min(99, Math.floor((second * 100_000) / ms)) : 0,
+    });
+    const until = Math.min(ms, (second + 1) * 1000);
+    const left = until - (Date.now() - start);
+    if (left > 0) await sleep(left, undefined, { signal: abortSignal });
+    if (until >= ms) break;
+  }
+  abortSignal.throwIfAborted();
+}
+
+/**
+ * New-AzContainerRegistryToken: the PUT, then (unless noWait) its operation polled to the end, the
+ * token read, and its passwords generated (generatePasswords). See src/protocol.ts (acr/*).
+ */
+export async function createToken(p: AcrCreateTokenParams, abortSignal: AbortSignal, notify: Notifier): Promise<AcrCreateTokenResult> {
+  checkRegistryRef(p);
+  const tokenName = checkTokenName(p.tokenName);
+  const generate = p.generatePasswords ?? [];
+  const calls = generate.map((g) => {
+    const name = g.passwordName === undefined || g.passwordName === null || g.passwordName === "" ? undefined : checkPasswordName(g.passwordName, "CredentialsPassword");
+    let expiry: Date | undefined;
+    if (g.expiry !== undefined && g.expiry !== null && g.expiry !== "") {
+      expiry = new Date(g.expiry);
+      if (Number.isNaN(expiry.getTime())) throw invalidInput("InvalidExpiry", "CredentialsPassword", `Expiry '${g.expiry}' is not a valid date.`);
+    }
+    return { name, expiry };
+  });
+  const { acr, armEndpoint } = client(p);
+  const first = await submitToken(acr, p, tokenName, abortSignal);
+  let url = first.azureAsyncOperation ?? first.location ?? first.requestUrl;
+  notify.verbose(`AzTokenBridge: PUT token '${tokenName}': HTTP ${first.statusCode}.`);
+  // (The module refuses -GeneratePassword with -NoWait before any call: generatePasswords is not used then.)
+  if (p.noWait) return { target: url };
+
+  // The bound starts with the PUT's answer; the last poll is made at it.
+  const seconds = operationTimeoutSeconds(sessionEnv(p.context));
+  const deadline = Date.now() + seconds * 1000;
+  let token: AcrToken | undefined;
+  const state = first.token?.provisioningState ?? "";
+  if (first.statusCode === 200 && (state === "Succeeded" || state === "Canceled")) {
+    // An update answered at once: the body is the token (Az would wait 30 s and GET it again).
+    token = first.token;
+  } else {
+    let delay = first.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S;
+    for (;;) {
+      notify.debug(`Delaying ${delay} seconds before polling.`);
+      await waitWithProgress(Math.max(0, Math.min(delay * 1000, deadline - Date.now())), tokenName, notify, abortSignal);
+      const r = await poll(acr, armEndpoint, url, abortSignal, (code, message, requestId) => operationNotFound(p, tokenName, url, code, message, requestId));
+      const status = r.status ?? `HTTP ${r.statusCode}`;
+      notify.verbose(`AzTokenBridge: operation status ${status}.`);
+      if (r.done) break;
+      url = r.azureAsyncOperation ?? r.location ?? url;
+      // Not finished at the bound (any status that is not terminal, known or not): nothing polls it any more.
+      if (Date.now() >= deadline) throw operationTimeout(p, tokenName, url, seconds, status);
+      delay = r.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S;
+    }
+    // The final GET every client does.
+    token = tokenFromModel(await getToken(acr.context, p.resourceGroupName, p.registryName, tokenName, { abortSignal }));
+  }
+  if (!token) throw new Error("The token PUT's answer carried no token.");
+  if (calls.length) {
+    const generated: AcrToken["passwords"] = [];
+    for (const c of calls) {
+      notify.verbose(`AzTokenBridge: generating ${c.name ?? "both passwords"} of token '${tokenName}'.`);
+      const r = await generateRegistryCredentials(acr.context, p.resourceGroupName, p.registryName, { tokenId: token.id, name: c.name, expiry: c.expiry }, { abortSignal, updateIntervalInMs: 1000 });
+      generated.push(...(r.passwords ?? []).map(passwordOut));
+    }
+    // The token with the generated passwords (and their values) in place of their metadata.
+    const names = new Set(generated.map((g) => g.name));
+    token = { ...token, passwords: [...token.passwords.filter((x) => !names.has(x.name)), ...generated] };
+  }
+  return { token };
 }
 
 export async function getTokens(p: AcrGetTokensParams, abortSignal: AbortSignal): Promise<AcrGetTokensResult> {

@@ -442,8 +442,8 @@ function writeProtocolPs() {
   const names = Object.keys(p.SESSION_VARIABLES);
   const lines = [
     "# Written by src/build/build.mjs from src/protocol.ts (SESSION_VARIABLES, SERVER_START_VARIABLES,",
-    "# DEBUG_VISIBLE_FIELDS, DEBUG_URL_FIELDS, PROFILE_KEYS, IDENTITY_VARIABLES, BridgeErrorCodes):",
-    "# edit those, not this file.",
+    "# DEBUG_VISIBLE_FIELDS, DEBUG_URL_FIELDS, PROFILE_KEYS, IDENTITY_VARIABLES, BridgeErrorCodes,",
+    "# NOTIFICATION_METHODS): edit those, not this file.",
     "",
     "# Session variables sent with every call: name (or prefix ending in *) -> whether -Debug may show the value.",
     "$script:SessionVariables = [ordered]@{",
@@ -463,6 +463,10 @@ function writeProtocolPs() {
     "# The protocol's error codes (JSON-RPC error.code) by name.",
     "$script:BridgeErrorCodes = @{",
     ...Object.entries(p.BridgeErrorCodes).map(([k, v]) => `    ${k} = ${Number(v)}`),
+    "}",
+    "# The server's notifications about a request (kind -> method), written by Rpc.ps1 Write-AzTokenBridgeNotifications.",
+    "$script:NotificationMethods = @{",
+    ...Object.entries(p.NOTIFICATION_METHODS).map(([k, v]) => `    ${q(k)} = ${q(v)}`),
     "}",
     "",
   ];

@@ -14,6 +14,11 @@
  *
  * The refresh token is read from msal's cache after every user flow (`forceCache` for refresh, so
  * the new one is cached), with the token endpoint's answer as a fallback: it is always returned.
+ *
+ * The flows that wait for a user are one request: what the user must see (the device code message,
+ * the browser notices or the URL to open) is sent at once as warning notifications
+ * (src/rpc/notify.ts), and the request answers when the user has signed in, or ends when it is
+ * cancelled ($/cancelRequest: the device code polling stops, the loopback port is closed).
  */
 import { createHash, randomBytes, randomUUID, X509Certificate } from "node:crypto";
 import {
@@ -24,33 +29,15 @@ import {
   LogLevel,
   PublicClientApplication,
 } from "@azure/msal-node";
-import {
-  BridgeErrorCodes,
-  PartnerAuthorityInfo,
-  PartnerAuthResult,
-  PartnerCompleteLoginParams,
-  PartnerCompleteLoginResult,
-  PartnerNewAccessTokenParams,
-  PartnerNewAccessTokenResult,
-} from "../protocol";
+import { BridgeErrorCodes, PartnerAuthorityInfo, PartnerAuthResult, PartnerNewAccessTokenParams, PartnerNewAccessTokenResult } from "../protocol";
 import { BridgeError, invalidInput } from "../rpc/errors";
+import { Notifier, SILENT } from "../rpc/notify";
 import { msalLoggerOptions } from "../log";
 import { sessionEnv } from "../azure/settings";
 import { trustExtraCaFile } from "../azure/tls";
 import { openBrowser, openLoopback } from "./loopback";
 import { PartnerNetwork, refreshTokenFromCache, toAuthResult, toBridgeError } from "./msal";
 import { accessTokenResult, accessTokenWarnings, Authority, EXCHANGE_ONLINE, resolveAuthority, validateParams } from "./validation";
-
-/** A pending login is cancelled when nobody asks for it within this time. */
-const ORPHAN_MS = 30_000;
-
-interface PendingLogin {
-  result: Promise<PartnerAuthResult>;
-  cancel: () => void;
-  timer: NodeJS.Timeout;
-}
-
-const logins = new Map<string, PendingLogin>();
 
 type Client = { app: PublicClientApplication | ConfidentialClientApplication; clientId: string; kind: string; network: PartnerNetwork };
 
@@ -89,13 +76,14 @@ async function userResult(c: Client, r: AuthenticationResult | null): Promise<Pa
   return toAuthResult(r, rt, c.network.lastLifetimes);
 }
 
-export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: AbortSignal): Promise<PartnerNewAccessTokenResult> {
+export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: AbortSignal, notify: Notifier = SILENT): Promise<PartnerNewAccessTokenResult> {
   validateParams(p);
   if (p.parameterSet === "AccessToken") {
     if (!p.accessToken) throw invalidInput("AccessTokenRequired", "AccessToken", "-AccessToken is empty.");
+    const result = accessTokenResult(p.accessToken, p.scopes ?? []);
+    for (const w of accessTokenWarnings(p.accessToken, p.scopes ?? [])) notify.warning(w);
     return {
-      result: accessTokenResult(p.accessToken, p.scopes ?? []),
-      warnings: accessTokenWarnings(p.accessToken, p.scopes ?? []),
+      result,
       info: { environment: p.environment ?? "AzureCloud", authority: "(none: the access token is read locally)", flow: "AccessToken" },
     };
   }
@@ -122,26 +110,26 @@ export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: Abo
     client: kind,
   });
 
-  if (useAuthCode) return beginLogin("AuthorizationCode", p, auth, clientId, scopes, env, signal, retry, info);
+  if (useAuthCode) return userLogin("AuthorizationCode", p, auth, clientId, scopes, env, signal, notify, retry, info);
   if (p.refreshToken) {
     const c = makeClient(auth, clientId, p, signal);
     try {
       const r = await c.app.acquireTokenByRefreshToken({ refreshToken: p.refreshToken, scopes, forceCache: true });
-      return { result: await userResult(c, r), warnings: [], info: info("RefreshToken", c.kind) };
+      return { result: await userResult(c, r), info: info("RefreshToken", c.kind) };
     } catch (e) {
       throw withRefreshTokenFix(withCredentialFix(toBridgeError(e, c.network, retry), p, clientId, auth.tenant), p, clientId, retry);
     }
   }
   if (p.parameterSet === "User" || byModule) {
     const flow = byModule || p.useDeviceAuthentication ? "DeviceCode" : "AuthorizationCode";
-    return beginLogin(flow, p, auth, clientId, scopes, env, signal, retry, info);
+    return userLogin(flow, p, auth, clientId, scopes, env, signal, notify, retry, info);
   }
   // ServicePrincipal / ServicePrincipalCertificate: client credentials.
   const c = makeClient(auth, clientId, p, signal);
   try {
     const r = await (c.app as ConfidentialClientApplication).acquireTokenByClientCredential({ scopes });
     if (!r) throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "Entra ID returned no token.", { category: "AuthenticationError", errorId: "NoAccessToken" });
-    return { result: toAuthResult(r, null, c.network.lastLifetimes), warnings: [], info: info("ClientCredentials", c.kind) };
+    return { result: toAuthResult(r, null, c.network.lastLifetimes), info: info("ClientCredentials", c.kind) };
   } catch (e) {
     throw withCredentialFix(toBridgeError(e, c.network, retry), p, clientId, auth.tenant);
   }
@@ -194,10 +182,10 @@ function withCredentialFix(e: Error, p: PartnerNewAccessTokenParams, clientId: s
 }
 
 /**
- * Starts a login that waits for the user; answers once the user has something to do (the device
- * code message, or the browser launched / the URL to open).
+ * A sign-in that waits for the user: tells the user what to do at once (warning notifications),
+ * then answers when the user has signed in. Cancelling the request cancels the sign-in.
  */
-async function beginLogin(
+async function userLogin(
   flow: "DeviceCode" | "AuthorizationCode",
   p: PartnerNewAccessTokenParams,
   auth: Authority,
@@ -205,44 +193,35 @@ async function beginLogin(
   scopes: string[],
   env: Record<string, string>,
   signal: AbortSignal,
+  notify: Notifier,
   retry: string,
   info: (flow: string, kind: string) => PartnerAuthorityInfo,
 ): Promise<PartnerNewAccessTokenResult> {
-  const abort = new AbortController();
-  const onCallAbort = () => abort.abort();
-  signal.addEventListener("abort", onCallAbort, { once: true });
-  const c = makeClient(auth, clientId, p, abort.signal);
-  const warnings: string[] = [];
-  let ready!: () => void;
-  const readyPromise = new Promise<void>((resolve) => (ready = resolve));
+  const c = makeClient(auth, clientId, p, signal);
   const aborted = new Promise<never>((_, reject) => {
-    if (abort.signal.aborted) reject(abortError());
-    abort.signal.addEventListener("abort", () => reject(abortError()), { once: true });
+    if (signal.aborted) reject(abortError());
+    signal.addEventListener("abort", () => reject(abortError()), { once: true });
   });
   aborted.catch(() => undefined);
 
-  let run: Promise<PartnerAuthResult>;
   if (flow === "DeviceCode") {
-    const request: DeviceCodeRequest = {
-      scopes,
-      deviceCodeCallback: (r) => {
-        warnings.push(r.message);
-        ready();
-      },
-    };
-    abort.signal.addEventListener("abort", () => (request.cancel = true), { once: true });
-    run = (async () => {
+    const request: DeviceCodeRequest = { scopes, deviceCodeCallback: (r) => notify.warning(r.message) };
+    signal.addEventListener("abort", () => (request.cancel = true), { once: true });
+    const run = (async () => {
       try {
         return await userResult(c, await (c.app as PublicClientApplication).acquireTokenByDeviceCode(request));
       } catch (e) {
         throw toBridgeError(e, c.network, retry);
       }
     })();
-  } else {
-    const loop = await openLoopback(warnings).catch((e: Error) => {
-      throw new BridgeError(BridgeErrorCodes.InvalidInput, e.message, { category: "ResourceUnavailable", errorId: "NoFreePort" });
-    });
-    abort.signal.addEventListener("abort", () => void loop.close(), { once: true });
+    run.catch(() => undefined);
+    return { result: await Promise.race([run, aborted]), info: info(flow, c.kind) };
+  }
+
+  const loop = await openLoopback((w) => notify.warning(w)).catch((e: Error) => {
+    throw new BridgeError(BridgeErrorCodes.InvalidInput, e.message, { category: "ResourceUnavailable", errorId: "NoFreePort" });
+  });
+  try {
     const verifier = randomBytes(32).toString("base64url");
     const state = randomUUID();
     let url: string;
@@ -257,76 +236,25 @@ async function beginLogin(
         ...(c.kind === "public" ? { prompt: "login" } : {}),
       });
     } catch (e) {
-      await loop.close();
       throw toBridgeError(e, c.network, retry);
     }
-    run = (async () => {
-      try {
-        const a = await Promise.race([loop.answer, aborted]);
-        if (a.error) throw Object.assign(new Error(a.errorDescription ?? a.error), { name: "ServerError", errorCode: a.error, errorMessage: a.errorDescription ?? a.error });
-        if (a.state !== state) throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "The sign-in answer carries a different state: it was not this request's.", { category: "AuthenticationError", errorId: "StateMismatch" });
-        const r = await c.app.acquireTokenByCode({ code: a.code!, scopes, redirectUri: loop.redirectUri, codeVerifier: verifier, state });
-        return await userResult(c, r);
-      } catch (e) {
-        throw toBridgeError(e, c.network, retry);
-      } finally {
-        await loop.close();
-      }
-    })();
-    warnings.push("Attempting to launch a browser for authorization code login.");
+    notify.warning("Attempting to launch a browser for authorization code login.");
     if (await openBrowser(url, env)) {
-      warnings.push("We have launched a browser for you to login. For the old experience with device code flow, please run 'New-PartnerAccessToken -UseDeviceAuthentication'.");
+      notify.warning("We have launched a browser for you to login. For the old experience with device code flow, please run 'New-PartnerAccessToken -UseDeviceAuthentication'.");
     } else {
-      warnings.push(`Unable to launch a browser for authorization code login. To sign in, open this address in a browser on this computer: ${url}`);
+      notify.warning(`Unable to launch a browser for authorization code login. To sign in, open this address in a browser on this computer: ${url}`);
     }
-    ready();
-  }
-  run.catch(() => undefined);
-
-  try {
-    const first = await Promise.race([readyPromise.then(() => undefined), run, aborted]);
-    if (first !== undefined) return { result: first, warnings, info: info(flow, c.kind) };
-  } catch (e) {
-    abort.abort();
-    throw e;
+    try {
+      const a = await Promise.race([loop.answer, aborted]);
+      if (a.error) throw Object.assign(new Error(a.errorDescription ?? a.error), { name: "ServerError", errorCode: a.error, errorMessage: a.errorDescription ?? a.error });
+      if (a.state !== state) throw new BridgeError(BridgeErrorCodes.AuthenticationFailed, "The sign-in answer carries a different state: it was not this request's.", { category: "AuthenticationError", errorId: "StateMismatch" });
+      const r = await Promise.race([c.app.acquireTokenByCode({ code: a.code!, scopes, redirectUri: loop.redirectUri, codeVerifier: verifier, state }), aborted]);
+      return { result: await userResult(c, r), info: info(flow, c.kind) };
+    } catch (e) {
+      throw toBridgeError(e, c.network, retry);
+    }
   } finally {
-    signal.removeEventListener("abort", onCallAbort);
+    // Closed however it ends: the port is free again.
+    await loop.close();
   }
-  const loginId = randomUUID();
-  const login: PendingLogin = {
-    result: run,
-    cancel: () => abort.abort(),
-    timer: setTimeout(() => {
-      logins.delete(loginId);
-      abort.abort();
-    }, ORPHAN_MS),
-  };
-  login.timer.unref();
-  // Kept (finished or not) until completeLogin takes it or the orphan timer drops it: the user may
-  // finish signing in before the module asks.
-  logins.set(loginId, login);
-  return { pending: { loginId }, warnings, info: info(flow, c.kind) };
-}
-
-/** Waits for a login begun by partner/newAccessToken. A cancelled call cancels the login. */
-export async function completeLogin(p: PartnerCompleteLoginParams, signal: AbortSignal): Promise<PartnerCompleteLoginResult> {
-  const login = logins.get(p.loginId);
-  if (!login) {
-    throw new BridgeError(BridgeErrorCodes.InvalidInput, `No pending sign-in '${p.loginId}' (it finished, was cancelled, or waited more than ${ORPHAN_MS / 1000} s).`, {
-      category: "InvalidOperation",
-      errorId: "NoPendingLogin",
-      target: "loginId",
-    });
-  }
-  clearTimeout(login.timer);
-  logins.delete(p.loginId);
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = () => {
-      login.cancel();
-      reject(abortError());
-    };
-    if (signal.aborted) fail();
-    else signal.addEventListener("abort", fail, { once: true });
-  });
-  return { result: await Promise.race([login.result, aborted]) };
 }

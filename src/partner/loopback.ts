@@ -34,8 +34,8 @@ const PAGE = (title: string, text: string): string =>
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Listens on the first free port of 8400–8999; `warnings` gets the original's notice for each taken one. */
-export async function openLoopback(warnings: string[], first = PORT_FIRST, last = PORT_LAST): Promise<Loopback> {
+/** Listens on the first free port of 8400–8999; `warn` gets the original's notice for each taken one, at once. */
+export async function openLoopback(warn: (message: string) => void, first = PORT_FIRST, last = PORT_LAST): Promise<Loopback> {
   let settle!: (a: LoopbackAnswer) => void;
   const answer = new Promise<LoopbackAnswer>((resolve) => (settle = resolve));
   const server = http.createServer((req, res) => {
@@ -90,7 +90,7 @@ export async function openLoopback(warnings: string[], first = PORT_FIRST, last 
           })),
       };
     } catch (e) {
-      warnings.push(`Port ${port} is taken with exception '${(e as Error).message}'; trying to connect to the next port.`);
+      warn(`Port ${port} is taken with exception '${(e as Error).message}'; trying to connect to the next port.`);
     }
   }
   throw Object.assign(new Error(`No free port from ${first} to ${last} on 127.0.0.1 for the sign-in redirect.`), { code: "NoFreePort" });

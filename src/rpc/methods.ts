@@ -1,22 +1,24 @@
 /**
  * The server's method table: each protocol RequestType bound to its handler. Handlers get their
- * params and an AbortSignal that fires on $/cancelRequest.
+ * params, an AbortSignal that fires on $/cancelRequest, and a Notifier (src/rpc/notify.ts) to send
+ * progress, warnings and trace lines about the request while it runs.
  */
 import { RequestType } from "vscode-jsonrpc";
 import { ApimGetTenantAccess, ApimGetUsers, ApimListServices, ApimNewUserToken, ErrorData, Hello, HelloResult, PROTOCOL_VERSION } from "../protocol";
 import type * as ApimHandlers from "../apim/handlers";
-import { AcrBeginCreateToken, AcrGenerateCredentials, AcrGetScopeMaps, AcrGetTokens, AcrPollOperation } from "../protocol";
+import { AcrCreateToken, AcrGenerateCredentials, AcrGetScopeMaps, AcrGetTokens } from "../protocol";
 import type * as AcrHandlers from "../acr/handlers";
-import { PartnerCompleteLogin, PartnerNewAccessToken } from "../protocol";
+import { PartnerNewAccessToken } from "../protocol";
 import type * as PartnerHandlers from "../partner/handlers";
 import { VERSION } from "../version";
+import type { Notifier } from "./notify";
 
 export interface MethodEntry<P, R> {
   type: RequestType<P, R, ErrorData>;
-  handler: (params: P, signal: AbortSignal) => Promise<R>;
+  handler: (params: P, signal: AbortSignal, notify: Notifier) => Promise<R>;
 }
 
-function entry<P, R>(type: RequestType<P, R, ErrorData>, handler: (params: P, signal: AbortSignal) => Promise<R>): MethodEntry<P, R> {
+function entry<P, R>(type: RequestType<P, R, ErrorData>, handler: (params: P, signal: AbortSignal, notify: Notifier) => Promise<R>): MethodEntry<P, R> {
   return { type, handler };
 }
 
@@ -52,11 +54,9 @@ export const METHODS: MethodEntry<any, any>[] = [
   entry(ApimGetTenantAccess, (p, signal) => apim().getTenantAccess(p, signal)),
   entry(ApimGetUsers, (p, signal) => apim().getUsers(p, signal)),
   entry(ApimListServices, (p, signal) => apim().listServices(p, signal)),
-  entry(AcrBeginCreateToken, (p, signal) => acr().beginCreateToken(p, signal)),
-  entry(AcrPollOperation, (p, signal) => acr().pollOperation(p, signal)),
+  entry(AcrCreateToken, (p, signal, notify) => acr().createToken(p, signal, notify)),
   entry(AcrGetTokens, (p, signal) => acr().getTokens(p, signal)),
   entry(AcrGetScopeMaps, (p, signal) => acr().getScopeMaps(p, signal)),
   entry(AcrGenerateCredentials, (p, signal) => acr().generateCredentials(p, signal)),
-  entry(PartnerNewAccessToken, (p, signal) => partner().newAccessToken(p, signal)),
-  entry(PartnerCompleteLogin, (p, signal) => partner().completeLogin(p, signal)),
+  entry(PartnerNewAccessToken, (p, signal, notify) => partner().newAccessToken(p, signal, notify)),
 ];

@@ -10,11 +10,10 @@
  */
 import { ResponseError } from "vscode-jsonrpc";
 import {
-  AcrBeginCreateTokenParams,
+  AcrCreateTokenParams,
   AcrGenerateCredentialsParams,
   AcrGetScopeMapsParams,
   AcrGetTokensParams,
-  AcrPollOperationParams,
   AcrTokenCertificate,
   AcrTokenPassword,
   AcrTokenProperties,
@@ -27,7 +26,6 @@ import {
   CallContext,
   ErrorData,
   HelloParams,
-  PartnerCompleteLoginParams,
   PartnerNewAccessTokenParams,
 } from "../protocol";
 import { arr, bool, dict, kindOf, obj, opt, Shape, ShapeError, str } from "./shape";
@@ -89,8 +87,14 @@ export const PARAMS: Record<string, Shape<unknown>> = {
     groupId: opt(str()),
   }),
   "apim/listServices": obj<ApimListServicesParams>({ context, subscriptionId: opt(str()), resourceGroupName: opt(str()) }),
-  "acr/beginCreateToken": obj<AcrBeginCreateTokenParams>({ ...acrRegistry, context, tokenName: str(), token: acrToken }),
-  "acr/pollOperation": obj<AcrPollOperationParams>({ context, url: str() }),
+  "acr/createToken": obj<AcrCreateTokenParams>({
+    ...acrRegistry,
+    context,
+    tokenName: str(),
+    token: acrToken,
+    noWait: opt(bool),
+    generatePasswords: opt(arr(obj<NonNullable<AcrCreateTokenParams["generatePasswords"]>[number]>({ passwordName: opt(str()), expiry: opt(str()) }))),
+  }),
   "acr/getTokens": obj<AcrGetTokensParams>({ ...acrRegistry, context, tokenName: opt(str()) }),
   "acr/getScopeMaps": obj<AcrGetScopeMapsParams>({ ...acrRegistry, context, scopeMapName: opt(str()) }),
   "acr/generateCredentials": obj<AcrGenerateCredentialsParams>({
@@ -115,7 +119,6 @@ export const PARAMS: Record<string, Shape<unknown>> = {
     useAuthorizationCode: opt(bool),
     useDeviceAuthentication: opt(bool),
   }),
-  "partner/completeLogin": obj<PartnerCompleteLoginParams>({ context: opt(context), loginId: str() }),
 };
 
 // Every declared method has a shape, and nothing else does (checked when the server loads, and by

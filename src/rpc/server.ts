@@ -8,9 +8,25 @@
  *   (-32700, -32600) and carries on; an unknown method is MethodNotFound (-32601); params that do
  *   not fit their method's shape (params.ts) are InvalidParams (-32602), before the handler runs.
  * - The log (src/log.ts): one verbose line per request, never its params or result.
+ * - A handler may notify the client about its request while it runs (src/rpc/notify.ts): each
+ *   notification names the request's id, which vscode-jsonrpc does not hand to a handler; the
+ *   cancellation strategy below sees every request message as it is dispatched and keeps its id
+ *   with the request's cancellation token, which the handler does get.
  */
 import * as AzureSdkLogger from "@azure/logger";
-import { CancellationToken, createMessageConnection, ErrorCodes, Logger, Message, MessageConnection, ResponseError } from "vscode-jsonrpc/node";
+import {
+  AbstractCancellationTokenSource,
+  CancellationSenderStrategy,
+  CancellationToken,
+  CancellationTokenSource,
+  createMessageConnection,
+  ErrorCodes,
+  Logger,
+  Message,
+  MessageConnection,
+  RequestMessage,
+  ResponseError,
+} from "vscode-jsonrpc/node";
 import { StreamMessageWriter } from "vscode-jsonrpc/node";
 import { ignoreInterruptsWhileAttached } from "../lifecycle";
 import { configureLog, log, routeAzureSdkLog } from "../log";
@@ -18,6 +34,7 @@ import { BridgeErrorCodes, ErrorData } from "../protocol";
 import { VERSION } from "../version";
 import { toResponseError } from "./errors";
 import { loadAllServices, METHODS } from "./methods";
+import { Notifier } from "./notify";
 import { parseParams } from "./params";
 import { FramedMessageReader } from "./reader";
 
@@ -96,7 +113,21 @@ export function startServer(): MessageConnection {
     ignored: (reason) => log().warning(`ignored a message: ${reason}`),
     request: (id, method) => requests.started(id, method),
   });
-  const connection = createMessageConnection(reader, writer, jsonRpcLogger);
+  // The request id behind each handler's cancellation token (see the top of this file).
+  const requestIds = new WeakMap<CancellationToken, number | string>();
+  const connection = createMessageConnection(reader, writer, jsonRpcLogger, {
+    cancellationStrategy: {
+      receiver: {
+        kind: "request",
+        createCancellationTokenSource(request: RequestMessage): AbstractCancellationTokenSource {
+          const source = new CancellationTokenSource();
+          if (request.id !== null) requestIds.set(source.token, request.id);
+          return source;
+        },
+      },
+      sender: CancellationSenderStrategy.Message,
+    },
+  });
   connection.onError(([e]) => log().error(`transport: ${e?.message ?? e}`));
 
   const handlers = new Map(METHODS.map((m) => [m.type.method, m.handler]));
@@ -109,13 +140,17 @@ export function startServer(): MessageConnection {
     const checked = parseParams(method, params);
     const abort = new AbortController();
     const sub = token.onCancellationRequested(() => abort.abort());
+    const id = requestIds.get(token);
+    const notify = new Notifier(id ?? 0, (m, p) => void connection.sendNotification(m, p).catch(() => undefined));
+    if (id === undefined) notify.close();
     try {
       if (token.isCancellationRequested) throw cancelled();
-      return await handler(checked, abort.signal);
+      return await handler(checked, abort.signal, notify);
     } catch (e) {
       if (token.isCancellationRequested) throw cancelled();
       throw toResponseError(e);
     } finally {
+      notify.close();
       sub.dispose();
     }
   });

@@ -1,14 +1,17 @@
 /**
- * New-AzContainerRegistryToken's long-running operation under faults (issue E): an operation that
- * never finishes (OperationTimeout after AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS, and nothing polls
- * it afterwards), a status no client knows, a 404 and 5xx answers on the status URL. Single inputs
- * and piped ones, with -ErrorAction Stop too. (A failed operation and Ctrl+C while polling are in
- * acr.test.ts.) The emulator's control API makes the operations misbehave (src/emulator/acr).
+ * New-AzContainerRegistryToken's long-running operation, polled by the server in one request
+ * (acr/createToken, src/acr/handlers.ts): the server's progress and trace notifications in the
+ * cmdlet's streams, -NoWait answering once the operation is accepted, a stop or Ctrl+C ending the
+ * server's polling; and under faults: an operation that never finishes (OperationTimeout after
+ * AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS, and nothing polls it afterwards), a status no client
+ * knows, a 404 and 5xx answers on the status URL. Single inputs and piped ones, with -ErrorAction
+ * Stop too. (A failed operation is in acr.test.ts.) The emulator's control API makes the
+ * operations misbehave (src/emulator/acr).
  */
 import * as fs from "node:fs";
 import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
-import { PsResult, runPs } from "../support/pwsh";
+import { PsResult, runPs, spawnPs } from "../support/pwsh";
 
 const SUB = "9e223dbe-3399-4e19-88eb-0975f02ac87f";
 const REG_ID = `/subscriptions/${SUB}/resourceGroups/lnxtest/providers/Microsoft.ContainerRegistry/registries/lnxcr`;
@@ -54,6 +57,164 @@ function expectTimeout(e: any, name: string, status = "InProgress") { // eslint-
   expect(m).toMatch(new RegExp(`or the operation at https://[^ ]+/tokens/${name}/operationStatuses/token-[0-9a-f-]{36}\\?api-version=`));
   expect(m).toContain(`set $env:AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS (now ${BOUND_S})`);
 }
+
+/** Resolves once the emulator has seen at least `n` polls of token `name`'s operation. */
+async function untilPolled(name: string, n: number, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = polls(await emulator.requestLog(), name).length;
+    if (seen >= n) return seen;
+    if (Date.now() > deadline) throw new Error(`the emulator saw ${seen} polls of ${name}, not ${n}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("the server polls, the cmdlet shows it", () => {
+  test("progress notifications are Write-Progress records (completed at the end); -Verbose shows the server's trace lines, -Debug its delays", async () => {
+    // Counted polls: one InProgress, then Succeeded, whatever the machine's speed; two waits of 2 s.
+    await emulator.control("PUT", "/acr/operations", { pendingPolls: 1, retryAfterSeconds: 2 });
+    const name = fresh("prog");
+    // The progress stream, read from a [powershell] instance (Invoke-TestScript.ps1 cannot redirect
+    // progress: no stream number); CreateDefault2: the engine package has no Microsoft.PowerShell.Host snap-in.
+    const r = await ps(`$p = [powershell]::Create([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+$null = $p.AddScript("Import-Module '${MODULE_MANIFEST}'; New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId '$map' -Verbose -Debug")
+$out = $p.Invoke()
+[pscustomobject]@{
+    State = $out[0].ProvisioningState
+    Errors = $p.Streams.Error.Count
+    Progress = @($p.Streams.Progress | ForEach-Object { '{0}|{1}|{2}|{3}|{4}' -f $_.Activity, $_.StatusDescription, $_.CurrentOperation, $_.PercentComplete, $_.RecordType })
+    Verbose = @($p.Streams.Verbose | ForEach-Object Message)
+    Debug = @($p.Streams.Debug | ForEach-Object Message)
+}`, { AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS: "60" }); // not this file's bound of 3 s, which would cut the second wait short
+    expect(r.errors).toEqual([]);
+    const o = r.objects[0];
+    expect(o.State).toBe("Succeeded");
+    expect(o.Errors).toBe(0);
+    const progress = o.Progress as string[];
+    // Each wait of 2 s: a record at its start (0%) and after its first second (50%), each about
+    // this token; the last record completes the bar.
+    const record = (percent: number) => `In progress|Checking operation status|Creating token '${name}'|${percent}|Processing`;
+    expect(progress).toEqual([record(0), record(50), record(0), record(50), "In progress|Completed||-1|Completed"]);
+    expect(o.Verbose).toEqual(expect.arrayContaining([`AzTokenBridge: PUT token '${name}': HTTP 201.`, "AzTokenBridge: operation status InProgress.", "AzTokenBridge: operation status Succeeded."]));
+    expect(o.Verbose.indexOf("AzTokenBridge: operation status InProgress.")).toBeLessThan(o.Verbose.indexOf("AzTokenBridge: operation status Succeeded."));
+    expect(o.Verbose.at(-1)).toMatch(/^AzTokenBridge: acr\/createToken completed in [\d.]+ ms\.$/);
+    expect(o.Debug.filter((m: string) => m.startsWith("Delaying"))).toEqual(["Delaying 2 seconds before polling.", "Delaying 2 seconds before polling."]);
+    // No signed URL's signature in any trace line.
+    expect([...o.Verbose, ...o.Debug].join("\n")).not.toMatch(/[?&](?:s|h|c|t)=(?!REDACTED)[^&\s"]+/);
+    const log = await emulator.requestLog();
+    expect(log.filter((e) => e.path.includes(`/tokens/${name}`)).map((e) => [e.method, e.operationStatus ?? e.status])).toEqual([["PUT", 201], ["GET", "InProgress"], ["GET", "Succeeded"], ["GET", 200]]);
+  });
+
+  test("without -Verbose no trace line is written; piped inputs share one progress bar counting the tokens created", async () => {
+    await emulator.control("PUT", "/acr/operations", { pendingPolls: 1, retryAfterSeconds: 1 });
+    const names = [fresh("pa"), fresh("pb"), fresh("pc")];
+    const r = await ps(`$p = [powershell]::Create([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+$null = $p.AddScript("Import-Module '${MODULE_MANIFEST}'; '${names.join("','")}' | ForEach-Object { '${REG_ID}/tokens/' + \`$_ } | New-AzContainerRegistryToken -ScopeMapId '$map'")
+$out = $p.Invoke()
+[pscustomobject]@{
+    Names = @($out | ForEach-Object Name)
+    Verbose = $p.Streams.Verbose.Count
+    Progress = @($p.Streams.Progress | ForEach-Object { '{0}|{1}|{2}' -f $_.ActivityId, $_.CurrentOperation, $_.RecordType })
+}`);
+    expect(r.errors).toEqual([]);
+    const o = r.objects[0];
+    expect(o.Names).toEqual(names);
+    expect(o.Verbose).toBe(0);
+    const progress = o.Progress as string[];
+    expect(progress.every((x) => x.startsWith("1|"))).toBe(true);
+    expect(progress.some((x) => /^1\|Creating token '[^']+' \(\d of [23] tokens created\)\|Processing$/.test(x))).toBe(true);
+    expect(progress.at(-1)).toBe("1||Completed");
+  });
+
+  test("a failed operation under -ErrorAction Stop: the progress bar is completed before the error ends the cmdlet", async () => {
+    // One InProgress poll (progress shown), then the operation fails.
+    await emulator.control("PUT", "/acr/operations", { pendingPolls: 1, retryAfterSeconds: 1, failNext: 1, failCode: "TokenQuotaExceeded", failMessage: "No more tokens." });
+    const name = fresh("pfail");
+    const r = await ps(`$p = [powershell]::Create([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+$null = $p.AddScript("Import-Module '${MODULE_MANIFEST}'; New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId '$map' -ErrorAction Stop")
+$caught = try { $null = $p.Invoke(); 'not reached' } catch { $_.Exception.InnerException.ErrorRecord.FullyQualifiedErrorId }
+[pscustomobject]@{
+    Caught = $caught
+    Progress = @($p.Streams.Progress | ForEach-Object { '{0}|{1}' -f $_.StatusDescription, $_.RecordType })
+}`);
+    expect(r.errors).toEqual([]);
+    const o = r.objects[0];
+    expect(o.Caught).toBe("TokenQuotaExceeded,New-AzContainerRegistryToken");
+    expect(o.Progress.length).toBeGreaterThanOrEqual(2);
+    expect(o.Progress.slice(0, -1).every((x: string) => x === "Checking operation status|Processing")).toBe(true);
+    expect(o.Progress.at(-1)).toBe("Completed|Completed");
+    const log = await emulator.requestLog();
+    expect(log.filter((e) => e.path.includes(`/tokens/${name}`)).map((e) => e.operationStatus ?? e.status)).toEqual([201, "InProgress", "Failed"]);
+  });
+
+  test("-NoWait returns once the operation is accepted: it is still pending, and nothing polls it", async () => {
+    // Counted polls: the operation stays pending until it is polled three times.
+    await emulator.control("PUT", "/acr/operations", { pendingPolls: 3, retryAfterSeconds: 1 });
+    const name = fresh("nowait");
+    const r = await ps(`$r = New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -NoWait
+$r.psobject.TypeNames[0]; $r.Target
+(Get-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest).ProvisioningState`);
+    expect(r.errors).toEqual([]);
+    expect(r.objects[0]).toBe("Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Runtime.PowerShell.AsyncOperationResponse");
+    expect(r.objects[1]).toMatch(new RegExp(`${REG_ID}/tokens/${name}/operationStatuses/token-[0-9a-f-]{36}\\?api-version=`));
+    expect(r.objects[2]).toBe("Creating");
+    const log = await emulator.requestLog();
+    expect(polls(log, name)).toEqual([]);
+    expect(log.filter((e) => e.path.includes(`/tokens/${name}`)).map((e) => e.method)).toEqual(["PUT", "GET"]);
+  });
+
+  test("a stop (PowerShell.Stop) while the server polls cancels the request: the emulator sees no further poll", async () => {
+    await emulator.control("PUT", "/acr/operations", { neverFinish: true, retryAfterSeconds: 1 });
+    const name = fresh("stopped");
+    const run = spawnPs(`Import-Module '${MODULE_MANIFEST}'
+$p = [powershell]::Create([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+$null = $p.AddScript("Import-Module '${MODULE_MANIFEST}'; New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId '${MAP_ID}'")
+$async = $p.BeginInvoke()
+[Console]::Out.WriteLine('started'); [Console]::Out.Flush()
+$null = [Console]::In.ReadLine()
+$p.Stop()
+[Console]::Out.WriteLine('stopped ' + $p.InvocationStateInfo.State + ' progress ' + $p.Streams.Progress.Count); [Console]::Out.Flush()
+$null = [Console]::In.ReadLine()`, { env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined }, keepStdinOpen: true, timeoutMs: 90_000 });
+    await run.waitForOutput("started", 30_000);
+    await untilPolled(name, 2);
+    run.child.stdin!.write("\n");
+    await run.waitForOutput(/stopped Stopped progress [1-9]/, 30_000);
+    const seen = polls(await emulator.requestLog(), name).length;
+    // The session and its server live on: three of the operation's Retry-After intervals later,
+    // still no further poll.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(polls(await emulator.requestLog(), name).length).toBe(seen);
+    run.child.stdin!.end("\n");
+    expect((await run.result).code).toBe(0);
+  });
+
+  test("Ctrl+C while the server polls: the cmdlet stops, the request is cancelled, the emulator sees no further poll", async () => {
+    await emulator.control("PUT", "/acr/operations", { neverFinish: true, retryAfterSeconds: 1 });
+    const name = fresh("ctrlc");
+    const run = spawnPs(`Import-Module '${MODULE_MANIFEST}'
+try {
+    [Console]::Out.WriteLine('calling'); [Console]::Out.Flush()
+    New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId '${MAP_ID}'
+} finally {
+    [Console]::Out.WriteLine('finally ran'); [Console]::Out.Flush()
+    # The session (and its server) lives on for three of the operation's Retry-After intervals.
+    [System.Threading.Thread]::Sleep(3000)
+    [Console]::Out.WriteLine('leaving')
+}`, { env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined }, timeoutMs: 90_000 });
+    await run.waitForOutput("calling", 30_000);
+    await untilPolled(name, 2);
+    run.child.kill("SIGINT");
+    await run.waitForOutput("finally ran", 30_000);
+    const seen = polls(await emulator.requestLog(), name).length;
+    const r = await run.result;
+    // pwsh -File after Ctrl+C exits 0 or 1 (by where the stop lands); the module does not choose.
+    expect([0, 1]).toContain(r.code);
+    expect(r.stdout).toMatch(/leaving/);
+    expect(r.objects).toEqual([]);
+    // While the server still ran, after the stop: no further poll.
+    expect(polls(await emulator.requestLog(), name).length).toBe(seen);
+  });
+});
 
 describe("an operation that never finishes (AZTOKENBRIDGE_OPERATION_TIMEOUT_SECONDS)", () => {
   beforeEach(async () => {

@@ -300,6 +300,28 @@ New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -Device`);
     }
   });
 
+  test("one request: the device code is read from the warning the cmdlet writes while it waits, and only then approved; no internal name is shown", async () => {
+    const run = spawn(`$t = New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -UseDeviceAuthentication -Verbose
+[pscustomobject]@{ User = $t.Account.Username; HasRefreshToken = [bool]$t.RefreshToken }`);
+    // Nobody plays the user here: the sign-in can only complete once the test approves the code it read.
+    await run.waitForOutput(/enter the code [A-Z0-9]{9}/, 60000);
+    const userCode = /enter the code ([A-Z0-9]{9})/.exec(run.output().stdout)![1];
+    const pending = (await emulator.control<any[]>("GET", "/entra/device-codes")).body.filter((c) => c.userCode === userCode);
+    expect(pending.map((c) => c.status)).toEqual(["pending"]);
+    expect(run.output().stdout).not.toMatch(/"kind":"object"/);
+    await emulator.control("POST", "/entra/device-codes/approve", { userCode });
+    const r = await run.result;
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual([{ $typeNames: expect.any(Array), User: emulator.info.users[0], HasRefreshToken: true }]);
+    const firstWarning = r.records.findIndex((x) => x.kind === "warning");
+    expect(firstWarning).toBeLessThan(r.records.findIndex((x) => x.kind === "object"));
+    expect(warnings(r)).toHaveLength(1);
+    const shown = r.records.filter((x) => x.kind !== "object").map((x) => x.message ?? x.text ?? "").join("\n");
+    expect(shown).not.toMatch(/loginId|completeLogin|pending sign-in/i);
+    // One request for the whole sign-in.
+    expect(verbose(r).filter((m) => / completed in /.test(m))).toEqual([expect.stringMatching(/^AzTokenBridge: partner\/newAccessToken completed in [\d.]+ ms\.$/)]);
+  });
+
   test("a user's AuthResult prints as the original's list: the Account line is MSAL.NET's Account.ToString()", async () => {
     const r = await withUser(`New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -Device | Out-String -Width 2000 | Out-Default`);
     expect(r.errors).toEqual([]);

@@ -81,7 +81,7 @@ $echo = New-PartnerAccessToken -AccessToken $partner.AccessToken -ApplicationId 
   const serverLog = fs.readFileSync(logFile, "utf8");
   fs.rmSync(logDir, { recursive: true, force: true });
   const lines = serverLog.split("\n").filter(Boolean);
-  for (const method of ["apim/getUsers", "apim/newUserToken", "apim/getTenantAccess", "acr/beginCreateToken", "acr/getScopeMaps", "acr/generateCredentials", "partner/newAccessToken"]) {
+  for (const method of ["apim/getUsers", "apim/newUserToken", "apim/getTenantAccess", "acr/createToken", "acr/getScopeMaps", "acr/generateCredentials", "partner/newAccessToken"]) {
     expect([method, lines.some((l) => new RegExp(` verbose: request \\d+ ${method}: ok in \\d+ ms$`).test(l))]).toEqual([method, true]);
   }
   // The Azure SDK's HTTP log (logPolicy, under the namespace of the client that made the request).

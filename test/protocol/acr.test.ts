@@ -1,19 +1,23 @@
 /**
  * The acr/* methods of the packaged server against the emulator, spoken to as the module does:
- * the PUT's first answer (beginCreateToken), one poll at a time (pollOperation), the final GET,
- * generateCredentials, and the error data the module builds ErrorRecords from.
+ * acr/createToken runs the token PUT's long-running operation to its end in the server, with
+ * progress and trace notifications about the request (noWait: the PUT alone), $/cancelRequest ends
+ * its polling, generateCredentials, and the error data the module builds ErrorRecords from.
  */
 import * as fs from "node:fs";
-import { ResponseError } from "vscode-jsonrpc/node";
+import { CancellationTokenSource, ResponseError } from "vscode-jsonrpc/node";
 import {
-  AcrBeginCreateToken,
+  AcrCreateToken,
   AcrGenerateCredentials,
   AcrGetScopeMaps,
   AcrGetTokens,
-  AcrPollOperation,
   BridgeErrorCodes,
   CallContext,
+  DebugNotification,
   ErrorData,
+  NOTIFICATION_METHODS,
+  ProgressNotification,
+  VerboseNotification,
 } from "../../src/protocol";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { SERVER_BINARY } from "../support/paths";
@@ -53,32 +57,93 @@ beforeEach(async () => {
   await emulator.control("PUT", "/acr/operations", { reset: true, durationMs: 300, retryAfterSeconds: 2 });
 });
 
-test("beginCreateToken returns the PUT's first answer; pollOperation polls once per call; the final GET gives the token", async () => {
-  const tokenName = name();
-  const first = await server.connection.sendRequest(AcrBeginCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName, token: { scopeMapId: mapId } });
-  expect(first.statusCode).toBe(201);
-  expect(first.retryAfterSeconds).toBe(2);
-  expect(first.azureAsyncOperation).toMatch(new RegExp(`/tokens/${tokenName}/operationStatuses/token-[0-9a-f-]{36}\\?api-version=2023-01-01-preview&t=\\d+&c=`));
-  expect(first.requestUrl).toBe(`${emulator.info.armEndpoint}/subscriptions/${emulator.info.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.ContainerRegistry/registries/${REG}/tokens/${tokenName}?api-version=2023-01-01-preview`);
-  expect(first.token).toMatchObject({ name: tokenName, provisioningState: "Creating", scopeMapId: mapId, status: "enabled", passwords: [] });
-  expect(first.requestId).toMatch(/^[0-9a-f-]{36}$/);
-  const log = await emulator.requestLog();
-  expect(log.filter((e) => e.path.includes(`/tokens/${tokenName}`)).map((e) => e.method)).toEqual(["PUT"]); // no polling by the server
+/** Every notification the server sends from now on, with when it came relative to the answers. */
+function recordNotifications(): { seen: Array<{ method: string; params: any }>; stop: () => void } { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const seen: Array<{ method: string; params: any }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const subs = Object.values(NOTIFICATION_METHODS).map((method) => server.connection.onNotification(method, (params: unknown) => void seen.push({ method, params })));
+  return { seen, stop: () => subs.forEach((d) => d.dispose()) };
+}
 
-  const poll1 = await server.connection.sendRequest(AcrPollOperation, { context, url: first.azureAsyncOperation! });
-  expect(poll1).toMatchObject({ statusCode: 200, status: "InProgress", done: false, retryAfterSeconds: 2 });
-  await new Promise((r) => setTimeout(r, 400));
-  const poll2 = await server.connection.sendRequest(AcrPollOperation, { context, url: poll1.azureAsyncOperation ?? first.azureAsyncOperation! });
-  expect(poll2).toMatchObject({ status: "Succeeded", done: true });
+const polls = async (tokenName: string) => (await emulator.requestLog()).filter((e) => e.method === "GET" && e.path.includes(`/tokens/${tokenName}/operationStatuses/`));
+
+test("createToken runs the operation to its end in the server: PUT, polls after Retry-After, the final GET; progress and trace notifications name the request", async () => {
+  // Counted polls: one answered InProgress, the next finishes it, whatever the machine's speed.
+  await emulator.control("PUT", "/acr/operations", { pendingPolls: 1, retryAfterSeconds: 1 });
+  const tokenName = name();
+  const notes = recordNotifications();
+  let answeredWith = -1;
+  const result = await server.connection
+    .sendRequest(AcrCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName, token: { scopeMapId: mapId } })
+    .finally(() => (answeredWith = notes.seen.length));
+  notes.stop();
+  expect(result.target).toBeUndefined();
+  expect(result.token).toMatchObject({ name: tokenName, provisioningState: "Succeeded", scopeMapId: mapId, status: "enabled" });
+  expect(result.token!.systemData?.createdAt).toMatch(/Z$/);
+  const log = (await emulator.requestLog()).filter((e) => e.path.includes(`/tokens/${tokenName}`));
+  expect(log.map((e) => [e.method, e.operationStatus ?? e.status])).toEqual([["PUT", 201], ["GET", "InProgress"], ["GET", "Succeeded"], ["GET", 200]]);
+
+  // Every notification came before the answer, about this one request.
+  expect(answeredWith).toBe(notes.seen.length);
+  const ids = new Set(notes.seen.map((n) => n.params.requestId));
+  expect(ids.size).toBe(1);
+  expect(typeof [...ids][0]).toBe("number");
+  const progress = notes.seen.filter((n) => n.method === ProgressNotification.method).map((n) => n.params);
+  expect(progress.length).toBeGreaterThanOrEqual(1);
+  for (const p of progress) {
+    expect(p).toMatchObject({ activity: "In progress", status: "Checking operation status", currentOperation: `Creating token '${tokenName}'` });
+    expect(p.percent).toBeGreaterThanOrEqual(0);
+    expect(p.percent).toBeLessThan(100);
+  }
+  expect(notes.seen.filter((n) => n.method === DebugNotification.method).map((n) => n.params.message)).toEqual([
+    "Delaying 1 seconds before polling.",
+    "Delaying 1 seconds before polling.",
+  ]);
+  expect(notes.seen.filter((n) => n.method === VerboseNotification.method).map((n) => n.params.message)).toEqual([
+    `AzTokenBridge: PUT token '${tokenName}': HTTP 201.`,
+    "AzTokenBridge: operation status InProgress.",
+    "AzTokenBridge: operation status Succeeded.",
+  ]);
+});
+
+test("noWait: the answer comes after the PUT alone, with the operation's URL; the operation is still pending and nothing polls it", async () => {
+  await emulator.control("PUT", "/acr/operations", { pendingPolls: 3, retryAfterSeconds: 1 });
+  const tokenName = name();
+  const r = await server.connection.sendRequest(AcrCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName, token: { scopeMapId: mapId }, noWait: true });
+  expect(r.token).toBeUndefined();
+  expect(r.target).toMatch(new RegExp(`/tokens/${tokenName}/operationStatuses/token-[0-9a-f-]{36}\\?api-version=2023-01-01-preview&t=\\d+&c=`));
+  // Counted polls: the operation is pending until it is polled, so the token is still being created.
   const got = await server.connection.sendRequest(AcrGetTokens, { context, resourceGroupName: RG, registryName: REG, tokenName });
-  expect(got.tokens[0]).toMatchObject({ name: tokenName, provisioningState: "Succeeded" });
-  expect(got.tokens[0].systemData?.createdAt).toMatch(/Z$/);
+  expect(got.tokens[0].provisioningState).toBe("Creating");
+  expect(await polls(tokenName)).toEqual([]);
+});
+
+test("$/cancelRequest while the server waits to poll: RequestCancelled, and the operation is polled no more", async () => {
+  await emulator.control("PUT", "/acr/operations", { neverFinish: true, retryAfterSeconds: 1 });
+  const tokenName = name();
+  const cts = new CancellationTokenSource();
+  let firstPoll!: () => void;
+  const polled = new Promise<void>((resolve) => (firstPoll = resolve));
+  // Cancelled once the second wait has started: after the first poll's trace line.
+  const sub = server.connection.onNotification(VerboseNotification, (p) => {
+    if (p.message.startsWith("AzTokenBridge: operation status")) firstPoll();
+  });
+  const call = server.connection.sendRequest(AcrCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName, token: { scopeMapId: mapId } }, cts.token).catch((e) => e);
+  await polled;
+  sub.dispose();
+  cts.cancel();
+  const e = (await call) as ResponseError<ErrorData>;
+  expect(e).toBeInstanceOf(ResponseError);
+  expect(e.code).toBe(BridgeErrorCodes.RequestCancelled);
+  const seen = (await polls(tokenName)).length;
+  expect(seen).toBeGreaterThanOrEqual(1);
+  // Three of its Retry-After intervals later the emulator has seen no further poll.
+  await new Promise((r) => setTimeout(r, 3000));
+  expect((await polls(tokenName)).length).toBe(seen);
 });
 
 test("a failed operation is a ServiceError with the operation's code, message and the poll's request id", async () => {
   await emulator.control("PUT", "/acr/operations", { failNext: 1, durationMs: 0, failCode: "TokenQuotaExceeded", failMessage: "No more tokens." });
-  const first = await server.connection.sendRequest(AcrBeginCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName: name(), token: { scopeMapId: mapId } });
-  const e = await rpcError(server.connection.sendRequest(AcrPollOperation, { context, url: first.azureAsyncOperation! }));
+  const e = await rpcError(server.connection.sendRequest(AcrCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName: name(), token: { scopeMapId: mapId } }));
   expect(e.code).toBe(BridgeErrorCodes.ServiceError);
   expect(e.data).toMatchObject({ errorId: "TokenQuotaExceeded", serviceCode: "TokenQuotaExceeded", serviceMessage: "No more tokens.", category: "InvalidOperation" });
   expect(e.data!.requestId).toMatch(/^[0-9a-f-]{36}$/);
@@ -86,14 +151,14 @@ test("a failed operation is a ServiceError with the operation's code, message an
 
 test("service errors of the PUT carry code, message, status and request id", async () => {
   const e = await rpcError(
-    server.connection.sendRequest(AcrBeginCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName: name(), token: { scopeMapId: mapId.replace("newmap", "nomap") } }),
+    server.connection.sendRequest(AcrCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName: name(), token: { scopeMapId: mapId.replace("newmap", "nomap") } }),
   );
   expect(e.code).toBe(BridgeErrorCodes.ServiceError);
   expect(e.data).toMatchObject({ errorId: "ResourceNotFound", statusCode: 404, category: "ObjectNotFound", serviceMessage: "The resource nomap could not be found." });
   expect(e.data!.requestId).toMatch(/^[0-9a-f-]{36}$/);
 });
 
-test("names, status and URLs are checked before any call", async () => {
+test("names and status are checked before any call", async () => {
   await emulator.control("DELETE", "/requests");
   const cases: Array<[Record<string, unknown>, string]> = [
     [{ tokenName: "abc" }, "InvalidTokenName"],
@@ -103,14 +168,14 @@ test("names, status and URLs are checked before any call", async () => {
     [{ token: { scopeMapId: mapId, status: "paused" } }, "InvalidStatus"],
     [{ token: { scopeMapId: "newmap" } }, "InvalidScopeMapId"],
     [{ token: { passwords: [{ name: "password3" }] } }, "InvalidPasswordName"],
+    [{ generatePasswords: [{ passwordName: "password3" }] }, "InvalidPasswordName"],
+    [{ generatePasswords: [{ expiry: "not a date" }] }, "InvalidExpiry"],
   ];
   for (const [over, id] of cases) {
-    const e = await rpcError(server.connection.sendRequest(AcrBeginCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName: name(), token: { scopeMapId: mapId }, ...over } as never));
+    const e = await rpcError(server.connection.sendRequest(AcrCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName: name(), token: { scopeMapId: mapId }, ...over } as never));
     expect(e.code).toBe(BridgeErrorCodes.InvalidInput);
     expect(e.data).toMatchObject({ errorId: id, category: "InvalidArgument" });
   }
-  const off = await rpcError(server.connection.sendRequest(AcrPollOperation, { context, url: "https://example.com/subscriptions/x/op" }));
-  expect(off.data!.errorId).toBe("InvalidOperationUrl");
   expect(await emulator.requestLog()).toEqual([]);
 });
 
@@ -119,7 +184,7 @@ test("scope maps and tokens are listed; generateCredentials returns the values o
   expect(maps.scopeMaps.map((m) => m.name).sort()).toEqual(["_repositories_admin", "_repositories_pull", "_repositories_push", "newmap"]);
   const tokenName = name();
   await emulator.control("PUT", "/acr/operations", { durationMs: 0 });
-  await server.connection.sendRequest(AcrBeginCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName, token: { scopeMapId: mapId } });
+  await server.connection.sendRequest(AcrCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName, token: { scopeMapId: mapId } });
   const list = await server.connection.sendRequest(AcrGetTokens, { context, resourceGroupName: RG, registryName: REG });
   const mine = list.tokens.find((t) => t.name === tokenName)!;
   const creds = await server.connection.sendRequest(AcrGenerateCredentials, { context, resourceGroupName: RG, registryName: REG, tokenId: mine.id });
@@ -130,4 +195,14 @@ test("scope maps and tokens are listed; generateCredentials returns the values o
   const viaLro = await server.connection.sendRequest(AcrGenerateCredentials, { context, resourceGroupName: RG, registryName: REG, tokenId: mine.id, passwordName: "password2" });
   expect(viaLro.passwords).toHaveLength(1);
   expect(viaLro.passwords[0].value).toMatch(/^[A-Za-z0-9+/=]{32}$/);
+});
+
+test("createToken with generatePasswords: the token with the generated passwords' values in place of their metadata", async () => {
+  await emulator.control("PUT", "/acr/operations", { durationMs: 0, retryAfterSeconds: 0 });
+  const tokenName = name();
+  const r = await server.connection.sendRequest(AcrCreateToken, {
+    context, resourceGroupName: RG, registryName: REG, tokenName, token: { scopeMapId: mapId }, generatePasswords: [{ passwordName: "password2" }],
+  });
+  expect(r.token!.passwords.map((p) => p.name)).toEqual(["password2"]);
+  expect(r.token!.passwords[0].value).toMatch(/^[A-Za-z0-9+/=]{32}$/);
 });

@@ -1,12 +1,13 @@
 /**
- * partner/newAccessToken and partner/completeLogin on the packaged server over stdio: the
- * begin/complete pair of a device-code sign-in, $/cancelRequest of a waiting completeLogin
- * (RequestCancelled, the loopback port freed), and Entra's error in ErrorData. Nothing on stderr.
+ * partner/newAccessToken on the packaged server over stdio: a device-code sign-in as one request
+ * whose message arrives as a warning notification (with the request's id) before the answer,
+ * $/cancelRequest of a waiting browser sign-in (RequestCancelled, the loopback port freed), and
+ * Entra's error in ErrorData. Nothing on stderr.
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
 import { CancellationTokenSource, ResponseError } from "vscode-jsonrpc/node";
-import { BridgeErrorCodes, ErrorData, PartnerCompleteLogin, PartnerNewAccessToken, PartnerNewAccessTokenParams } from "../../src/protocol";
+import { BridgeErrorCodes, ErrorData, PartnerNewAccessToken, PartnerNewAccessTokenParams, WarningNotification } from "../../src/protocol";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { SERVER_BINARY } from "../support/paths";
 import { ServerProcess, spawnServer } from "../support/server";
@@ -44,33 +45,43 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-test("device code: begin answers with the message and a login id; complete answers with the tokens", async () => {
-  const begun = await server.connection.sendRequest(PartnerNewAccessToken, params({ useDeviceAuthentication: true }));
-  expect(begun.result).toBeUndefined();
-  expect(begun.info).toMatchObject({ environment: "AzureCloud", flow: "DeviceCode", client: "public", clientId: emulator.info.publicClientId });
-  const userCode = /enter the code (\w+)/.exec(begun.warnings[0])![1];
+/** The next warning notification whose message matches (its params). */
+function nextWarning(pattern: RegExp): Promise<{ requestId: number | string; message: string }> {
+  return new Promise((resolve) => {
+    const sub = server.connection.onNotification(WarningNotification, (p) => {
+      if (!pattern.test(p.message)) return;
+      sub.dispose();
+      resolve(p);
+    });
+  });
+}
+
+test("device code: one request; the message is a warning notification while it waits, the answer comes once the user signed in", async () => {
+  const warned = nextWarning(/enter the code/);
+  let answered = false;
+  const call = server.connection.sendRequest(PartnerNewAccessToken, params({ useDeviceAuthentication: true })).finally(() => (answered = true));
+  const w = await warned;
+  expect(answered).toBe(false);
+  expect(typeof w.requestId).toBe("number");
+  const userCode = /enter the code (\w+)/.exec(w.message)![1];
   await emulator.control("POST", "/entra/device-codes/approve", { userCode });
-  const done = await server.connection.sendRequest(PartnerCompleteLogin, { loginId: begun.pending!.loginId });
+  const done = await call;
+  expect(done.info).toMatchObject({ environment: "AzureCloud", flow: "DeviceCode", client: "public", clientId: emulator.info.publicClientId });
   expect(done.result.refreshToken).toMatch(/^1\.A/);
   expect(done.result.account!.username).toBe(emulator.info.users[0]);
-  // A login is taken once.
-  const again = await server.connection.sendRequest(PartnerCompleteLogin, { loginId: begun.pending!.loginId }).catch((e) => e);
-  expect(again).toBeInstanceOf(ResponseError);
-  expect((again as ResponseError<ErrorData>).data).toMatchObject({ errorId: "NoPendingLogin" });
+  expect(JSON.stringify(done)).not.toMatch(/loginId|pending/);
 });
 
 test("$/cancelRequest of a waiting browser sign-in: RequestCancelled, and the port is free again", async () => {
-  const begun = await server.connection.sendRequest(PartnerNewAccessToken, params({}));
-  const url = /(https:\S+)$/.exec(begun.warnings[begun.warnings.length - 1])![1];
+  const warned = nextWarning(/^Unable to launch a browser/);
+  const cts = new CancellationTokenSource();
+  const waiting = server.connection.sendRequest(PartnerNewAccessToken, params({}), cts.token).catch((e) => e);
+  const url = /(https:\S+)$/.exec((await warned).message)![1];
   const port = Number(new URL(new URL(url).searchParams.get("redirect_uri")!).port);
   expect(await portFree(port)).toBe(false);
-  const cts = new CancellationTokenSource();
-  const waiting = server.connection.sendRequest(PartnerCompleteLogin, { loginId: begun.pending!.loginId }, cts.token).catch((e) => e);
-  await new Promise((r) => setTimeout(r, 300));
   cts.cancel();
   const e = (await waiting) as ResponseError<ErrorData>;
   expect(e.code).toBe(BridgeErrorCodes.RequestCancelled);
-  await new Promise((r) => setTimeout(r, 200));
   expect(await portFree(port)).toBe(true);
 });
 

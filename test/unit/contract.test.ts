@@ -1,10 +1,11 @@
 /**
  * The wire contract is written once, in src/protocol.ts: every method the module calls must be
- * declared there and served by the server's method table.
+ * declared there and served by the server's method table; the notification methods reach the
+ * module only through the generated table (module/Private/Protocol.generated.ps1).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AllMethods } from "../../src/protocol";
+import { AllMethods, NOTIFICATION_METHODS } from "../../src/protocol";
 import { METHODS } from "../../src/rpc/methods";
 import { ROOT } from "../support/paths";
 
@@ -29,4 +30,20 @@ test("the module calls only methods declared in src/protocol.ts", () => {
 test("the server serves every declared method, once", () => {
   const served = METHODS.map((m) => m.type.method).sort();
   expect(served).toEqual([...AllMethods].sort());
+});
+
+test("the module reads the notification methods from the generated table, never as literals", () => {
+  const generated = fs.readFileSync(path.join(ROOT, "module", "Private", "Protocol.generated.ps1"), "utf8");
+  const methods = Object.entries(NOTIFICATION_METHODS);
+  expect(methods.length).toBe(4);
+  for (const [kind, method] of methods) expect(generated).toContain(`'${kind}' = '${method}'`);
+  for (const dir of [path.join(ROOT, "module", "Public"), path.join(ROOT, "module", "Private")]) {
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ps1") && !f.endsWith(".generated.ps1"))) {
+      const text = fs.readFileSync(path.join(dir, file), "utf8");
+      for (const [, method] of methods) expect([file, text.includes(method)]).toEqual([file, false]);
+    }
+  }
+  // The module writes them (Rpc.ps1) by kind.
+  const rpc = fs.readFileSync(path.join(ROOT, "module", "Private", "Rpc.ps1"), "utf8");
+  for (const [kind] of methods) expect(rpc).toContain(`$methods.${kind}`);
 });

@@ -46,10 +46,11 @@ test("values are left to the services' validation: only types are checked", () =
 test.each([
   ["apim/newUserToken", { context, resourceGroupName: 5 }, "resourceGroupName", "resourceGroupName must be a string, got a number"],
   ["apim/getUsers", { context: { env: [] }, resourceGroupName: "r", serviceName: "s" }, "context.env", "context.env must be an object whose values are strings, got an array"],
-  ["acr/beginCreateToken", { context, resourceGroupName: "r", registryName: "g", tokenName: "t", token: { passwords: [{ name: {} }] } }, "token.passwords[0].name", "token.passwords[0].name must be a string, got an object"],
+  ["acr/createToken", { context, resourceGroupName: "r", registryName: "g", tokenName: "t", token: { passwords: [{ name: {} }] } }, "token.passwords[0].name", "token.passwords[0].name must be a string, got an object"],
+  ["acr/createToken", { context, resourceGroupName: "r", registryName: "g", tokenName: "t", token: {}, noWait: "yes" }, "noWait", "noWait must be a boolean (true or false), got a string"],
+  ["acr/createToken", { context, resourceGroupName: "r", registryName: "g", tokenName: "t", token: {}, generatePasswords: [{ expiry: 5 }] }, "generatePasswords[0].expiry", "generatePasswords[0].expiry must be a string, got a number"],
   ["partner/newAccessToken", { context, parameterSet: "User", scopes: "https://x/.default" }, "scopes", "scopes must be an array of strings, got a string"],
   ["partner/newAccessToken", { context, parameterSet: "User", useDeviceAuthentication: "yes" }, "useDeviceAuthentication", "useDeviceAuthentication must be a boolean (true or false), got a string"],
-  ["partner/completeLogin", {}, "loginId", "loginId is missing: it must be a string"],
   ["bridge/hello", null, undefined, "params must be an object (by name), got null"],
 ])("%s %j", (method, params, target, message) => {
   const e = refusal(method, params);

@@ -1,15 +1,17 @@
 /**
  * The server's New-PartnerAccessToken handlers (src/partner) against the in-process emulator: every
- * flow, the begin/complete pair of the user flows, cancellation (the loopback port freed), errors.
+ * flow, the user flows as one call whose notices arrive as warning notifications while it waits for
+ * the user, cancellation (the loopback port freed), errors.
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
 import { startEmulator, RunningEmulator, EmulatorInfo } from "../../src/emulator";
 import { EmulatorHttp, emulatorHttp } from "../support/emulatorHttp";
-import { completeLogin, newAccessToken } from "../../src/partner/handlers";
+import { newAccessToken } from "../../src/partner/handlers";
+import { Notifier } from "../../src/rpc/notify";
 import { accessTokenResult, resolveAuthority } from "../../src/partner/validation";
 import { toResponseError } from "../../src/rpc/errors";
-import type { PartnerNewAccessTokenParams } from "../../src/protocol";
+import { PartnerNewAccessTokenParams, WarningNotification } from "../../src/protocol";
 
 const SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation";
 let emulator: RunningEmulator;
@@ -33,6 +35,27 @@ function params(p: Partial<PartnerNewAccessTokenParams>): PartnerNewAccessTokenP
 }
 
 const never = new AbortController().signal;
+
+/** A Notifier that keeps the warnings sent, and waits for one. */
+function warningsOf(): { notify: Notifier; warnings: string[]; next: (pattern: RegExp) => Promise<string> } {
+  const warnings: string[] = [];
+  let waiters: Array<() => void> = [];
+  const notify = new Notifier(7, (method, params) => {
+    if (method !== WarningNotification.method) return;
+    const p = params as { requestId: number; message: string };
+    expect(p.requestId).toBe(7);
+    warnings.push(p.message);
+    waiters.splice(0).forEach((w) => w());
+  });
+  const next = async (pattern: RegExp): Promise<string> => {
+    for (;;) {
+      const found = warnings.find((w) => pattern.test(w));
+      if (found !== undefined) return found;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  return { notify, warnings, next };
+}
 const errorData = (e: unknown) => toResponseError(e).data;
 
 function portFree(port: number): Promise<boolean> {
@@ -58,54 +81,60 @@ test("client credentials with a secret; a wrong secret is AADSTS7000215 with Ent
   expect(JSON.stringify(errorData(e))).not.toContain("wrong");
 });
 
-test("device code: begin returns the message, complete returns tokens with a refresh token; refresh rotates it", async () => {
-  const begun = await newAccessToken(params({ applicationId: info.publicClientId, scopes: [SCOPE], useDeviceAuthentication: true }), never);
-  expect(begun.pending).toBeDefined();
-  expect(begun.warnings).toEqual([expect.stringMatching(/^To sign in, use a web browser to open the page .*\/devicelogin and enter the code [A-Z0-9]{9} to authenticate\.$/)]);
-  const code = /enter the code (\w+)/.exec(begun.warnings[0])![1];
+test("device code: one call; the message is a warning while it waits, the tokens with a refresh token once approved; refresh rotates it", async () => {
+  const w = warningsOf();
+  const call = newAccessToken(params({ applicationId: info.publicClientId, scopes: [SCOPE], useDeviceAuthentication: true }), never, w.notify);
+  const message = await w.next(/enter the code/);
+  expect(message).toMatch(/^To sign in, use a web browser to open the page .*\/devicelogin and enter the code [A-Z0-9]{9} to authenticate\.$/);
+  const code = /enter the code (\w+)/.exec(message)![1];
   await control("POST", "/entra/device-codes/approve", { userCode: code });
-  const done = await completeLogin({ loginId: begun.pending!.loginId }, never);
+  const done = await call;
+  expect(w.warnings).toEqual([message]);
+  expect(done.info).toMatchObject({ flow: "DeviceCode", client: "public" });
   expect(done.result.refreshToken).toMatch(/^1\.A/);
   expect(done.result.account).toMatchObject({ username: info.users[0] });
   const refreshed = await newAccessToken(params({ parameterSet: "RefreshToken", applicationId: info.publicClientId, scopes: [SCOPE], refreshToken: done.result.refreshToken! }), never);
-  expect(refreshed.result!.refreshToken).toMatch(/^1\.A/);
-  expect(refreshed.result!.refreshToken).not.toBe(done.result.refreshToken);
+  expect(refreshed.result.refreshToken).toMatch(/^1\.A/);
+  expect(refreshed.result.refreshToken).not.toBe(done.result.refreshToken);
   // Another client: AADSTS700007 (RefreshToken set, -Credential's user name is the client id).
   const e = await newAccessToken(
-    params({ parameterSet: "RefreshToken", credential: { userName: info.clientId, password: info.clientSecret }, scopes: [SCOPE], refreshToken: refreshed.result!.refreshToken! }),
+    params({ parameterSet: "RefreshToken", credential: { userName: info.clientId, password: info.clientSecret }, scopes: [SCOPE], refreshToken: refreshed.result.refreshToken! }),
     never,
   ).catch((x) => x);
   expect(errorData(e)).toMatchObject({ errorId: "AADSTS700007" });
 });
 
-test("browser sign-in: the first free port from 8400, the URL said when no browser opens, completed by the control API; cancel frees the port", async () => {
-  const begun = await newAccessToken(params({ applicationId: info.publicClientId, scopes: [SCOPE] }), never);
-  const said = begun.warnings.find((w) => w.startsWith("Unable to launch a browser"))!;
+test("browser sign-in: the first free port from 8400, the URL said (a warning) when no browser opens, completed by the control API; cancel frees the port", async () => {
+  const w = warningsOf();
+  const call = newAccessToken(params({ applicationId: info.publicClientId, scopes: [SCOPE] }), never, w.notify);
+  const said = await w.next(/^Unable to launch a browser/);
+  expect(w.warnings[0]).toBe("Attempting to launch a browser for authorization code login.");
   const url = /(https:\S+)$/.exec(said)![1];
   const redirect = new URL(url).searchParams.get("redirect_uri")!;
   expect(redirect).toMatch(/^http:\/\/localhost:(8[4-9]\d\d)\/$/);
   const port = Number(new URL(redirect).port);
   expect(await portFree(port)).toBe(false);
   expect((await control("POST", "/entra/browser-login", { url, user: info.users[1] })).body).toMatchObject({ loopbackStatus: 200, responseMode: "query" });
-  const done = await completeLogin({ loginId: begun.pending!.loginId }, never);
+  const done = await call;
   expect(done.result.account!.username).toBe(info.users[1]);
   expect(done.result.refreshToken).toBeTruthy();
   expect(await portFree(port)).toBe(true);
 
-  const again = await newAccessToken(params({ applicationId: info.publicClientId, scopes: [SCOPE] }), never);
-  const port2 = Number(new URL(new URL(/(https:\S+)$/.exec(again.warnings[again.warnings.length - 1])![1]).searchParams.get("redirect_uri")!).port);
+  const w2 = warningsOf();
   const cancel = new AbortController();
-  const waiting = completeLogin({ loginId: again.pending!.loginId }, cancel.signal).catch((x) => x);
+  const waiting = newAccessToken(params({ applicationId: info.publicClientId, scopes: [SCOPE] }), cancel.signal, w2.notify).catch((x) => x);
+  const port2 = Number(new URL(new URL(/(https:\S+)$/.exec(await w2.next(/^Unable to launch/))![1]).searchParams.get("redirect_uri")!).port);
+  expect(await portFree(port2)).toBe(false);
   cancel.abort();
   expect((await waiting).name).toBe("AbortError");
-  await new Promise((r) => setTimeout(r, 100));
   expect(await portFree(port2)).toBe(true);
 });
 
-test("device code cancelled while waiting", async () => {
-  const begun = await newAccessToken(params({ applicationId: info.publicClientId, scopes: [SCOPE], useDeviceAuthentication: true }), never);
+test("device code cancelled while waiting for the user", async () => {
+  const w = warningsOf();
   const cancel = new AbortController();
-  const waiting = completeLogin({ loginId: begun.pending!.loginId }, cancel.signal).catch((x) => x);
+  const waiting = newAccessToken(params({ applicationId: info.publicClientId, scopes: [SCOPE], useDeviceAuthentication: true }), cancel.signal, w.notify).catch((x) => x);
+  await w.next(/enter the code/);
   cancel.abort();
   expect((await waiting).name).toBe("AbortError");
 });
