@@ -55,6 +55,10 @@ function New-AzApiManagementContext {
         [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
         $DefaultProfile
     )
+    begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
+    }
     process {
         # Locals, not the parameters: those carry [ValidateNotNullOrEmpty()], which an assignment
         # of $null (a resource id without that part) would trip as an unclear error.

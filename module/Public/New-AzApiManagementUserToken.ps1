@@ -80,6 +80,8 @@ function New-AzApiManagementUserToken {
         [int]$ThrottleLimit
     )
     begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeUserToken}
         # The sign-in context is read once per invocation, not per input.
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile

@@ -190,6 +190,8 @@ function New-AzContainerRegistryToken {
         [int]$ThrottleLimit
     )
     begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
         # Every input's creation, polls included, moves on in the window; see Step-AzTokenBridgeAcrTokenCreate.
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrTokenCreated} -Step ${function:Step-AzTokenBridgeAcrTokenCreate} -Waiting ${function:Write-AzTokenBridgeAcrPollProgress}
         # The sign-in context is read once per invocation, not per input (-AsJob reads its own).

@@ -153,6 +153,10 @@ function New-PartnerAccessToken {
         [Alias('DeviceCode', 'DeviceAuth', 'Device')]
         [switch]$UseDeviceAuthentication
     )
+    begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
+    }
     end {
         $set = $PSCmdlet.ParameterSetName
         $target = if ($set -eq 'ByModule') { $Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential) { $Credential.UserName } else { $set }

@@ -28,6 +28,8 @@ function Start-AzTokenBridgeEmulator {
         [ValidateRange(0, 65535)][int]$Port = 0,
         [ValidateRange(0, 600000)][int]$LatencyMs = 0
     )
+    # Caller-scope preferences first (module/Private/Preferences.ps1).
+    . Use-AzTokenBridgeCallerPreference
     $state = Get-AzTokenBridgeState
     $running = $state['Emulator']
     if ($null -ne $running -and -not $running.Process.HasExited) {
