@@ -157,7 +157,9 @@ function New-PartnerAccessToken {
         # Caller-scope preferences first (module/Private/Preferences.ps1).
         . Use-AzTokenBridgeCallerPreference
     }
-    end {
+    # process, not end: nothing runs for piped input that bound to nothing (a compiled cmdlet's
+    # ProcessRecord is not called for it either); without pipeline input it runs once.
+    process {
         $set = $PSCmdlet.ParameterSetName
         $target = if ($set -eq 'ByModule') { $Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential) { $Credential.UserName } else { $set }
         $params = [ordered]@{ parameterSet = $set; environment = $Environment }
