@@ -413,7 +413,7 @@ function Write-AzTokenBridgeAcrTokenCreated {
     if ($s.NoWait) {
         $response = [pscustomobject]@{ Target = $s.Url }
         $response.psobject.TypeNames.Insert(0, $script:AcrAsyncResponseType)
-        $Cmdlet.WriteObject($response)
+        $response
         return
     }
     $token = $s.Token
@@ -423,7 +423,7 @@ function Write-AzTokenBridgeAcrTokenCreated {
         $kept = @($token.passwords | Where-Object { $null -ne $_ -and [string]$_.name -notin $names })
         $token.passwords = [object[]](@($kept) + @($s.Passwords) | Where-Object { $null -ne $_ })
     }
-    $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $token))
+    ConvertTo-AzTokenBridgeAcrToken $token
 }
 
 function Send-AzTokenBridgeAcrRegistryItem {
@@ -456,9 +456,9 @@ function Write-AzTokenBridgeAcrRegistryItem {
     $s = $Item.State
     if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
     if ($s.Kind -eq 'Token') {
-        foreach ($t in @($Item.Call.Result.tokens)) { if ($null -ne $t) { $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $t)) } }
+        foreach ($t in @($Item.Call.Result.tokens)) { if ($null -ne $t) { ConvertTo-AzTokenBridgeAcrToken $t } }
     } else {
-        foreach ($m in @($Item.Call.Result.scopeMaps)) { if ($null -ne $m) { $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrScopeMap $m)) } }
+        foreach ($m in @($Item.Call.Result.scopeMaps)) { if ($null -ne $m) { ConvertTo-AzTokenBridgeAcrScopeMap $m } }
     }
 }
 
@@ -466,7 +466,7 @@ function Write-AzTokenBridgeAcrCredential {
     # One answered input of New-AzContainerRegistryCredentials.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $Item.State.Target; return }
-    $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrCredential $Item.Call.Result))
+    ConvertTo-AzTokenBridgeAcrCredential $Item.Call.Result
 }
 
 function ConvertTo-AzTokenBridgeAcrCredential {

@@ -113,13 +113,13 @@ function Write-AzTokenBridgeTenantAccess {
     $r = $Item.Call.Result
     # Id is the principal the access issues tokens for (integration / git), as the API returned it
     # before 2019-12-01 and as seed 000's example uses it; keys are never returned (Az 2.0+).
-    $Cmdlet.WriteObject([pscustomobject]@{
+    [pscustomobject]@{
         PSTypeName   = "$script:ApimModels.PsApiManagementAccessInformation"
         Enabled      = [bool]$r.enabled
         Id           = [string]$r.principalId
         PrimaryKey   = $null
         SecondaryKey = $null
-    })
+    }
 }
 
 function Write-AzTokenBridgeApimUsers {
@@ -128,6 +128,6 @@ function Write-AzTokenBridgeApimUsers {
     $s = $Item.State
     if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
     foreach ($user in @($Item.Call.Result.users)) {
-        if ($null -ne $user) { $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeApimUser -User $user -Context $s.Context)) }
+        if ($null -ne $user) { ConvertTo-AzTokenBridgeApimUser -User $user -Context $s.Context }
     }
 }

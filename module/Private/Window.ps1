@@ -15,6 +15,14 @@
 #   (not collected: an error under -ErrorAction Stop stops at once). An item is @{ Request; State;
 #   Call; Done; DueAt }: State is what the cmdlet kept of the input, Call the last answer
 #   (@{ Result; Failure }) from Receive-AzTokenBridgeResponse.
+# - A Writer (and every cmdlet of the module) emits its objects as the function's pipeline output,
+#   never $Cmdlet.WriteObject(…) (issue Z item 2). An exception thrown by a later pipeline stage
+#   (`| ForEach-Object { throw }`) comes back out of the write: through .NET's WriteObject called from
+#   script it arrives as a MethodInvocationException that ends only that statement, so the cmdlet
+#   went on with every input and the script exited 0; emitted, it is the downstream's own exception
+#   and ends the cmdlet at once (`clean` cancels what is in flight), the statement and a
+#   `pwsh -File` script (exit 1), as it does a compiled cmdlet. The window and its callers therefore
+#   never capture output ($x = …, $null = …) on the way from the Writer to the cmdlet's `process`/`end`.
 # - An input that takes several requests (a long-running operation: begin, wait, poll, …, get) has
 #   a Step: the window calls `& $Step $Cmdlet $Window $Item` each time one of the item's requests is
 #   answered (Call set) or its wait is over (DueAt reached, Call $null). The step either sends the

@@ -73,6 +73,6 @@ function New-AzApiManagementContext {
             $parsed = ConvertFrom-AzTokenBridgeApimResourceId $ResourceId
             $rgName = $parsed.ResourceGroupName; $svcName = $parsed.ServiceName; $subscriptionId = $parsed.SubscriptionId
         }
-        $PSCmdlet.WriteObject((New-AzTokenBridgeApimContext -ResourceGroupName $rgName -ServiceName $svcName -SubscriptionId $subscriptionId))
+        New-AzTokenBridgeApimContext -ResourceGroupName $rgName -ServiceName $svcName -SubscriptionId $subscriptionId
     }
 }

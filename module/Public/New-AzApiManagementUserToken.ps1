@@ -119,11 +119,11 @@ function Write-AzTokenBridgeUserToken {
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $state = $Item.State
     if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $state.UserId; return }
-    $Cmdlet.WriteObject([pscustomobject]@{
+    [pscustomobject]@{
         PSTypeName  = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken'
         UserId      = $state.UserId
         TokenExpiry = $state.TokenExpiry
         KeyType     = $state.KeyType
         UserToken   = [string]$Item.Call.Result.userToken
-    })
+    }
 }

@@ -255,7 +255,7 @@ function New-AzContainerRegistryToken {
                 if ($failed) { throw $failed[0] }
             }
             $job.Name = "New-AzContainerRegistryToken_$set"
-            $PSCmdlet.WriteObject($job)
+            $job
             return
         }
 

@@ -202,6 +202,6 @@ function New-PartnerAccessToken {
             if ($done.Failure) { Write-AzTokenBridgeError -Cmdlet $PSCmdlet -Exception $done.Failure -Target $target; return }
             $result = $done.Result.result
         }
-        $PSCmdlet.WriteObject((ConvertTo-AzTokenBridgePartnerAuthResult $result))
+        ConvertTo-AzTokenBridgePartnerAuthResult $result
     }
 }

@@ -104,5 +104,5 @@ function Start-AzTokenBridgeEmulator {
         if (-not $registered) { try { if (-not $process.HasExited) { $process.Kill($true) } } catch { } }
     }
     Write-AzTokenBridgeTrace $PSCmdlet ("AzTokenBridge: emulator started (process $($process.Id)) at $($raw.armEndpoint); this session now signs in to it.")
-    $PSCmdlet.WriteObject($info)
+    $info
 }
