@@ -8,6 +8,10 @@ $script:ApimModels = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.M
 # [Nullable[datetime]] parameter of a function shows as `Nullable`1`); this transformation, which
 # the binder runs before converting to [datetime], turns $null into that default. It is named in
 # full (…Attribute): the engine finds a PowerShell class attribute only by its full name.
+# [NoRunspaceAffinity()]: the engine shares a function's compiled parameter attributes between the
+# runspaces that import the module (ForEach-Object -Parallel, jobs); bound to the runspace that made
+# it, the transformation gave $null in the others (test/e2e/pipelining.test.ts, several runspaces).
+[NoRunspaceAffinity()]
 class AzTokenBridgeTokenExpiryAttribute : System.Management.Automation.ArgumentTransformationAttribute {
     # The expiry when none is given: now + 8 hours (Az.ApiManagement), computed when asked.
     static [datetime] Default() { return [datetime]::UtcNow.AddHours(8) }
