@@ -408,7 +408,7 @@ function Write-AzTokenBridgeAcrTokenCreated {
     # One finished input of New-AzContainerRegistryToken: its token (or -NoWait's Target), or its error.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $s = $Item.State
-    if ($null -ne $s.ErrorRecord) { $Cmdlet.WriteError($s.ErrorRecord); return }
+    if ($null -ne $s.ErrorRecord) { Write-AzTokenBridgeErrorRecord $Cmdlet $s.ErrorRecord; return }
     if ($null -ne $Item.Call -and $Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
     if ($s.NoWait) {
         $response = [pscustomobject]@{ Target = $s.Url }

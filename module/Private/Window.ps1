@@ -125,7 +125,7 @@ function Update-AzTokenBridgeWindow {
         }
         $null = $Window.Queue.Dequeue()
         $Window.Written++
-        if ($null -ne $head.ErrorRecord) { $Cmdlet.WriteError($head.ErrorRecord) } else { & $Window.Writer $Cmdlet $head }
+        if ($null -ne $head.ErrorRecord) { Write-AzTokenBridgeErrorRecord $Cmdlet $head.ErrorRecord } else { & $Window.Writer $Cmdlet $head }
     }
 }
 

@@ -65,7 +65,7 @@ function New-AzApiManagementContext {
         $rgName = $ResourceGroupName; $svcName = $ServiceName; $subscriptionId = $null
         if ($PSCmdlet.ParameterSetName -eq 'ResourceIdParameterSet') {
             if ($ResourceId.Length -gt $script:MaxApimResourceIdLength) {
-                $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
+                Write-AzTokenBridgeErrorRecord $PSCmdlet ([System.Management.Automation.ErrorRecord]::new(
                     [System.ArgumentException]::new("-ResourceId is $($ResourceId.Length) characters long: an API Management resource id (/subscriptions/…/resourceGroups/…/providers/Microsoft.ApiManagement/service/…) is at most $script:MaxApimResourceIdLength characters.", 'ResourceId'),
                     'InvalidResourceId', 'InvalidArgument', $null))
                 return

@@ -200,7 +200,7 @@ function New-AzContainerRegistryToken {
     process {
         $set = $PSCmdlet.ParameterSetName
         if ($GeneratePassword -and $NoWait) {
-            $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
+            Write-AzTokenBridgeErrorRecord $PSCmdlet ([System.Management.Automation.ErrorRecord]::new(
                 [System.ArgumentException]::new('-GeneratePassword needs the token to exist: it cannot be combined with -NoWait.', 'GeneratePassword'),
                 'GeneratePasswordWithNoWait', 'InvalidArgument', $null))
             return

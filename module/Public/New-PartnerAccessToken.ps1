@@ -178,7 +178,7 @@ function New-PartnerAccessToken {
             $cert = Get-AzTokenBridgePartnerCertificate -Thumbprint $CertificateThumbprint
             if ($cert -is [System.Exception]) {
                 $category = if ($cert -is [System.Management.Automation.ItemNotFoundException]) { 'ObjectNotFound' } else { 'InvalidArgument' }
-                $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($cert, 'CertificateNotFound', $category, $CertificateThumbprint))
+                Write-AzTokenBridgeErrorRecord $PSCmdlet ([System.Management.Automation.ErrorRecord]::new($cert, 'CertificateNotFound', $category, $CertificateThumbprint))
                 return
             }
             Write-AzTokenBridgeTrace $PSCmdlet "New-PartnerAccessToken: certificate $($cert.thumbprint) from $($cert.store)."

@@ -237,6 +237,21 @@ Test-Downstream access { $ctx, $ctx | Get-AzApiManagementTenantAccess }`);
     expect(r.objects).toEqual(out);
   }, 120_000);
 
+  test("errors merged into the output (2>&1) and thrown by the next stage: the downstream's own error, as with a compiled cmdlet's error (Get-Item)", async () => {
+    const r = await ps(`function Test-Downstream([scriptblock]$Pipeline) {
+    $Error.Clear()
+    try { & $Pipeline; 'went on' } catch { "caught: $($_.Exception.GetType().Name) $($_.Exception.Message)" }
+    "errors: $($Error.Count), first: $($Error[0].Exception.Message), no wrapper: $(-not ($Error | Where-Object { $_.Exception -is [System.Management.Automation.MethodInvocationException] }))"
+}
+Test-Downstream { Get-Item -LiteralPath '/nonexistent-aztokenbridge' 2>&1 | ForEach-Object { throw 'boom' } }
+Test-Downstream { [pscustomobject]@{ UserId = 'nosuchuser' }, [pscustomobject]@{ UserId = 'nosuch2' } | New-AzApiManagementUserToken -Context $ctx -ThrottleLimit 1 2>&1 | ForEach-Object { throw 'boom' } }`);
+    expect(r.errors).toEqual([]);
+    // The cmdlet's own error (written before the next stage threw) and the throw: two, as for Get-Item.
+    const reference = ["caught: RuntimeException boom", "errors: 2, first: boom, no wrapper: True"];
+    expect(r.objects).toEqual([...reference, ...reference]);
+    expect(tokenRequests(await emulator.requestLog())).toHaveLength(1);
+  }, 120_000);
+
   test("a downstream Select-Object -First 1 still stops the cmdlet quietly; the script goes on and exits 0", async () => {
     const r = await ps(`function Invoke-First {
     Get-AzApiManagementUser -Context $ctx | Select-Object -First 1 | ForEach-Object { $_.UserId }
