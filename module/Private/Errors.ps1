@@ -97,6 +97,7 @@ function Write-AzTokenBridgeErrorRecord {
     } catch [System.Management.Automation.MethodInvocationException] {
         $wrapper = $_.Exception
         $inner = $wrapper.InnerException
+        # Anything else failed in WriteError itself (a module fault): it ends the cmdlet.
         if ($inner -isnot [System.Management.Automation.RuntimeException]) { throw }
         $errors = $global:Error
         for ($i = $errors.Count - 1; $i -ge 0; $i--) {
