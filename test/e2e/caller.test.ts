@@ -185,16 +185,16 @@ Invoke-Quiet
 });
 
 describe("a throw in a later pipeline stage (issue Z item 2)", () => {
-  test("ends New-AzApiManagementUserToken at once, as the downstream's own error, as Write-Output does: try catches it, $Error holds it once", async () => {
+  test("ends New-AzApiManagementUserToken at once, as the downstream's own error, as Write-Output does: try catches it, $? is false, $Error holds it once", async () => {
     const r = await ps(`function Test-Downstream([scriptblock]$Pipeline) {
     $Error.Clear()
-    try { & $Pipeline; 'went on' } catch { "caught: $($_.Exception.GetType().Name) $($_.Exception.Message)" }
+    try { & $Pipeline; 'went on' } catch { $ok = $?; "caught: $($_.Exception.GetType().Name) $($_.Exception.Message), ok: $ok" }
     "errors: $(@($Error | ForEach-Object { $_.Exception.GetType().Name + ' ' + $_.Exception.Message }) -join '; ')"
 }
 Test-Downstream { 1..10 | ForEach-Object { [pscustomobject]@{ UserId = 'git' } } | Write-Output | ForEach-Object { throw 'boom' } }
 Test-Downstream { 1..10 | ForEach-Object { [pscustomobject]@{ UserId = 'git' } } | New-AzApiManagementUserToken -Context $ctx -ThrottleLimit 1 | ForEach-Object { throw 'boom' } }`);
     expect(r.errors).toEqual([]);
-    const reference = ["caught: RuntimeException boom", "errors: RuntimeException boom"];
+    const reference = ["caught: RuntimeException boom, ok: False", "errors: RuntimeException boom"];
     expect(r.objects).toEqual([...reference, ...reference]);
     // One window slot: the first token is written when the second input waits for room, so the throw
     // comes before a second request is sent (before: all 10 were made).
