@@ -5,6 +5,7 @@
 $script:ModuleRoot = $PSScriptRoot
 
 . $PSScriptRoot/Private/Protocol.generated.ps1
+. $PSScriptRoot/Private/Preferences.ps1
 . $PSScriptRoot/Private/Transport.ps1
 . $PSScriptRoot/Private/Context.ps1
 . $PSScriptRoot/Private/Rpc.ps1

@@ -221,10 +221,10 @@ function Write-AzTokenBridgeAcrTokenCreated {
     if ($s.NoWait) {
         $response = [pscustomobject]@{ Target = [string]$result.target }
         $response.psobject.TypeNames.Insert(0, $script:AcrAsyncResponseType)
-        $Cmdlet.WriteObject($response)
+        $response
         return
     }
-    $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $result.token))
+    ConvertTo-AzTokenBridgeAcrToken $result.token
 }
 
 function Send-AzTokenBridgeAcrRegistryItem {
@@ -257,9 +257,9 @@ function Write-AzTokenBridgeAcrRegistryItem {
     $s = $Item.State
     if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
     if ($s.Kind -eq 'Token') {
-        foreach ($t in @($Item.Call.Result.tokens)) { if ($null -ne $t) { $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrToken $t)) } }
+        foreach ($t in @($Item.Call.Result.tokens)) { if ($null -ne $t) { ConvertTo-AzTokenBridgeAcrToken $t } }
     } else {
-        foreach ($m in @($Item.Call.Result.scopeMaps)) { if ($null -ne $m) { $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrScopeMap $m)) } }
+        foreach ($m in @($Item.Call.Result.scopeMaps)) { if ($null -ne $m) { ConvertTo-AzTokenBridgeAcrScopeMap $m } }
     }
 }
 
@@ -267,7 +267,7 @@ function Write-AzTokenBridgeAcrCredential {
     # One answered input of New-AzContainerRegistryCredentials.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $Item.State.Target; return }
-    $Cmdlet.WriteObject((ConvertTo-AzTokenBridgeAcrCredential $Item.Call.Result))
+    ConvertTo-AzTokenBridgeAcrCredential $Item.Call.Result
 }
 
 function ConvertTo-AzTokenBridgeAcrCredential {

@@ -84,5 +84,30 @@ function Write-AzTokenBridgeError {
     if ($Exception -is [System.IO.FileNotFoundException] -and -not $Exception.Data['AzTokenBridge.RpcError']) {
         $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($Exception, 'AzTokenBridgeServerNotFound', 'ObjectNotFound', $Exception.FileName))
     }
-    $Cmdlet.WriteError((New-AzTokenBridgeErrorRecord -Exception $Exception -Target $Target))
+    Write-AzTokenBridgeErrorRecord $Cmdlet (New-AzTokenBridgeErrorRecord -Exception $Exception -Target $Target)
+}
+
+function Write-AzTokenBridgeErrorRecord {
+    # Every non-terminating error of the module's cmdlets is written here: $Cmdlet.WriteError, with
+    # one case a compiled cmdlet does not have. When the caller merges the error stream into the
+    # output (`2>&1 | ForEach-Object { throw … }`), the later stage's exception comes back out of
+    # WriteError, and through a .NET method called from script it arrives as a
+    # MethodInvocationException that would end only this statement (issue Z item 2). The downstream's
+    # own exception is thrown again instead, so that it ends the cmdlet and the script as it does a
+    # compiled cmdlet's; the wrapper's entry leaves $Error (the original's is there already). An
+    # ActionPreference stop (-ErrorAction Stop) comes out as a PipelineStoppedException, never wrapped.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [System.Management.Automation.ErrorRecord]$ErrorRecord)
+    try {
+        $Cmdlet.WriteError($ErrorRecord)
+    } catch [System.Management.Automation.MethodInvocationException] {
+        $wrapper = $_.Exception
+        $inner = $wrapper.InnerException
+        # Anything else failed in WriteError itself (a module fault): it ends the cmdlet.
+        if ($inner -isnot [System.Management.Automation.RuntimeException]) { throw }
+        $errors = $global:Error
+        for ($i = $errors.Count - 1; $i -ge 0; $i--) {
+            if ($errors[$i] -is [System.Management.Automation.ErrorRecord] -and [object]::ReferenceEquals($errors[$i].Exception, $wrapper)) { $errors.RemoveAt($i) }
+        }
+        throw $inner
+    }
 }

@@ -19,6 +19,14 @@
 # - While the window waits, the server's notifications about every request in it are written
 #   (Write-AzTokenBridgeNotifications, module/Private/Rpc.ps1): progress shares one bar, with
 #   "(written of taken <ProgressCount>)" when inputs are piped, completed when the window is empty.
+# - A Writer (and every cmdlet of the module) emits its objects as the function's pipeline output,
+#   never $Cmdlet.WriteObject(…) (issue Z item 2). An exception thrown by a later pipeline stage
+#   (`| ForEach-Object { throw }`) comes back out of the write: through .NET's WriteObject called from
+#   script it arrives as a MethodInvocationException that ends only that statement, so the cmdlet
+#   went on with every input and the script exited 0; emitted, it is the downstream's own exception
+#   and ends the cmdlet at once (`clean` cancels what is in flight), the statement and a
+#   `pwsh -File` script (exit 1), as it does a compiled cmdlet. The window and its callers therefore
+#   never capture output ($x = …, $null = …) on the way from the Writer to the cmdlet's `process`/`end`.
 # - A stop (Ctrl+C, a downstream Select-Object -First, -ErrorAction Stop on an earlier input) skips
 #   `end` but runs `clean`, which cancels every request still in flight ($/cancelRequest): the
 #   server stops their work, polls included.
@@ -99,7 +107,7 @@ function Update-AzTokenBridgeWindow {
         # The last one in flight: the progress bar is done before it is written (an error under
         # -ErrorAction Stop ends the cmdlet here).
         if ($Window.Queue.Count -eq 0 -and $null -ne $Window.Progress) { Complete-AzTokenBridgeProgress $Cmdlet $Window.Progress; $Window.Progress = $null }
-        if ($null -ne $head.ErrorRecord) { $Cmdlet.WriteError($head.ErrorRecord) } else { & $Window.Writer $Cmdlet $head }
+        if ($null -ne $head.ErrorRecord) { Write-AzTokenBridgeErrorRecord $Cmdlet $head.ErrorRecord } else { & $Window.Writer $Cmdlet $head }
     }
 }
 

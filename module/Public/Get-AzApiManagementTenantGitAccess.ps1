@@ -50,6 +50,8 @@ function Get-AzApiManagementTenantGitAccess {
         [int]$ThrottleLimit
     )
     begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeTenantAccess}
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }

@@ -110,6 +110,8 @@ function Get-AzApiManagementUser {
         [int]$ThrottleLimit
     )
     begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeApimUsers}
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }

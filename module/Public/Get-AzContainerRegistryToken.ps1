@@ -79,6 +79,8 @@ function Get-AzContainerRegistryToken {
         [int]$ThrottleLimit
     )
     begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrRegistryItem}
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }

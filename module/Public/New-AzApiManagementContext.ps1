@@ -55,13 +55,17 @@ function New-AzApiManagementContext {
         [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
         $DefaultProfile
     )
+    begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
+    }
     process {
         # Locals, not the parameters: those carry [ValidateNotNullOrEmpty()], which an assignment
         # of $null (a resource id without that part) would trip as an unclear error.
         $rgName = $ResourceGroupName; $svcName = $ServiceName; $subscriptionId = $null
         if ($PSCmdlet.ParameterSetName -eq 'ResourceIdParameterSet') {
             if ($ResourceId.Length -gt $script:MaxApimResourceIdLength) {
-                $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
+                Write-AzTokenBridgeErrorRecord $PSCmdlet ([System.Management.Automation.ErrorRecord]::new(
                     [System.ArgumentException]::new("-ResourceId is $($ResourceId.Length) characters long: an API Management resource id (/subscriptions/…/resourceGroups/…/providers/Microsoft.ApiManagement/service/…) is at most $script:MaxApimResourceIdLength characters.", 'ResourceId'),
                     'InvalidResourceId', 'InvalidArgument', $null))
                 return
@@ -69,6 +73,6 @@ function New-AzApiManagementContext {
             $parsed = ConvertFrom-AzTokenBridgeApimResourceId $ResourceId
             $rgName = $parsed.ResourceGroupName; $svcName = $parsed.ServiceName; $subscriptionId = $parsed.SubscriptionId
         }
-        $PSCmdlet.WriteObject((New-AzTokenBridgeApimContext -ResourceGroupName $rgName -ServiceName $svcName -SubscriptionId $subscriptionId))
+        New-AzTokenBridgeApimContext -ResourceGroupName $rgName -ServiceName $svcName -SubscriptionId $subscriptionId
     }
 }

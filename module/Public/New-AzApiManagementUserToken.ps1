@@ -67,8 +67,10 @@ function New-AzApiManagementUserToken {
         # [datetime], not [Nullable[datetime]], so that the syntax reads `-Expiry <DateTime>` as in Az
         # (the engine shows a nullable parameter of a function as `Nullable`1`). Not given, it is
         # $null (a typed parameter without a default); $PSBoundParameters cannot tell, as it keeps
-        # a value bound from the previous pipeline input.
+        # a value bound from the previous pipeline input. Given as $null, it is the default
+        # (AzTokenBridgeTokenExpiryAttribute in module/Private/Apim.ps1), as Az's Nullable<DateTime>.
         [Parameter(ValueFromPipelineByPropertyName)]
+        [AzTokenBridgeTokenExpiryAttribute()]
         [datetime]$Expiry,
 
         [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
@@ -80,6 +82,8 @@ function New-AzApiManagementUserToken {
         [int]$ThrottleLimit
     )
     begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeUserToken}
         # The sign-in context is read once per invocation, not per input.
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
@@ -88,7 +92,7 @@ function New-AzApiManagementUserToken {
         # As Az.ApiManagement: the expiry defaults to UtcNow + 8 h, computed now; the output echoes
         # the caller's DateTime unchanged; on the wire a local time is converted to UTC and a time
         # without a kind is taken as UTC (Newtonsoft's DateTimeZoneHandling.Utc).
-        $tokenExpiry = if ($null -ne $Expiry) { $Expiry } else { [datetime]::UtcNow.AddHours(8) }
+        $tokenExpiry = if ($null -ne $Expiry) { $Expiry } else { [AzTokenBridgeTokenExpiryAttribute]::Default() }
         $wireExpiry = switch ($tokenExpiry.Kind) {
             'Local' { $tokenExpiry.ToUniversalTime() }
             'Unspecified' { [datetime]::SpecifyKind($tokenExpiry, 'Utc') }
@@ -117,11 +121,11 @@ function Write-AzTokenBridgeUserToken {
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $state = $Item.State
     if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $state.UserId; return }
-    $Cmdlet.WriteObject([pscustomobject]@{
+    [pscustomobject]@{
         PSTypeName  = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken'
         UserId      = $state.UserId
         TokenExpiry = $state.TokenExpiry
         KeyType     = $state.KeyType
         UserToken   = [string]$Item.Call.Result.userToken
-    })
+    }
 }

@@ -81,6 +81,8 @@ function New-AzContainerRegistryCredentials {
         [int]$ThrottleLimit
     )
     begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrCredential}
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }

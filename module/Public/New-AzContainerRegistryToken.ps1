@@ -190,6 +190,8 @@ function New-AzContainerRegistryToken {
         [int]$ThrottleLimit
     )
     begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
         # Every input is one acr/createToken request (the server polls), in the window.
         $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrTokenCreated} -ProgressCount 'tokens created'
         # The sign-in context is read once per invocation, not per input (-AsJob reads its own).
@@ -198,7 +200,7 @@ function New-AzContainerRegistryToken {
     process {
         $set = $PSCmdlet.ParameterSetName
         if ($GeneratePassword -and $NoWait) {
-            $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
+            Write-AzTokenBridgeErrorRecord $PSCmdlet ([System.Management.Automation.ErrorRecord]::new(
                 [System.ArgumentException]::new('-GeneratePassword needs the token to exist: it cannot be combined with -NoWait.', 'GeneratePassword'),
                 'GeneratePasswordWithNoWait', 'InvalidArgument', $null))
             return
@@ -253,7 +255,7 @@ function New-AzContainerRegistryToken {
                 if ($failed) { throw $failed[0] }
             }
             $job.Name = "New-AzContainerRegistryToken_$set"
-            $PSCmdlet.WriteObject($job)
+            $job
             return
         }
 

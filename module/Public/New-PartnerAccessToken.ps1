@@ -153,7 +153,13 @@ function New-PartnerAccessToken {
         [Alias('DeviceCode', 'DeviceAuth', 'Device')]
         [switch]$UseDeviceAuthentication
     )
-    end {
+    begin {
+        # Caller-scope preferences first (module/Private/Preferences.ps1).
+        . Use-AzTokenBridgeCallerPreference
+    }
+    # process, not end: nothing runs for piped input that bound to nothing (a compiled cmdlet's
+    # ProcessRecord is not called for it either); without pipeline input it runs once.
+    process {
         $set = $PSCmdlet.ParameterSetName
         $target = if ($set -eq 'ByModule') { $Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential) { $Credential.UserName } else { $set }
         $params = [ordered]@{ parameterSet = $set; environment = $Environment }
@@ -172,7 +178,7 @@ function New-PartnerAccessToken {
             $cert = Get-AzTokenBridgePartnerCertificate -Thumbprint $CertificateThumbprint
             if ($cert -is [System.Exception]) {
                 $category = if ($cert -is [System.Management.Automation.ItemNotFoundException]) { 'ObjectNotFound' } else { 'InvalidArgument' }
-                $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($cert, 'CertificateNotFound', $category, $CertificateThumbprint))
+                Write-AzTokenBridgeErrorRecord $PSCmdlet ([System.Management.Automation.ErrorRecord]::new($cert, 'CertificateNotFound', $category, $CertificateThumbprint))
                 return
             }
             Write-AzTokenBridgeTrace $PSCmdlet "New-PartnerAccessToken: certificate $($cert.thumbprint) from $($cert.store)."
@@ -190,6 +196,6 @@ function New-PartnerAccessToken {
         $where += "; flow $($info.flow)"
         if ($info.clientId) { $where += ", $($info.client) client $($info.clientId)" }
         Write-AzTokenBridgeTrace $PSCmdlet "$where."
-        $PSCmdlet.WriteObject((ConvertTo-AzTokenBridgePartnerAuthResult $answer.result))
+        ConvertTo-AzTokenBridgePartnerAuthResult $answer.result
     }
 }

@@ -28,6 +28,8 @@ function Start-AzTokenBridgeEmulator {
         [ValidateRange(0, 65535)][int]$Port = 0,
         [ValidateRange(0, 600000)][int]$LatencyMs = 0
     )
+    # Caller-scope preferences first (module/Private/Preferences.ps1).
+    . Use-AzTokenBridgeCallerPreference
     $state = Get-AzTokenBridgeState
     $running = $state['Emulator']
     if ($null -ne $running -and -not $running.Process.HasExited) {
@@ -101,5 +103,5 @@ function Start-AzTokenBridgeEmulator {
         if (-not $registered) { try { if (-not $process.HasExited) { $process.Kill($true) } } catch { } }
     }
     Write-AzTokenBridgeTrace $PSCmdlet ("AzTokenBridge: emulator started (process $($process.Id)) at $($raw.armEndpoint); this session now signs in to it.")
-    $PSCmdlet.WriteObject($info)
+    $info
 }

@@ -12,6 +12,8 @@ function Stop-AzTokenBridgeEmulator {
     #>
     [CmdletBinding(PositionalBinding = $false)]
     param()
+    # Caller-scope preferences first (module/Private/Preferences.ps1).
+    . Use-AzTokenBridgeCallerPreference
     $emulator = Stop-AzTokenBridgeEmulatorProcess
     if ($emulator) { Write-AzTokenBridgeTrace $PSCmdlet ("AzTokenBridge: emulator (process $($emulator.Process.Id)) stopped.") }
 }
