@@ -216,7 +216,7 @@ function Write-AzTokenBridgeAcrTokenCreated {
     # One finished input of New-AzContainerRegistryToken: its token (or -NoWait's Target), or its error.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $s = $Item.State
-    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
+    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target -Style ContainerRegistry; return }
     $result = $Item.Call.Result
     if ($s.NoWait) {
         $response = [pscustomobject]@{ Target = [string]$result.target }
@@ -247,15 +247,27 @@ function Send-AzTokenBridgeAcrRegistryItem {
     }
     Wait-AzTokenBridgeWindowRoom $Cmdlet $Window
     $method = if ($Kind -eq 'Token') { 'acr/getTokens' } else { 'acr/getScopeMaps' }
+    $target = New-AzTokenBridgeAcrCallTarget $params -NameField $wireLeaf
     $request = Send-AzTokenBridgeRequest -Cmdlet $Cmdlet -Method $method -Params $params -CallContext $CallContext
     Add-AzTokenBridgeWindowItem $Cmdlet $Window $request @{ Kind = $Kind; Target = $target }
+}
+
+function New-AzTokenBridgeAcrCallTarget {
+    # The target object of a registry call's error, as Az.ContainerRegistry's: the call's parameters
+    # (SubscriptionId as given, else $null: the server resolves it), the item's Name, and the body.
+    # Made before sending (Send-AzTokenBridgeRequest adds the context to the params).
+    param([System.Collections.IDictionary]$Params, [string]$NameField, $Body)
+    $t = [ordered]@{ SubscriptionId = $Params['subscriptionId']; ResourceGroupName = $Params['resourceGroupName']; RegistryName = $Params['registryName'] }
+    if ($NameField) { $t['Name'] = $Params[$NameField] }
+    if ($null -ne $Body) { $t['body'] = $Body }
+    [pscustomobject]$t
 }
 
 function Write-AzTokenBridgeAcrRegistryItem {
     # One answered input of Get-AzContainerRegistryToken / …ScopeMap: its items, or its error.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $s = $Item.State
-    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
+    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target -Style ContainerRegistry; return }
     if ($s.Kind -eq 'Token') {
         foreach ($t in @($Item.Call.Result.tokens)) { if ($null -ne $t) { ConvertTo-AzTokenBridgeAcrToken $t } }
     } else {
@@ -266,7 +278,7 @@ function Write-AzTokenBridgeAcrRegistryItem {
 function Write-AzTokenBridgeAcrCredential {
     # One answered input of New-AzContainerRegistryCredentials.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
-    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $Item.State.Target; return }
+    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $Item.State.Target -Style ContainerRegistry; return }
     ConvertTo-AzTokenBridgeAcrCredential $Item.Call.Result
 }
 

@@ -33,7 +33,9 @@ function Format-AzTokenBridgeServiceError {
 
 function New-AzTokenBridgeErrorRecord {
     # Builds the ErrorRecord for an exception thrown by Invoke-AzTokenBridgeRpc (or any other).
-    param([Parameter(Mandatory)][System.Exception]$Exception, $Target)
+    # -Style ContainerRegistry: a service error reads as Az.ContainerRegistry writes one (see
+    # ConvertTo-AzTokenBridgeAcrServiceError); every other error as Az.ApiManagement's.
+    param([Parameter(Mandatory)][System.Exception]$Exception, $Target, [string]$Style)
     $rpc = $Exception.Data['AzTokenBridge.RpcError']
     if ($null -eq $rpc) {
         # Failures found in the session, before or without the server.
@@ -48,6 +50,9 @@ function New-AzTokenBridgeErrorRecord {
         return [System.Management.Automation.ErrorRecord]::new($Exception, $id, $category, $Target)
     }
     $data = $rpc.data
+    if ($Style -eq 'ContainerRegistry' -and [int]$rpc.code -eq $script:BridgeErrorCodes.ServiceError) {
+        return ConvertTo-AzTokenBridgeAcrServiceError $rpc $Target
+    }
     $category = [System.Management.Automation.ErrorCategory]::NotSpecified
     if ($data -and $data.category) { [void][System.Enum]::TryParse([System.Management.Automation.ErrorCategory], [string]$data.category, [ref]$category) }
     $errorId = if ($data -and $data.errorId) { [string]$data.errorId } else { "RpcError$($rpc.code)" }
@@ -73,18 +78,57 @@ function New-AzTokenBridgeErrorRecord {
     $record
 }
 
+function ConvertTo-AzTokenBridgeAcrServiceError {
+    # A registry service error as Az.ContainerRegistry's generated cmdlets write it:
+    # - the service answered the call with its error body {code, message}: the message
+    #   "[<code>] : <message>", ErrorId the code, ErrorDetails.Message the service's message;
+    # - an answer without both: ErrorId the HTTP status name, the message the server's;
+    # - a long-running operation that failed (its status URL answered 200, status Failed): the
+    #   message the operation's error message, as Az's; ErrorId the operation's error code where
+    #   Az gives the status name of that answer ("OK"): on purpose (README, Decisions);
+    # always category InvalidOperation, and the call's parameters as the target object
+    # (New-AzTokenBridgeAcrCallTarget). The service's code stays in the exception's Data.
+    param($Rpc, $Target)
+    $data = $Rpc.data
+    $status = if ($data -and $data.statusCode) { [int]$data.statusCode } else { 0 }
+    $statusName = if ($status -gt 0) { ([System.Net.HttpStatusCode]$status).ToString() } else { 'ServiceError' }
+    $code = [string]$data.serviceCode
+    $message = [string]$data.serviceMessage
+    $details = $null
+    if ($status -gt 0 -and $status -lt 400) {
+        $errorId = if ($code) { $code } else { $statusName }
+        $text = if ($message) { $message } else { [string]$Rpc.message }
+    } elseif ($code -and $message) {
+        $errorId = $code
+        $text = "[$code] : $message"
+        $details = $message
+    } else {
+        $errorId = $statusName
+        $text = [string]$Rpc.message
+    }
+    $ex = [System.Exception]::new($text)
+    $ex.Data['AzTokenBridge.RpcError'] = $Rpc
+    $record = [System.Management.Automation.ErrorRecord]::new($ex, $errorId, 'InvalidOperation', $Target)
+    if ($details -or $data.recommendedAction) {
+        $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($(if ($details) { $details } else { $text }))
+        if ($data.recommendedAction) { $record.ErrorDetails.RecommendedAction = [string]$data.recommendedAction }
+    }
+    $record
+}
+
 function Write-AzTokenBridgeError {
     # Writes the failure of one input as a non-terminating error. A missing server binary is
-    # terminating: every further input would fail the same way.
+    # terminating: every further input would fail the same way. -Style: New-AzTokenBridgeErrorRecord's.
     param(
         [Parameter(Mandatory)][System.Management.Automation.PSCmdlet]$Cmdlet,
         [Parameter(Mandatory)][System.Exception]$Exception,
-        $Target
+        $Target,
+        [string]$Style
     )
     if ($Exception -is [System.IO.FileNotFoundException] -and -not $Exception.Data['AzTokenBridge.RpcError']) {
         $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($Exception, 'AzTokenBridgeServerNotFound', 'ObjectNotFound', $Exception.FileName))
     }
-    Write-AzTokenBridgeErrorRecord $Cmdlet (New-AzTokenBridgeErrorRecord -Exception $Exception -Target $Target)
+    Write-AzTokenBridgeErrorRecord $Cmdlet (New-AzTokenBridgeErrorRecord -Exception $Exception -Target $Target -Style $Style)
 }
 
 function Write-AzTokenBridgeErrorRecord {

@@ -93,8 +93,9 @@ function New-AzContainerRegistryCredentials {
         if ($PSBoundParameters.ContainsKey('Expiry')) { $params['expiry'] = ConvertTo-AzTokenBridgeWireDate $Expiry }
         if (-not $PSCmdlet.ShouldProcess("Call remote 'RegistriesGenerateCredentials' operation", 'New-AzContainerRegistryCredentials_GenerateExpanded')) { return }
         Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
+        $target = New-AzTokenBridgeAcrCallTarget $params -Body ([pscustomobject]@{ TokenId = $TokenId; Name = $params['passwordName']; Expiry = $params['expiry'] })
         $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'acr/generateCredentials' -Params $params -CallContext $callContext
-        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request @{ Target = $TokenId }
+        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request @{ Target = $target }
     }
     end {
         Complete-AzTokenBridgeWindow $PSCmdlet $window

@@ -214,7 +214,6 @@ function New-AzContainerRegistryToken {
             $ref = @{ resourceGroupName = $ResourceGroupName; registryName = $RegistryName; tokenName = $Name }
             if ($PSBoundParameters.ContainsKey('SubscriptionId')) { $ref['subscriptionId'] = $SubscriptionId }
         }
-        $target = if ($set -like 'CreateViaIdentity*') { $InputObject } else { $ref['tokenName'] }
 
         # What: the body from -TokenCreateParameter or the expanded parameters.
         if ($set -in 'Create', 'CreateViaIdentity') {
@@ -265,8 +264,9 @@ function New-AzContainerRegistryToken {
         if ($NoWait) { $params['noWait'] = $true }
         if ($GeneratePassword) { $params['generatePasswords'] = Get-AzTokenBridgeAcrPasswordCalls $body['passwords'] }
         Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
+        $callTarget = New-AzTokenBridgeAcrCallTarget $params -NameField 'tokenName' -Body $body
         $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'acr/createToken' -Params $params -CallContext $callContext
-        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request @{ Target = $target; NoWait = [bool]$NoWait }
+        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request @{ Target = $callTarget; NoWait = [bool]$NoWait }
     }
     end {
         Complete-AzTokenBridgeWindow $PSCmdlet $window

@@ -1,5 +1,6 @@
 import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
 import { log } from "../log";
+import { rememberErrorBody } from "../rpc/errors";
 
 /**
  * How many times, and how far apart, a request to Azure (ARM, Entra ID) is tried again when the
@@ -197,10 +198,28 @@ export function connectionFailurePolicy(): PipelinePolicy {
   };
 }
 
+/**
+ * Position "perCall": keeps the body of an error answer (status 400 and up) for the error the
+ * call ends with (src/rpc/errors.ts rememberErrorBody): a pager's RestError has lost it.
+ */
+export function errorBodyPolicy(): PipelinePolicy {
+  return {
+    name: "aztokenbridgeErrorBodies",
+    async sendRequest(request: PipelineRequest, next: SendRequest): Promise<PipelineResponse> {
+      const response = await next(request);
+      if (response.status >= 400 && typeof response.bodyAsText === "string" && response.bodyAsText.length <= 65536) {
+        rememberErrorBody(request, response.bodyAsText);
+      }
+      return response;
+    },
+  };
+}
+
 /** For the `additionalPolicies` of every client that calls Azure (ARM clients, credentials). */
 export function connectionPolicies(): Array<{ policy: PipelinePolicy; position: "perCall" | "perRetry" }> {
   return [
     { policy: connectionFailurePolicy(), position: "perCall" },
+    { policy: errorBodyPolicy(), position: "perCall" },
     { policy: refusedConnectionPolicy(), position: "perRetry" },
   ];
 }

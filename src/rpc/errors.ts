@@ -75,6 +75,17 @@ function isRestError(e: unknown): e is RestErrorLike {
 }
 
 /** The `{error:{code,message,details}}` envelope from a RestError, however the SDK kept it. */
+/**
+ * Error answers' bodies by request, kept by a pipeline policy (src/azure/retry.ts
+ * errorBodyPolicy): the ARM SDKs' pagers throw a RestError that carries neither the body nor its
+ * message ("Pagination failed with unexpected statusCode 404"), only the request.
+ */
+const errorBodies = new WeakMap<object, string>();
+
+export function rememberErrorBody(request: object, body: string): void {
+  errorBodies.set(request, body);
+}
+
 function serviceEnvelope(e: RestErrorLike): { code?: string; message?: string; details?: ErrorDetail[] } {
   const fromBody = (body: unknown) => {
     const err = (body as { error?: Record<string, unknown> } | undefined)?.error;
@@ -89,9 +100,10 @@ function serviceEnvelope(e: RestErrorLike): { code?: string; message?: string; d
     return { code: err.code as string | undefined, message: err.message as string | undefined, details };
   };
   let env = fromBody(e.details);
-  if (!env && e.response?.bodyAsText) {
+  const text = e.response?.bodyAsText ?? (e.request ? errorBodies.get(e.request) : undefined);
+  if (!env && text) {
     try {
-      env = fromBody(JSON.parse(e.response.bodyAsText));
+      env = fromBody(JSON.parse(text));
     } catch {
       /* not JSON: fall back to the RestError's own fields */
     }

@@ -50,7 +50,7 @@ function expectTimeout(e: any, name: string, status = "InProgress") { // eslint-
   expect(e.fullyQualifiedErrorId).toBe("OperationTimeout,New-AzContainerRegistryToken");
   expect(e.category).toBe("OperationTimeout");
   expect(e.exceptionType).toBe("System.TimeoutException");
-  expect(e.targetObject).toBe(name);
+  expect(e.targetObject).toMatchObject({ Name: name });
   const m = e.exceptionMessage as string;
   expect(m).toContain(`The operation creating token '${name}' did not finish within ${BOUND_S} s (last status: ${status}); nothing polls it any more.`);
   expect(m).toContain(`Get-AzContainerRegistryToken -Name '${name}' -RegistryName 'lnxcr' -ResourceGroupName 'lnxtest'`);
@@ -252,7 +252,7 @@ $errorAt = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
     const names = [fresh("a"), fresh("b"), fresh("c")];
     const r = await ps(`$sw = [System.Diagnostics.Stopwatch]::StartNew()
 $out = '${names.join("','")}' | ForEach-Object { "${REG_ID}/tokens/$_" } | New-AzContainerRegistryToken -ScopeMapId $map -ErrorVariable ev -ErrorAction SilentlyContinue
-[pscustomobject]@{ Seconds = $sw.Elapsed.TotalSeconds; Out = @($out).Count; Targets = @($ev | ForEach-Object { ([string]$_.TargetObject).Split('/')[-1] }); Ids = @($ev | ForEach-Object FullyQualifiedErrorId) }`);
+[pscustomobject]@{ Seconds = $sw.Elapsed.TotalSeconds; Out = @($out).Count; Targets = @($ev | ForEach-Object { $_.TargetObject.Name }); Ids = @($ev | ForEach-Object FullyQualifiedErrorId) }`);
     expect(r.errors).toEqual([]);
     const o = r.objects.at(-1);
     expect(o.Out).toBe(0);
@@ -269,13 +269,13 @@ $out = '${names.join("','")}' | ForEach-Object { "${REG_ID}/tokens/$_" } | New-A
     New-AzContainerRegistryToken -Name ${single} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -ErrorAction Stop
     'not reached'
 } catch {
-    'caught ' + $_.FullyQualifiedErrorId + ' ' + $_.TargetObject
+    'caught ' + $_.FullyQualifiedErrorId + ' ' + $_.TargetObject.Name
 }
 try {
     '${names.join("','")}' | ForEach-Object { [pscustomobject]@{ Name = $_ } } | ForEach-Object { New-AzContainerRegistryToken -Name $_.Name -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -ErrorAction Stop }
     'not reached'
 } catch {
-    'caught ' + $_.FullyQualifiedErrorId + ' ' + $_.TargetObject
+    'caught ' + $_.FullyQualifiedErrorId + ' ' + $_.TargetObject.Name
 }
 $pipedAt = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
 $sw = [System.Diagnostics.Stopwatch]::StartNew()
@@ -283,7 +283,7 @@ try {
     '${names.map((x) => `${x}-p`).join("','")}' | ForEach-Object { "${REG_ID}/tokens/$_" } | New-AzContainerRegistryToken -ScopeMapId $map -ErrorAction Stop
     'not reached'
 } catch {
-    'caught ' + $_.FullyQualifiedErrorId + ' ' + ([string]$_.TargetObject).Split('/')[-1]
+    'caught ' + $_.FullyQualifiedErrorId + ' ' + $_.TargetObject.Name
 }
 $seconds = $sw.Elapsed.TotalSeconds
 $errorAt = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
@@ -340,13 +340,13 @@ try { New-AzContainerRegistryToken -Name ${one}-s -RegistryName lnxcr -ResourceG
     const e = r.errors[0];
     expect(e.fullyQualifiedErrorId).toBe("OperationNotFound,New-AzContainerRegistryToken");
     expect(e.category).toBe("ObjectNotFound");
-    expect(e.targetObject).toBe(one);
+    expect(e.targetObject).toMatchObject({ Name: one });
     expect(e.exceptionMessage).toMatch(
       new RegExp(
         `^The status of the operation creating token '${one}' could not be read: its URL answered 404 Not Found \\(Error Code: ResourceNotFound; Error Message: The resource token-[0-9a-f-]{36} could not be found\\.; Request Id: [0-9a-f-]{36}\\)\\. The service no longer knows the operation; the token may or may not have been created: check it with Get-AzContainerRegistryToken -Name '${one}' -RegistryName 'lnxcr' -ResourceGroupName 'lnxtest'\\. The operation's URL: https://[^ ]+/tokens/${one}/operationStatuses/token-`,
       ),
     );
-    expect(r.errors.slice(1).map((x) => [x.fullyQualifiedErrorId, String(x.targetObject).split("/").at(-1)])).toEqual([
+    expect(r.errors.slice(1).map((x) => [x.fullyQualifiedErrorId, x.targetObject.Name])).toEqual([
       ["OperationNotFound,New-AzContainerRegistryToken", a],
       ["OperationNotFound,New-AzContainerRegistryToken", b],
     ]);

@@ -208,7 +208,7 @@ New-AzContainerRegistryToken -Name goodname -RegistryName lnxcr -ResourceGroupNa
     expect(r.errors[1].exceptionMessage).toMatch(/'bad_name'/);
     expect(r.errors[3].exceptionMessage).toMatch(/Registry name 'lnx-cr' is invalid/);
     expect(r.errors[4].exceptionMessage).toMatch(/'not-a-guid'/);
-    expect(r.errors[0].targetObject).toBe("abc");
+    expect(r.errors[0].targetObject).toMatchObject({ Name: "abc" });
     expect(await emulator.requestLog()).toEqual([]);
   });
 
@@ -305,10 +305,12 @@ $p.Streams.Progress | ForEach-Object { '{0}/{1}/{2}/{3}' -f $_.Activity, $_.Stat
     expect(r.objects).toEqual(["after", 1]);
     expect(r.errors).toHaveLength(1);
     const e = r.errors[0];
+    // Az.ContainerRegistry's shape for a failed operation: the operation's message; the call's
+    // parameters as the target (ErrorId: the operation's code, where Az gives "OK": README, Decisions).
     expect(e.fullyQualifiedErrorId).toBe("TokenQuotaExceeded,New-AzContainerRegistryToken");
     expect(e.category).toBe("InvalidOperation");
-    expect(e.targetObject).toBe(name);
-    expect(e.exceptionMessage).toMatch(/^\r?\nError Code: TokenQuotaExceeded\r?\nError Message: The registry has reached its token limit\.\r?\nRequest Id: [0-9a-f-]{36}$/);
+    expect(e.targetObject).toMatchObject({ Name: name, RegistryName: "lnxcr", ResourceGroupName: "lnxtest", SubscriptionId: null, body: { scopeMapId: expect.stringMatching(/\/scopeMaps\/newmap$/) } });
+    expect(e.exceptionMessage).toBe("The registry has reached its token limit.");
     const log = await tokenLog(name);
     expect(log.map((x) => x.operationStatus ?? x.status)).toEqual([201, "Failed"]);
   });
@@ -325,14 +327,19 @@ New-AzContainerRegistryToken -Name ${fresh()} -RegistryName nosuchreg -ResourceG
       { json: true },
     );
     expect(r.objects).toEqual([]);
+    // Az.ContainerRegistry's shape: "[code] : message", ErrorId the code, InvalidOperation,
+    // ErrorDetails.Message the service's message, the call's parameters as the target.
     expect(r.errors.map((e) => [e.fullyQualifiedErrorId, e.category])).toEqual([
-      ["ResourceNotFound,New-AzContainerRegistryToken", "ObjectNotFound"],
-      ["InvalidScopeMapId,New-AzContainerRegistryToken", "InvalidArgument"],
-      ["AnotherOperationInProgress,New-AzContainerRegistryToken", "ResourceExists"],
-      ["ResourceNotFound,New-AzContainerRegistryToken", "ObjectNotFound"],
+      ["ResourceNotFound,New-AzContainerRegistryToken", "InvalidOperation"],
+      ["InvalidScopeMapId,New-AzContainerRegistryToken", "InvalidOperation"],
+      ["AnotherOperationInProgress,New-AzContainerRegistryToken", "InvalidOperation"],
+      ["ResourceNotFound,New-AzContainerRegistryToken", "InvalidOperation"],
     ]);
-    expect(r.errors[0].exceptionMessage).toMatch(/Error Code: ResourceNotFound\r?\nError Message: The resource nomap could not be found\.\r?\nRequest Id: [0-9a-f-]{36}/);
-    expect(r.errors[3].exceptionMessage).toMatch(/The Resource 'Microsoft.ContainerRegistry\/registries\/nosuchreg' under resource group 'lnxtest' was not found/);
+    expect(r.errors[0].exceptionMessage).toBe("[ResourceNotFound] : The resource nomap could not be found.");
+    expect(r.errors[0].errorDetails).toBe("The resource nomap could not be found.");
+    expect(r.errors[0].targetObject).toMatchObject({ RegistryName: "lnxcr", ResourceGroupName: "lnxtest", body: { scopeMapId: expect.stringMatching(/\/scopeMaps\/nomap$/) } });
+    expect(r.errors[3].exceptionMessage).toMatch(/^\[ResourceNotFound\] : The Resource 'Microsoft.ContainerRegistry\/registries\/nosuchreg' under resource group 'lnxtest' was not found/);
+    expect(r.errors[3].targetObject).toMatchObject({ RegistryName: "nosuchreg" });
   });
 
   test("-AsJob: a job at once; Receive-Job yields the token; a failure goes to the job's error stream and fails it", async () => {
@@ -470,8 +477,9 @@ Get-AzContainerRegistryToken -RegistryName lnxcr -ResourceGroupName lnxtest -Nam
     expect(r.objects).toEqual([true, true, TOKEN_TYPE, "disabled", b, a]);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0].fullyQualifiedErrorId).toBe("ResourceNotFound,Get-AzContainerRegistryToken");
-    expect(r.errors[0].category).toBe("ObjectNotFound");
-    expect(r.errors[0].exceptionMessage).toMatch(/Error Message: The resource nosuchtoken could not be found\.\r?\nRequest Id: [0-9a-f-]{36}/);
+    expect(r.errors[0].category).toBe("InvalidOperation");
+    expect(r.errors[0].exceptionMessage).toBe("[ResourceNotFound] : The resource nosuchtoken could not be found.");
+    expect(r.errors[0].targetObject).toMatchObject({ Name: "nosuchtoken", RegistryName: "lnxcr", ResourceGroupName: "lnxtest" });
   });
 
   test("New-AzContainerRegistryCredentials: both passwords once, one by -Name with -Expiry, a token piped by its Id; -WhatIf; no values in -Debug", async () => {
