@@ -61,8 +61,7 @@ function New-AzApiManagementUserToken {
         [string]$UserId,
 
         [Parameter(ValueFromPipelineByPropertyName)]
-        [ValidateSet('Primary', 'Secondary')]
-        [string]$KeyType = 'Primary',
+        [AzTokenBridge.Models.PsApiManagementUserKeyType]$KeyType = 'Primary',
 
         # [datetime], not [Nullable[datetime]], so that the syntax reads `-Expiry <DateTime>` as in Az
         # (the engine shows a nullable parameter of a function as `Nullable`1`). Not given, it is
@@ -94,7 +93,7 @@ function New-AzApiManagementUserToken {
             'Unspecified' { [datetime]::SpecifyKind($tokenExpiry, 'Utc') }
             default { $tokenExpiry }
         }
-        $keyTypeName = if ($KeyType -eq 'Secondary') { 'Secondary' } else { 'Primary' }
+        $keyTypeName = [string]$KeyType
         $params = Get-AzTokenBridgeServiceParams $Context
         $params['userId'] = $UserId
         $params['keyType'] = $keyTypeName

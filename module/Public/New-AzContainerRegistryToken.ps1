@@ -172,8 +172,7 @@ function New-AzContainerRegistryToken {
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
         [Parameter(ParameterSetName = 'CreateViaIdentityExpanded')]
-        [ArgumentCompleter({ param($c, $p, $word) 'enabled', 'disabled' | Where-Object { $_ -like "$word*" } })]
-        [string]$Status,
+        [AzTokenBridge.Models.TokenStatus]$Status,
 
         [switch]$GeneratePassword,
 

@@ -106,14 +106,12 @@ function New-PartnerAccessToken {
         [pscredential]$Credential,
 
         [Alias('EnvironmentName')]
-        [ValidateSet('AzureCloud', 'AzureChinaCloud', 'AzureGermanCloud', 'AzurePPE', 'AzureUSGovernment')]
-        [string]$Environment = 'AzureCloud',
+        [AzTokenBridge.Models.EnvironmentName]$Environment = 'AzureCloud',
 
         [Parameter(ParameterSetName = 'RefreshToken')]
         [Parameter(Mandatory, ParameterSetName = 'ByModule')]
         [Alias('ModuleName')]
-        [ValidateSet('ExchangeOnline')]
-        [string]$Module,
+        [AzTokenBridge.Models.ModuleName]$Module,
 
         [Parameter(Mandatory, ParameterSetName = 'RefreshToken')]
         [Parameter(ParameterSetName = 'ByModule')]
@@ -155,14 +153,14 @@ function New-PartnerAccessToken {
     )
     end {
         $set = $PSCmdlet.ParameterSetName
-        $target = if ($set -eq 'ByModule') { $Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential) { $Credential.UserName } else { $set }
-        $params = [ordered]@{ parameterSet = $set; environment = $Environment }
+        $target = if ($set -eq 'ByModule') { [string]$Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential) { $Credential.UserName } else { $set }
+        $params = [ordered]@{ parameterSet = $set; environment = [string]$Environment }
         if ($Tenant) { $params['tenant'] = $Tenant }
         if ($ApplicationId) { $params['applicationId'] = $ApplicationId }
         if ($PSBoundParameters.ContainsKey('Scopes')) { $params['scopes'] = [string[]]@($Scopes) }
         if ($set -eq 'AccessToken') { $params['accessToken'] = $AccessToken }
         if ($RefreshToken) { $params['refreshToken'] = $RefreshToken }
-        if ($Module) { $params['module'] = $Module }
+        if ($PSBoundParameters.ContainsKey('Module')) { $params['module'] = [string]$Module }
         if ($UseAuthorizationCode) { $params['useAuthorizationCode'] = $true }
         if ($UseDeviceAuthentication) { $params['useDeviceAuthentication'] = $true }
         if ($Credential -and $set -ne 'AccessToken') {
