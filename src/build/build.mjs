@@ -41,6 +41,9 @@ const PROTOCOL_PS = path.join(ROOT, "module", "Private", "Protocol.generated.ps1
 const CLIENT_PROJECT = path.join(ROOT, "module", "Client", "AzTokenBridge.Client.csproj");
 const CLIENT_DLL = path.join(ROOT, "module", "bin", "AzTokenBridge.Client.dll");
 const chunkPath = (name) => path.join(DIST, `aztokenbridge-${name}.js`);
+// The cmdlets' help: one Markdown page per cmdlet (docs/help) → one MAML file Get-Help reads (step "help").
+const HELP_PAGES = path.join(ROOT, "docs", "help");
+const HELP_XML = path.join(ROOT, "module", "en-US", "AzTokenBridge-help.xml");
 
 // Runtime ids used for module/bin/<rid>, and the npm package holding that platform's Node. pkgOs is
 // pkg's name for the OS (in --targets); nodeOs nodejs.org's (in the archive names pkg looks for).
@@ -229,6 +232,8 @@ async function build(targets) {
 
   stamped("client", hashInputs(["module/Client"]), [CLIENT_DLL], buildClient);
 
+  await buildHelp();
+
   for (const rid of targets) {
     const seaScript = path.join(ROOT, "src", "build", "sea.cjs");
     stamped(`package-${rid}`, hashInputs(["src/build/sea.cjs"], [bundleHash, NODE_VERSION, rid, PKG.devDependencies["@yao-pkg/pkg"]]), [binaryPath(rid)], () => {
@@ -260,6 +265,19 @@ function buildClient() {
   if (!exists(dll)) throw new Error(`dotnet build made no ${dll}`);
   fs.mkdirSync(path.dirname(CLIENT_DLL), { recursive: true });
   fs.copyFileSync(dll, CLIENT_DLL);
+}
+
+/**
+ * module/en-US/AzTokenBridge-help.xml (generated, not in git): the MAML help of every cmdlet, from
+ * its page docs/help/<Cmdlet>.md (src/build/maml.mjs, with the npm package `marked`). The functions
+ * find it through their `# .ExternalHelp AzTokenBridge-help.xml` line.
+ */
+async function buildHelp() {
+  const maml = await import("./maml.mjs");
+  stamped("help", hashInputs(["docs/help", "src/build/maml.mjs"]), [HELP_XML], () => {
+    log(`writing the help (docs/help → ${path.relative(ROOT, HELP_XML)})`);
+    maml.buildHelp(HELP_PAGES, HELP_XML);
+  });
 }
 
 /**
