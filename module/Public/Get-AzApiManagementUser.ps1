@@ -11,6 +11,7 @@ function Get-AzApiManagementUser {
 
         [Parameter(ParameterSetName = 'GetByUserId', Mandatory, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$UserId,
 
         [Parameter(ParameterSetName = 'GetAllUsers')]

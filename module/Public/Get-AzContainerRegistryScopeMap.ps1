@@ -5,14 +5,17 @@ function Get-AzContainerRegistryScopeMap {
     param(
         [Parameter(ParameterSetName = 'Get', Mandatory)]
         [Alias('ScopeMapName')]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$Name,
 
         [Parameter(ParameterSetName = 'List', Mandatory)]
         [Parameter(ParameterSetName = 'Get', Mandatory)]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$RegistryName,
 
         [Parameter(ParameterSetName = 'List', Mandatory)]
         [Parameter(ParameterSetName = 'Get', Mandatory)]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$ResourceGroupName,
 
         [Parameter(ParameterSetName = 'List')]

@@ -5,14 +5,17 @@ function Get-AzContainerRegistryToken {
     param(
         [Parameter(ParameterSetName = 'Get', Mandatory)]
         [Alias('TokenName')]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$Name,
 
         [Parameter(ParameterSetName = 'List', Mandatory)]
         [Parameter(ParameterSetName = 'Get', Mandatory)]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$RegistryName,
 
         [Parameter(ParameterSetName = 'List', Mandatory)]
         [Parameter(ParameterSetName = 'Get', Mandatory)]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$ResourceGroupName,
 
         [Parameter(ParameterSetName = 'List')]

@@ -10,6 +10,7 @@ function New-AzApiManagementUserToken {
 
         [Parameter(Mandatory, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$UserId,
 
         [Parameter(ValueFromPipelineByPropertyName)]

@@ -4,9 +4,11 @@ function New-AzContainerRegistryCredentials {
     [OutputType('Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.PSContainerRegistryCredential')]
     param(
         [Parameter(ParameterSetName = 'GenerateExpanded', Mandatory)]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$RegistryName,
 
         [Parameter(ParameterSetName = 'GenerateExpanded', Mandatory)]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$ResourceGroupName,
 
         [Parameter(ParameterSetName = 'GenerateExpanded')]

@@ -6,14 +6,17 @@ function New-AzContainerRegistryToken {
         [Parameter(ParameterSetName = 'CreateExpanded', Mandatory)]
         [Parameter(ParameterSetName = 'Create', Mandatory)]
         [Alias('TokenName')]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$Name,
 
         [Parameter(ParameterSetName = 'CreateExpanded', Mandatory)]
         [Parameter(ParameterSetName = 'Create', Mandatory)]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$RegistryName,
 
         [Parameter(ParameterSetName = 'CreateExpanded', Mandatory)]
         [Parameter(ParameterSetName = 'Create', Mandatory)]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$ResourceGroupName,
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
@@ -40,6 +43,7 @@ function New-AzContainerRegistryToken {
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
         [Parameter(ParameterSetName = 'CreateViaIdentityExpanded')]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$ScopeMapId,
 
         [Parameter(ParameterSetName = 'CreateExpanded')]

@@ -6,6 +6,7 @@ import { RequestType } from "vscode-jsonrpc";
 import { ApimGetTenantAccess, ApimGetUsers, ApimListServices, ApimNewUserToken, ErrorData, Hello, HelloResult, PROTOCOL_VERSION } from "../protocol";
 import type * as ApimHandlers from "../apim/handlers";
 import { AcrBeginCreateToken, AcrGenerateCredentials, AcrGetScopeMaps, AcrGetTokens, AcrPollOperation } from "../protocol";
+import { AcrListRegistries } from "../protocol";
 import type * as AcrHandlers from "../acr/handlers";
 import { PartnerCompleteLogin, PartnerNewAccessToken } from "../protocol";
 import type * as PartnerHandlers from "../partner/handlers";
@@ -57,6 +58,7 @@ export const METHODS: MethodEntry<any, any>[] = [
   entry(AcrGetTokens, (p, signal) => acr().getTokens(p, signal)),
   entry(AcrGetScopeMaps, (p, signal) => acr().getScopeMaps(p, signal)),
   entry(AcrGenerateCredentials, (p, signal) => acr().generateCredentials(p, signal)),
+  entry(AcrListRegistries, (p, signal) => acr().listRegistries(p, signal)),
   entry(PartnerNewAccessToken, (p, signal) => partner().newAccessToken(p, signal)),
   entry(PartnerCompleteLogin, (p, signal) => partner().completeLogin(p, signal)),
 ];
