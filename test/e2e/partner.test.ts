@@ -426,7 +426,7 @@ describe("-Environment", () => {
 }
 New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -Credential $cred -Scopes '${DEFAULT_SCOPE}' -Tenant $env:AZURE_TENANT_ID -Environment AzureGermanCloud
 try { New-PartnerAccessToken -ApplicationId x -Scopes y -Environment Mars -ErrorAction Stop } catch { $_.FullyQualifiedErrorId }`);
-    expect(r.objects).toEqual([emulator.info.tenantId, emulator.info.tenantId, emulator.info.tenantId, emulator.info.tenantId, "ParameterArgumentValidationError,New-PartnerAccessToken"]);
+    expect(r.objects).toEqual([emulator.info.tenantId, emulator.info.tenantId, emulator.info.tenantId, emulator.info.tenantId, "ParameterArgumentTransformationError,New-PartnerAccessToken"]); // -Environment is the enum EnvironmentName (module/Client/Enums.cs)
     const t = emulator.info.tenantId;
     const redirect = `(requests go to ${emulator.info.authorityHost}/${t}: AZURE_AUTHORITY_HOST)`;
     expect(verbose(r).filter((v) => v.startsWith("New-PartnerAccessToken:"))).toEqual([
