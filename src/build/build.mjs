@@ -232,7 +232,7 @@ async function build(targets) {
 
   stamped("client", hashInputs(["module/Client"]), [CLIENT_DLL], buildClient);
 
-  await buildHelp();
+  buildHelp(node);
 
   for (const rid of targets) {
     const seaScript = path.join(ROOT, "src", "build", "sea.cjs");
@@ -269,14 +269,14 @@ function buildClient() {
 
 /**
  * module/en-US/AzTokenBridge-help.xml (generated, not in git): the MAML help of every cmdlet, from
- * its page docs/help/<Cmdlet>.md (src/build/maml.mjs, with the npm package `marked`). The functions
- * find it through their `# .ExternalHelp AzTokenBridge-help.xml` line.
+ * its page docs/help/<Cmdlet>.md (src/build/maml.mjs, with the npm package `marked`, run by the
+ * pinned Node: marked needs Node 20+). The functions find it through their
+ * `# .ExternalHelp AzTokenBridge-help.xml` line.
  */
-async function buildHelp() {
-  const maml = await import("./maml.mjs");
+function buildHelp(node) {
   stamped("help", hashInputs(["docs/help", "src/build/maml.mjs"]), [HELP_XML], () => {
     log(`writing the help (docs/help → ${path.relative(ROOT, HELP_XML)})`);
-    maml.buildHelp(HELP_PAGES, HELP_XML);
+    run(node, [path.join(ROOT, "src", "build", "maml.mjs"), HELP_PAGES, HELP_XML]);
   });
 }
 

@@ -17,6 +17,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { marked } from "marked";
 
 const NS =
@@ -157,19 +158,19 @@ export function parsePage(md, file) {
   const shownType = new Map();
   for (const { set, code } of sets) {
     const text = code.replace(/\s+/g, " ").trim();
-    if (!text.startsWith(`${name} `)) throw new Error(`${file}: syntax ${set ?? ""} does not start with ${name}`);
+    if (!text.startsWith(`${name} `)) throw new Error(`${file}: syntax${set ? ` ${set}` : ""} does not start with ${name}`);
     const items = [];
     const re = /(\[)?-(\w+)(?: <([^>]+)>)?(\])?/g;
     let m;
     const rest = text.slice(name.length);
     while ((m = re.exec(rest))) {
       const [, open, pname, type, close] = m;
-      if (!!open !== !!close) throw new Error(`${file}: syntax ${set ?? ""}: unbalanced brackets around -${pname}`);
+      if (!!open !== !!close) throw new Error(`${file}: syntax${set ? ` ${set}` : ""}: unbalanced brackets around -${pname}`);
       const p = byName.get(pname.toLowerCase());
-      if (!p) throw new Error(`${file}: syntax ${set ?? ""} names -${pname}, which PARAMETERS does not describe`);
+      if (!p) throw new Error(`${file}: syntax${set ? ` ${set}` : ""} names -${pname}, which PARAMETERS does not describe`);
       const block = set === null ? p.blocks[0] : p.blocks.find((b) => b.sets.includes("(All)") || b.sets.includes(set));
       if (!block) throw new Error(`${file}: -${pname} has no yaml block for the set ${set}`);
-      if (block.required === !!open) throw new Error(`${file}: syntax ${set ?? ""} shows -${pname} as ${open ? "optional" : "required"}, its yaml block says Required: ${block.required}`);
+      if (block.required === !!open) throw new Error(`${file}: syntax${set ? ` ${set}` : ""} shows -${pname} as ${open ? "optional" : "required"}, its yaml block says Required: ${block.required}`);
       if (type) shownType.set(p.name, type);
       items.push({ parameter: p, block, type: type ?? null });
     }
@@ -317,4 +318,19 @@ export function buildHelp(docsDir, outFile) {
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, xml);
   return commands.map((c) => c.name);
+}
+
+// As a script (src/build/build.mjs runs it so): node src/build/maml.mjs <pages dir> <out.xml>
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [pages, out] = process.argv.slice(2);
+  if (!pages || !out) {
+    process.stderr.write("usage: node src/build/maml.mjs <pages dir> <out.xml>\n");
+    process.exit(2);
+  }
+  try {
+    buildHelp(pages, out);
+  } catch (e) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  }
 }
