@@ -29,7 +29,6 @@ $script:ModuleRoot = $PSScriptRoot
 . $PSScriptRoot/Private/Partner.ps1
 . $PSScriptRoot/Public/New-PartnerAccessToken.ps1
 
-Register-AzTokenBridgeCompleters
 
 # Remove-Module ends the server and the emulator (process exit ends them too: both exit when
 # their stdin closes).

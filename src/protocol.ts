@@ -554,6 +554,23 @@ export interface AcrGenerateCredentialsResult {
 }
 export const AcrGenerateCredentials = new RequestType<AcrGenerateCredentialsParams, AcrGenerateCredentialsResult, ErrorData>("acr/generateCredentials");
 
+/**
+ * Argument completion (-RegistryName, -ResourceGroupName of the registry cmdlets): the container
+ * registries of the subscription → GET /subscriptions/{sub}/providers/Microsoft.ContainerRegistry/registries,
+ * or of one resource group → GET …/resourceGroups/{rg}/providers/Microsoft.ContainerRegistry/registries
+ * (every page, following nextLink).
+ */
+export interface AcrListRegistriesParams {
+  context: CallContext;
+  subscriptionId?: string;
+  /** Only the registries of this resource group. */
+  resourceGroupName?: string;
+}
+export interface AcrListRegistriesResult {
+  registries: { id: string; name: string; resourceGroupName: string; location?: string }[];
+}
+export const AcrListRegistries = new RequestType<AcrListRegistriesParams, AcrListRegistriesResult, ErrorData>("acr/listRegistries");
+
 // partner/*: Partner Center sign-in (New-PartnerAccessToken, PartnerCenter module)
 //
 // One cmdlet call is one `partner/newAccessToken`, whatever the flow. The two flows that wait for a
@@ -651,4 +668,5 @@ export const AllMethods = [
   Hello, ApimNewUserToken, ApimGetTenantAccess, ApimGetUsers, ApimListServices,
   AcrCreateToken, AcrGetTokens, AcrGetScopeMaps, AcrGenerateCredentials,
   PartnerNewAccessToken,
+  AcrListRegistries,
 ].map((t) => t.method);

@@ -1,6 +1,7 @@
-# Argument completers where Az.ApiManagement offers none: service and resource group names of the
-# subscription's API Management services, and user ids of a context's service. Each asks the
-# server (signing in as the cmdlets do); any failure just offers nothing.
+# Argument completers where Az offers none: service and resource group names of the subscription's
+# API Management services, and user ids of a context's service; the registry cmdlets' registries,
+# resource groups, tokens and scope maps. Each asks the server (signing in as the cmdlets do); any
+# failure just offers nothing (the seed's users integration and git are offered for -UserId anyway).
 
 function Get-AzTokenBridgeCompletion {
     # CompletionResults for the values that start with the word typed so far.
@@ -24,17 +25,98 @@ $script:ApimServiceCompleter = {
     Get-AzTokenBridgeCompletion -Values @($call.Result.services | ForEach-Object { [string]$_.$field }) -WordToComplete $wordToComplete
 }
 
+# The principals of the tenant access configurations (Get-AzApiManagementTenantAccess: integration,
+# Get-AzApiManagementTenantGitAccess: git), as in seed 000's Example 1; every service has them.
+$script:ApimAccessUserIds = @('integration', 'git')
+
 $script:ApimUserIdCompleter = {
     param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    $ids = [System.Collections.Generic.List[string]]::new([string[]]$script:ApimAccessUserIds)
     $context = $fakeBoundParameters['Context']
-    if ($null -eq $context -or -not $context.ServiceName) { return }
-    $call = Invoke-AzTokenBridgeRpc -Method 'apim/getUsers' -Params (Get-AzTokenBridgeServiceParams $context) -DefaultProfile $fakeBoundParameters['DefaultProfile']
-    if ($call.Failure) { return }
-    Get-AzTokenBridgeCompletion -Values @($call.Result.users | ForEach-Object { [string]$_.userId }) -WordToComplete $wordToComplete
+    if ($null -ne $context -and $context.ServiceName) {
+        $call = Invoke-AzTokenBridgeRpc -Method 'apim/getUsers' -Params (Get-AzTokenBridgeServiceParams $context) -DefaultProfile $fakeBoundParameters['DefaultProfile']
+        if (-not $call.Failure) { foreach ($u in @($call.Result.users)) { if ($u) { $ids.Add([string]$u.userId) } } }
+    }
+    Get-AzTokenBridgeCompletion -Values $ids -WordToComplete $wordToComplete
 }
 
-function Register-AzTokenBridgeCompleters {
-    Register-ArgumentCompleter -CommandName New-AzApiManagementContext -ParameterName ServiceName -ScriptBlock $script:ApimServiceCompleter
-    Register-ArgumentCompleter -CommandName New-AzApiManagementContext -ParameterName ResourceGroupName -ScriptBlock $script:ApimServiceCompleter
-    Register-ArgumentCompleter -CommandName New-AzApiManagementUserToken, Get-AzApiManagementUser -ParameterName UserId -ScriptBlock $script:ApimUserIdCompleter
+function Get-AzTokenBridgeAcrCompletionRef {
+    # The registry the command line names so far (-ResourceGroupName, -RegistryName, -SubscriptionId), or $null.
+    param($FakeBoundParameters)
+    $rg = [string]$FakeBoundParameters['ResourceGroupName']; $reg = [string]$FakeBoundParameters['RegistryName']
+    if (-not $rg -or -not $reg) { return $null }
+    $ref = @{ resourceGroupName = $rg; registryName = $reg }
+    if ($FakeBoundParameters['SubscriptionId']) { $ref['subscriptionId'] = [string]$FakeBoundParameters['SubscriptionId'] }
+    $ref
+}
+
+# -RegistryName (in -ResourceGroupName when given) and -ResourceGroupName: acr/listRegistries.
+$script:AcrRegistryCompleter = {
+    param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    $params = @{}
+    if ($fakeBoundParameters['SubscriptionId']) { $params['subscriptionId'] = [string]$fakeBoundParameters['SubscriptionId'] }
+    if ($parameterName -eq 'RegistryName' -and $fakeBoundParameters['ResourceGroupName']) { $params['resourceGroupName'] = [string]$fakeBoundParameters['ResourceGroupName'] }
+    $call = Invoke-AzTokenBridgeRpc -Method 'acr/listRegistries' -Params $params -DefaultProfile $fakeBoundParameters['DefaultProfile']
+    if ($call.Failure) { return }
+    $field = if ($parameterName -eq 'RegistryName') { 'name' } else { 'resourceGroupName' }
+    Get-AzTokenBridgeCompletion -Values @($call.Result.registries | ForEach-Object { [string]$_.$field }) -WordToComplete $wordToComplete
+}
+
+# -Name: the registry's tokens (acr/getTokens), or its scope maps for Get-AzContainerRegistryScopeMap.
+$script:AcrItemNameCompleter = {
+    param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    $ref = Get-AzTokenBridgeAcrCompletionRef $fakeBoundParameters
+    if (-not $ref) { return }
+    if ($commandName -eq 'Get-AzContainerRegistryScopeMap') {
+        $call = Invoke-AzTokenBridgeRpc -Method 'acr/getScopeMaps' -Params $ref -DefaultProfile $fakeBoundParameters['DefaultProfile']
+        $items = if (-not $call.Failure) { $call.Result.scopeMaps }
+    } else {
+        $call = Invoke-AzTokenBridgeRpc -Method 'acr/getTokens' -Params $ref -DefaultProfile $fakeBoundParameters['DefaultProfile']
+        $items = if (-not $call.Failure) { $call.Result.tokens }
+    }
+    if ($call.Failure) { return }
+    Get-AzTokenBridgeCompletion -Values @($items | ForEach-Object { [string]$_.name }) -WordToComplete $wordToComplete
+}
+
+# -ScopeMapId: the ids of the registry's scope maps, matched by id or by name (`-ScopeMapId new<Tab>`).
+$script:AcrScopeMapIdCompleter = {
+    param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    $ref = Get-AzTokenBridgeAcrCompletionRef $fakeBoundParameters
+    if (-not $ref) { return }
+    $call = Invoke-AzTokenBridgeRpc -Method 'acr/getScopeMaps' -Params $ref -DefaultProfile $fakeBoundParameters['DefaultProfile']
+    if ($call.Failure) { return }
+    $word = $wordToComplete.Trim("'", '"')
+    $ids = foreach ($m in @($call.Result.scopeMaps)) {
+        if ($m -and (([string]$m.id).StartsWith($word, [System.StringComparison]::OrdinalIgnoreCase) -or ([string]$m.name).StartsWith($word, [System.StringComparison]::OrdinalIgnoreCase))) { [string]$m.id }
+    }
+    Get-AzTokenBridgeCompletion -Values @($ids) -WordToComplete ''
+}
+
+# Which completer serves which parameter (each parameter carries [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]).
+function Get-AzTokenBridgeArgumentCompletion {
+    param([string]$CommandName, [string]$ParameterName, [string]$WordToComplete, $CommandAst, $FakeBoundParameters)
+    $registry = $CommandName -in 'New-AzContainerRegistryToken', 'Get-AzContainerRegistryToken', 'Get-AzContainerRegistryScopeMap', 'New-AzContainerRegistryCredentials'
+    $completer = if ($CommandName -eq 'New-AzApiManagementContext' -and $ParameterName -in 'ServiceName', 'ResourceGroupName') { $script:ApimServiceCompleter }
+    elseif ($ParameterName -eq 'UserId') { $script:ApimUserIdCompleter }
+    elseif ($registry -and $ParameterName -in 'RegistryName', 'ResourceGroupName') { $script:AcrRegistryCompleter }
+    elseif ($registry -and $ParameterName -eq 'Name') { $script:AcrItemNameCompleter }
+    elseif ($registry -and $ParameterName -eq 'ScopeMapId') { $script:AcrScopeMapIdCompleter }
+    if ($completer) { & $completer $CommandName $ParameterName $WordToComplete $CommandAst $FakeBoundParameters }
+}
+
+# The completer of the parameters above. A class (IArgumentCompleter), not Register-ArgumentCompleter:
+# when a registered script block offers nothing, PowerShell falls back to file names; an
+# IArgumentCompleter's empty answer is final (System.Management.Automation CompletionCompleters).
+class AzTokenBridgeArgumentCompleter : System.Management.Automation.IArgumentCompleter {
+    [System.Collections.Generic.IEnumerable[System.Management.Automation.CompletionResult]] CompleteArgument(
+        [string]$commandName, [string]$parameterName, [string]$wordToComplete,
+        [System.Management.Automation.Language.CommandAst]$commandAst, [System.Collections.IDictionary]$fakeBoundParameters) {
+        $list = [System.Collections.Generic.List[System.Management.Automation.CompletionResult]]::new()
+        try {
+            foreach ($r in @(Get-AzTokenBridgeArgumentCompletion $commandName $parameterName $wordToComplete $commandAst $fakeBoundParameters)) {
+                if ($r -is [System.Management.Automation.CompletionResult]) { $list.Add($r) }
+            }
+        } catch { }
+        return $list
+    }
 }

@@ -1,38 +1,5 @@
 function Get-AzApiManagementTenantAccess {
-    <#
-    .SYNOPSIS
-    Gets the access configuration for a tenant.
-
-    .DESCRIPTION
-    The Get-AzApiManagementTenantAccess cmdlet gets the tenant access configuration (the direct
-    management API) of an API Management service. Id is the principal the configuration issues
-    tokens for (integration), so it can be passed to New-AzApiManagementUserToken -UserId. Keys are
-    not returned.
-
-    .PARAMETER Context
-    Specifies a PsApiManagementContext object.
-
-    .PARAMETER DefaultProfile
-    The credentials, account, tenant, and subscription used for communication with azure: an Az
-    context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
-    CertificatePath (and CertificatePassword), Environment.
-
-    .PARAMETER ThrottleLimit
-    AzTokenBridge's own (not in Az): how many requests may be in flight at once when inputs are
-    piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
-
-    .EXAMPLE
-    $ApiMgmtContext = New-AzApiManagementContext -ResourceGroupName "Api-Default-WestUS" -ServiceName "contoso"
-    Get-AzApiManagementTenantAccess -Context $ApiMgmtContext
-
-    This command gets the tenant access configuration.
-
-    .INPUTS
-    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext
-
-    .OUTPUTS
-    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementAccessInformation
-    #>
+    # .ExternalHelp AzTokenBridge-help.xml
     [CmdletBinding(PositionalBinding = $false)]
     [OutputType('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementAccessInformation')]
     param(

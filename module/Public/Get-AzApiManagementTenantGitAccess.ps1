@@ -1,38 +1,5 @@
 function Get-AzApiManagementTenantGitAccess {
-    <#
-    .SYNOPSIS
-    Gets the Git access configuration for a tenant.
-
-    .DESCRIPTION
-    The Get-AzApiManagementTenantGitAccess cmdlet gets the Git access configuration of an API
-    Management service (the configuration repository). Id is the principal the configuration issues
-    tokens for (git), so it can be passed to New-AzApiManagementUserToken -UserId. Keys are not
-    returned.
-
-    .PARAMETER Context
-    Specifies a PsApiManagementContext object.
-
-    .PARAMETER DefaultProfile
-    The credentials, account, tenant, and subscription used for communication with azure: an Az
-    context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
-    CertificatePath (and CertificatePassword), Environment.
-
-    .PARAMETER ThrottleLimit
-    AzTokenBridge's own (not in Az): how many requests may be in flight at once when inputs are
-    piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
-
-    .EXAMPLE
-    $ApiMgmtContext = New-AzApiManagementContext -ResourceGroupName "Api-Default-WestUS" -ServiceName "contoso"
-    Get-AzApiManagementTenantGitAccess -Context $ApiMgmtContext
-
-    This command gets the Git access configuration for the specified context.
-
-    .INPUTS
-    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext
-
-    .OUTPUTS
-    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementAccessInformation
-    #>
+    # .ExternalHelp AzTokenBridge-help.xml
     [CmdletBinding(PositionalBinding = $false)]
     [OutputType('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementAccessInformation')]
     param(

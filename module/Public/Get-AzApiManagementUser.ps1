@@ -1,73 +1,5 @@
 function Get-AzApiManagementUser {
-    <#
-    .SYNOPSIS
-    Gets a user or users.
-
-    .DESCRIPTION
-    The Get-AzApiManagementUser cmdlet gets a specified user, or all users, if no user is
-    specified. All pages of the service's answer are read.
-
-    .PARAMETER Context
-    Specifies a PsApiManagementContext object.
-
-    .PARAMETER UserId
-    Specifies the user ID. If specified, finds the user by the identifier.
-
-    .PARAMETER FirstName
-    Specifies the first name. If specified, finds users by the first name.
-
-    .PARAMETER LastName
-    Specifies the last name. If specified, finds users by the last name.
-
-    .PARAMETER State
-    Specifies the user state: Active, Blocked, Pending or Deleted. If specified, finds users in
-    that state.
-
-    .PARAMETER Email
-    Specifies the email address of the user. If specified, finds the user by email.
-
-    .PARAMETER GroupId
-    Specifies the group ID. If specified, finds users in the group.
-
-    .PARAMETER ResourceId
-    Arm Resource Identifier of a user. If specified, finds the user by it.
-
-    .PARAMETER DefaultProfile
-    The credentials, account, tenant, and subscription used for communication with azure: an Az
-    context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
-    CertificatePath (and CertificatePassword), Environment.
-
-    .PARAMETER ThrottleLimit
-    AzTokenBridge's own (not in Az): how many requests may be in flight at once when inputs are
-    piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
-
-    .EXAMPLE
-    $apimContext = New-AzApiManagementContext -ResourceGroupName "Api-Default-WestUS" -ServiceName "contoso"
-    Get-AzApiManagementUser -Context $apimContext
-
-    This command gets all users.
-
-    .EXAMPLE
-    Get-AzApiManagementUser -Context $apimContext -FirstName "Patti" -LastName "Fuller"
-
-    This command gets users by name.
-
-    .EXAMPLE
-    Get-AzApiManagementUser -Context $apimContext -GroupId "0001"
-
-    This command gets all the users in the specified group.
-
-    .EXAMPLE
-    Get-AzApiManagementUser -Context $apimContext | New-AzApiManagementUserToken -Context $apimContext
-
-    This command makes a Shared Access Token for every user: UserId binds by property name.
-
-    .INPUTS
-    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext
-
-    .OUTPUTS
-    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUser
-    #>
+    # .ExternalHelp AzTokenBridge-help.xml
     [CmdletBinding(PositionalBinding = $false, DefaultParameterSetName = 'GetAllUsers')]
     [OutputType('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUser')]
     param(
@@ -79,6 +11,7 @@ function Get-AzApiManagementUser {
 
         [Parameter(ParameterSetName = 'GetByUserId', Mandatory, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$UserId,
 
         [Parameter(ParameterSetName = 'GetAllUsers')]

@@ -1,51 +1,16 @@
 function New-AzApiManagementContext {
-    <#
-    .SYNOPSIS
-    Creates an instance of PsAzureApiManagementContext.
-
-    .DESCRIPTION
-    The New-AzApiManagementContext cmdlet creates an instance of PsAzureApiManagementContext. The
-    context is used by all API Management service cmdlets. It makes no call to Azure.
-
-    Unlike Az.ApiManagement, a context made from -ResourceId keeps the subscription named in the id
-    (property SubscriptionId, not shown by default), and the cmdlets that take the context work in
-    that subscription.
-
-    .PARAMETER ResourceGroupName
-    Specifies the name of resource group under which API Management service is deployed.
-
-    .PARAMETER ServiceName
-    Specifies the name of the deployed API Management service.
-
-    .PARAMETER ResourceId
-    Arm ResourceId of the API Management service.
-
-    .PARAMETER DefaultProfile
-    The credentials, account, tenant, and subscription used for communication with azure. Accepted
-    for compatibility: this cmdlet makes no call.
-
-    .EXAMPLE
-    New-AzApiManagementContext -ResourceGroupName "ContosoResourceGroup" -ServiceName "ContosoApi"
-
-    This command creates an instance of PsAzureApiManagementContext.
-
-    .EXAMPLE
-    New-AzApiManagementContext -ResourceId /subscriptions/subid/resourceGroups/ContosoResourceGroup/providers/Microsoft.ApiManagement/service/ContosoApi
-
-    This command creates an instance of PsAzureApiManagementContext from an ARM resource id.
-
-    .OUTPUTS
-    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext
-    #>
+    # .ExternalHelp AzTokenBridge-help.xml
     [CmdletBinding(PositionalBinding = $false, DefaultParameterSetName = 'ContextParameterSet')]
     [OutputType('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext')]
     param(
         [Parameter(ParameterSetName = 'ContextParameterSet', Mandatory, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$ResourceGroupName,
 
         [Parameter(ParameterSetName = 'ContextParameterSet', Mandatory, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$ServiceName,
 
         [Parameter(ParameterSetName = 'ResourceIdParameterSet', Mandatory, ValueFromPipelineByPropertyName)]

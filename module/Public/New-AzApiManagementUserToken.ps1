@@ -1,53 +1,5 @@
 function New-AzApiManagementUserToken {
-    <#
-    .SYNOPSIS
-    Generates a Shared Access Token for the User.
-
-    .DESCRIPTION
-    The cmdlet New-AzApiManagementUserToken generates a Shared Access Token for a specified User.
-
-    .PARAMETER Context
-    Instance of PsApiManagementContext. This parameter is required.
-
-    .PARAMETER UserId
-    Identifier of existing user. This parameter is required.
-
-    .PARAMETER KeyType
-    User Key to use when generating the Token. This parameter is optional. Default: Primary.
-
-    .PARAMETER DefaultProfile
-    The credentials, account, tenant, and subscription used for communication with azure: an Az
-    context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
-    CertificatePath (and CertificatePassword), Environment.
-
-    .PARAMETER Expiry
-    Expiry of the Token. If not specified, the token is created to expire after 8 hours. This
-    parameter is optional. A local time is converted to UTC; a time without a kind is taken as UTC.
-
-    .PARAMETER ThrottleLimit
-    AzTokenBridge's own (not in Az): how many requests may be in flight at once when inputs are
-    piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Tokens are written in input order.
-
-    .EXAMPLE
-    $context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
-    $gitAccess=Get-AzApiManagementTenantAccess -Context $context
-    New-AzApiManagementUserToken -Context $context -UserId $gitAccess.Id
-
-    This script get the Git user configured in ApiManagement service and generates a Shared Access
-    Token using the Primary Key valid for 8 hours.
-
-    .INPUTS
-    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementContext
-
-    .INPUTS
-    System.String
-
-    .INPUTS
-    System.Nullable`1[System.DateTime]
-
-    .OUTPUTS
-    Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken
-    #>
+    # .ExternalHelp AzTokenBridge-help.xml
     [CmdletBinding(PositionalBinding = $false)]
     [OutputType('Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken')]
     param(
@@ -58,11 +10,11 @@ function New-AzApiManagementUserToken {
 
         [Parameter(Mandatory, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$UserId,
 
         [Parameter(ValueFromPipelineByPropertyName)]
-        [ValidateSet('Primary', 'Secondary')]
-        [string]$KeyType = 'Primary',
+        [AzTokenBridge.Models.PsApiManagementUserKeyType]$KeyType = 'Primary',
 
         # [datetime], not [Nullable[datetime]], so that the syntax reads `-Expiry <DateTime>` as in Az
         # (the engine shows a nullable parameter of a function as `Nullable`1`). Not given, it is
@@ -98,7 +50,7 @@ function New-AzApiManagementUserToken {
             'Unspecified' { [datetime]::SpecifyKind($tokenExpiry, 'Utc') }
             default { $tokenExpiry }
         }
-        $keyTypeName = if ($KeyType -eq 'Secondary') { 'Secondary' } else { 'Primary' }
+        $keyTypeName = [string]$KeyType
         $params = Get-AzTokenBridgeServiceParams $Context
         $params['userId'] = $UserId
         $params['keyType'] = $keyTypeName

@@ -1,61 +1,14 @@
 function New-AzContainerRegistryCredentials {
-    <#
-    .SYNOPSIS
-    Generate keys for a token of a specified container registry.
-
-    .DESCRIPTION
-    Generate keys for a token of a specified container registry: both passwords, or the one named
-    by -Name. The values are returned once (Password for password1, Password2 for password2): the
-    service never shows them again, but new ones can be generated.
-
-    .PARAMETER RegistryName
-    The name of the container registry.
-
-    .PARAMETER ResourceGroupName
-    The name of the resource group. The name is case insensitive.
-
-    .PARAMETER SubscriptionId
-    The ID of the target subscription. The value must be an UUID. Default: the session's subscription.
-
-    .PARAMETER TokenId
-    The resource ID of the token for which credentials have to be generated. Binds by property
-    name from a token's Id (New-AzContainerRegistryToken or Get-AzContainerRegistryToken output).
-
-    .PARAMETER Name
-    Specifies name of the password which should be regenerated if any -- password1 or password2.
-
-    .PARAMETER Expiry
-    The expiry date of the generated credentials after which the credentials become invalid.
-
-    .PARAMETER DefaultProfile
-    The credentials, account, tenant, and subscription used for communication with Azure: an Az
-    context, or a hashtable with TenantId, SubscriptionId, ClientId, ClientSecret or
-    CertificatePath (and CertificatePassword), Environment.
-
-    .PARAMETER ThrottleLimit
-    AzTokenBridge's own (not in Az): how many requests may be in flight at once when inputs are
-    piped. Default: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16. Output keeps the input order.
-
-    .EXAMPLE
-    New-AzContainerRegistryCredentials -TokenId /subscriptions/9e223dbe-3399-4e19-88eb-0975f02ac87f/resourceGroups/lnxtest/providers/Microsoft.ContainerRegistry/registries/lnxcr/tokens/token2 -RegistryName lnxcr -ResourceGroupName lnxtest
-
-    Generates both passwords of token2.
-
-    .EXAMPLE
-    Get-AzContainerRegistryToken -RegistryName lnxcr -ResourceGroupName lnxtest -Name token2 | New-AzContainerRegistryCredentials -RegistryName lnxcr -ResourceGroupName lnxtest -Name password2 -Expiry ([datetime]::UtcNow.AddDays(30))
-
-    Regenerates password2 of token2, valid for 30 days.
-
-    .OUTPUTS
-    Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.PSContainerRegistryCredential
-    #>
+    # .ExternalHelp AzTokenBridge-help.xml
     [CmdletBinding(DefaultParameterSetName = 'GenerateExpanded', PositionalBinding = $false, SupportsShouldProcess, ConfirmImpact = 'Medium')]
     [OutputType('Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.PSContainerRegistryCredential')]
     param(
         [Parameter(ParameterSetName = 'GenerateExpanded', Mandatory)]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$RegistryName,
 
         [Parameter(ParameterSetName = 'GenerateExpanded', Mandatory)]
+        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
         [string]$ResourceGroupName,
 
         [Parameter(ParameterSetName = 'GenerateExpanded')]

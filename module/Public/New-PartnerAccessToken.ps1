@@ -1,84 +1,5 @@
 function New-PartnerAccessToken {
-    <#
-    .SYNOPSIS
-    Acquires an access token from Azure Active Directory.
-
-    .DESCRIPTION
-    Acquires an access token from Azure Active Directory.
-
-    The parameter set decides the flow, as in the PartnerCenter module: AccessToken reads the token
-    given (no network); RefreshToken redeems a refresh token; ServicePrincipal and
-    ServicePrincipalCertificate use the client credentials grant (or, with -UseAuthorizationCode, a
-    browser sign-in as a confidential client); User signs in with the system browser (authorization
-    code with PKCE, redirect URI http://localhost:<first free port from 8400 to 8999>/) or, with
-    -UseDeviceAuthentication, with a device code; ByModule signs in to Exchange Online PowerShell with
-    a device code (or redeems -RefreshToken). User flows always return the refresh token.
-
-    .PARAMETER AccessToken
-    The access token for Partner Center.
-
-    .PARAMETER ApplicationId
-    The application identifier to be used during authentication.
-
-    .PARAMETER CertificateThumbprint
-    Certificate Hash (Thumbprint). The certificate is looked up in the certificate stores
-    CurrentUser\My, then LocalMachine\My; its private key is handed to the AzTokenBridge server in
-    memory.
-
-    .PARAMETER Credential
-    Credentials that represents the service principal. The user name is the application id (in the
-    RefreshToken set it is the client id used), the password is the client secret.
-
-    .PARAMETER Environment
-    The environment use for authentication. AzureGermanCloud closed in October 2021 and is refused.
-
-    .PARAMETER Module
-    The module that an access token is being generated.
-
-    .PARAMETER RefreshToken
-    The refresh token to use during authentication.
-
-    .PARAMETER Scopes
-    Scopes requested to access a protected API.
-
-    .PARAMETER ServicePrincipal
-    Indicates that this account authenticates by providing service principal credentials.
-
-    .PARAMETER Tenant
-    The identifier of the Azure AD tenant.
-
-    .PARAMETER UseAuthorizationCode
-    Use the authorization code flow during authentication.
-
-    .PARAMETER UseDeviceAuthentication
-    Use device code authentication instead of a browser control
-
-    .EXAMPLE
-    PS C:\> $credential = Get-Credential
-    PS C:\> New-PartnerAccessToken -ApplicationId 'xxxx-xxxx-xxxx-xxxx' -Scopes 'https://api.partnercenter.microsoft.com/user_impersonation' -ServicePrincipal -Credential $credential -Tenant 'xxxx-xxxx-xxxx-xxxx' -UseAuthorizationCode
-
-    The first command gets the service principal credentials (application identifier and service
-    principal secret), and then stores them in the $credential variable. The second command will
-    request a new access token from Azure Active Directory. When using the UseAuthorizationCode
-    parameter you will be prompted to authentication interactively using the authorization code
-    flow. The redirect URI value will generated dynamically. This generation process will attempt to
-    find a port between 8400 and 8999 that is not in use. Once an available port has been found, the
-    redirect URL value will be constructed (e.g. http://localhost:8400). So, it is important that you
-    have configured the redirect URI value for your Azure Active Directory application accordingly.
-
-    .EXAMPLE
-    PS C:\> $credential = Get-Credential
-    PS C:\> $refreshToken = '<refreshToken>'
-    PS C:\> New-PartnerAccessToken -ApplicationId 'xxxx-xxxx-xxxx-xxxx' -Credential $credential -RefreshToken $refreshToken -Scopes 'https://api.partnercenter.microsoft.com/user_impersonation' -ServicePrincipal -Tenant 'xxxx-xxxx-xxxx-xxxx'
-
-    The first command gets the service principal credentials (application identifier and service
-    principal secret), and then stores them in the $credential variable. The third command will
-    generate a new access token using the service principal credentials stored in the $credential
-    variable and the refresh token stored in the $refreshToken variable for authentication.
-
-    .OUTPUTS
-    Microsoft.Store.PartnerCenter.PowerShell.Models.Authentication.AuthResult
-    #>
+    # .ExternalHelp AzTokenBridge-help.xml
     [CmdletBinding(PositionalBinding = $false)]
     [OutputType('Microsoft.Store.PartnerCenter.PowerShell.Models.Authentication.AuthResult')]
     param(
@@ -106,14 +27,12 @@ function New-PartnerAccessToken {
         [pscredential]$Credential,
 
         [Alias('EnvironmentName')]
-        [ValidateSet('AzureCloud', 'AzureChinaCloud', 'AzureGermanCloud', 'AzurePPE', 'AzureUSGovernment')]
-        [string]$Environment = 'AzureCloud',
+        [AzTokenBridge.Models.EnvironmentName]$Environment = 'AzureCloud',
 
         [Parameter(ParameterSetName = 'RefreshToken')]
         [Parameter(Mandatory, ParameterSetName = 'ByModule')]
         [Alias('ModuleName')]
-        [ValidateSet('ExchangeOnline')]
-        [string]$Module,
+        [AzTokenBridge.Models.ModuleName]$Module,
 
         [Parameter(Mandatory, ParameterSetName = 'RefreshToken')]
         [Parameter(ParameterSetName = 'ByModule')]
@@ -161,14 +80,14 @@ function New-PartnerAccessToken {
     # ProcessRecord is not called for it either); without pipeline input it runs once.
     process {
         $set = $PSCmdlet.ParameterSetName
-        $target = if ($set -eq 'ByModule') { $Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential) { $Credential.UserName } else { $set }
-        $params = [ordered]@{ parameterSet = $set; environment = $Environment }
+        $target = if ($set -eq 'ByModule') { [string]$Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential) { $Credential.UserName } else { $set }
+        $params = [ordered]@{ parameterSet = $set; environment = [string]$Environment }
         if ($Tenant) { $params['tenant'] = $Tenant }
         if ($ApplicationId) { $params['applicationId'] = $ApplicationId }
         if ($PSBoundParameters.ContainsKey('Scopes')) { $params['scopes'] = [string[]]@($Scopes) }
         if ($set -eq 'AccessToken') { $params['accessToken'] = $AccessToken }
         if ($RefreshToken) { $params['refreshToken'] = $RefreshToken }
-        if ($Module) { $params['module'] = $Module }
+        if ($PSBoundParameters.ContainsKey('Module')) { $params['module'] = [string]$Module }
         if ($UseAuthorizationCode) { $params['useAuthorizationCode'] = $true }
         if ($UseDeviceAuthentication) { $params['useDeviceAuthentication'] = $true }
         if ($Credential -and $set -ne 'AccessToken') {

@@ -1,27 +1,5 @@
 function Start-AzTokenBridgeEmulator {
-    <#
-    .SYNOPSIS
-    Starts the local Azure emulator and points this session at it.
-
-    .DESCRIPTION
-    Starts the emulator built into the AzTokenBridge server binary: Entra ID and Azure Resource
-    Manager (with API Management) over HTTPS on 127.0.0.1, with a certificate made at start. Then
-    sets AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_SUBSCRIPTION_ID,
-    AZURE_AUTHORITY_HOST, AZTOKENBRIDGE_ARM_ENDPOINT and NODE_EXTRA_CA_CERTS for this process, so
-    the module's cmdlets sign in to the emulator. Stop-AzTokenBridgeEmulator restores them.
-    Demo data: resource group powershelltest, API Management service powershellsdkservice.
-    Container registry (seed 002): resource group lnxtest, registry lnxcr, scope map newmap.
-
-    .PARAMETER Port
-    TCP port on 127.0.0.1; 0 (the default) picks a free one.
-
-    .PARAMETER LatencyMs
-    Delay added before every response, in milliseconds.
-
-    .EXAMPLE
-    Start-AzTokenBridgeEmulator
-    $context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
-    #>
+    # .ExternalHelp AzTokenBridge-help.xml
     [CmdletBinding(PositionalBinding = $false)]
     [OutputType('AzTokenBridge.EmulatorInfo')]
     param(

@@ -1,15 +1,5 @@
 function Stop-AzTokenBridgeEmulator {
-    <#
-    .SYNOPSIS
-    Stops the local Azure emulator started by Start-AzTokenBridgeEmulator.
-
-    .DESCRIPTION
-    Stops the emulator process and restores the environment variables Start-AzTokenBridgeEmulator
-    changed to the values they had before. Does nothing when no emulator is running.
-
-    .EXAMPLE
-    Stop-AzTokenBridgeEmulator
-    #>
+    # .ExternalHelp AzTokenBridge-help.xml
     [CmdletBinding(PositionalBinding = $false)]
     param()
     # Caller-scope preferences first (module/Private/Preferences.ps1).

@@ -11,6 +11,7 @@ import { createContainerRegistryManagement, ContainerRegistryManagementContext }
 import { create as putToken, get as getToken, list as listTokens } from "@azure/arm-containerregistry/api/tokens";
 import { get as getScopeMap, list as listScopeMaps } from "@azure/arm-containerregistry/api/scopeMaps";
 import { generateCredentials as generateRegistryCredentials } from "@azure/arm-containerregistry/api/registries";
+import { list as listRegistriesInSubscription, listByResourceGroup as listRegistriesInGroup } from "@azure/arm-containerregistry/api/registries";
 import type { ScopeMap, SystemData, Token, TokenPassword } from "@azure/arm-containerregistry";
 import {
   AcrCreateTokenParams,
@@ -21,6 +22,8 @@ import {
   AcrGetScopeMapsResult,
   AcrGetTokensParams,
   AcrGetTokensResult,
+  AcrListRegistriesParams,
+  AcrListRegistriesResult,
   AcrScopeMap,
   AcrSystemData,
   AcrToken,
@@ -474,4 +477,18 @@ export async function generateCredentials(p: AcrGenerateCredentialsParams, abort
   const { acr } = client(p);
   const r = await generateRegistryCredentials(acr.context, p.resourceGroupName, p.registryName, { tokenId: p.tokenId, name, expiry }, { abortSignal, updateIntervalInMs: 1000 });
   return { username: r.username ?? "", passwords: (r.passwords ?? []).map(passwordOut) };
+}
+
+/** Argument completion: the registries of the subscription, or of one resource group (every page). */
+export async function listRegistries(p: AcrListRegistriesParams, abortSignal: AbortSignal): Promise<AcrListRegistriesResult> {
+  const { acr } = client(p);
+  const pages = p.resourceGroupName
+    ? listRegistriesInGroup(acr.context, p.resourceGroupName, { abortSignal })
+    : listRegistriesInSubscription(acr.context, { abortSignal });
+  const registries: AcrListRegistriesResult["registries"] = [];
+  for await (const r of pages) {
+    const resourceGroupName = /\/resourceGroups\/([^/]+)\//i.exec(r.id ?? "")?.[1] ?? "";
+    registries.push({ id: r.id ?? "", name: r.name ?? "", resourceGroupName, location: r.location });
+  }
+  return { registries };
 }

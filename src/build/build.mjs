@@ -47,6 +47,9 @@ const MANIFEST = path.join(ROOT, "module", "AzTokenBridge.psd1");
 const NUPKG = path.join(DIST, `AzTokenBridge.${PKG.version}.nupkg`);
 const NUPKG_LIMIT = 250 * 1024 * 1024;
 const chunkPath = (name) => path.join(DIST, `aztokenbridge-${name}.js`);
+// The cmdlets' help: one Markdown page per cmdlet (docs/help) → one MAML file Get-Help reads (step "help").
+const HELP_PAGES = path.join(ROOT, "docs", "help");
+const HELP_XML = path.join(ROOT, "module", "en-US", "AzTokenBridge-help.xml");
 
 // Runtime ids used for module/bin/<rid>, and the npm package holding that platform's Node. pkgOs is
 // pkg's name for the OS (in --targets); nodeOs nodejs.org's (in the archive names pkg looks for).
@@ -386,6 +389,8 @@ async function build(targets) {
 
   stamped("client", hashInputs(["module/Client"], [PKG.version]), [CLIENT_DLL], buildClient);
 
+  buildHelp(node);
+
   for (const rid of targets) {
     const seaScript = path.join(ROOT, "src", "build", "sea.cjs");
     const version = nodeVersionOf(rid);
@@ -422,6 +427,19 @@ function buildClient() {
   if (!exists(dll)) throw new Error(`dotnet build made no ${dll}`);
   fs.mkdirSync(path.dirname(CLIENT_DLL), { recursive: true });
   fs.copyFileSync(dll, CLIENT_DLL);
+}
+
+/**
+ * module/en-US/AzTokenBridge-help.xml (generated, not in git): the MAML help of every cmdlet, from
+ * its page docs/help/<Cmdlet>.md (src/build/maml.mjs, with the npm package `marked`, run by the
+ * pinned Node: marked needs Node 20+). The functions find it through their
+ * `# .ExternalHelp AzTokenBridge-help.xml` line.
+ */
+function buildHelp(node) {
+  stamped("help", hashInputs(["docs/help", "src/build/maml.mjs"]), [HELP_XML], () => {
+    log(`writing the help (docs/help → ${path.relative(ROOT, HELP_XML)})`);
+    run(node, [path.join(ROOT, "src", "build", "maml.mjs"), HELP_PAGES, HELP_XML]);
+  });
 }
 
 /**

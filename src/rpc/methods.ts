@@ -6,7 +6,7 @@
 import { RequestType } from "vscode-jsonrpc";
 import { ApimGetTenantAccess, ApimGetUsers, ApimListServices, ApimNewUserToken, ErrorData, Hello, HelloResult, PROTOCOL_VERSION } from "../protocol";
 import type * as ApimHandlers from "../apim/handlers";
-import { AcrCreateToken, AcrGenerateCredentials, AcrGetScopeMaps, AcrGetTokens } from "../protocol";
+import { AcrCreateToken, AcrGenerateCredentials, AcrGetScopeMaps, AcrGetTokens, AcrListRegistries } from "../protocol";
 import type * as AcrHandlers from "../acr/handlers";
 import { PartnerNewAccessToken } from "../protocol";
 import type * as PartnerHandlers from "../partner/handlers";
@@ -58,5 +58,6 @@ export const METHODS: MethodEntry<any, any>[] = [
   entry(AcrGetTokens, (p, signal) => acr().getTokens(p, signal)),
   entry(AcrGetScopeMaps, (p, signal) => acr().getScopeMaps(p, signal)),
   entry(AcrGenerateCredentials, (p, signal) => acr().generateCredentials(p, signal)),
+  entry(AcrListRegistries, (p, signal) => acr().listRegistries(p, signal)),
   entry(PartnerNewAccessToken, (p, signal, notify) => partner().newAccessToken(p, signal, notify)),
 ];

@@ -14,6 +14,7 @@ import {
   AcrGenerateCredentialsParams,
   AcrGetScopeMapsParams,
   AcrGetTokensParams,
+  AcrListRegistriesParams,
   AcrTokenCertificate,
   AcrTokenPassword,
   AcrTokenProperties,
@@ -97,6 +98,7 @@ export const PARAMS: Record<string, Shape<unknown>> = {
   }),
   "acr/getTokens": obj<AcrGetTokensParams>({ ...acrRegistry, context, tokenName: opt(str()) }),
   "acr/getScopeMaps": obj<AcrGetScopeMapsParams>({ ...acrRegistry, context, scopeMapName: opt(str()) }),
+  "acr/listRegistries": obj<AcrListRegistriesParams>({ context, subscriptionId: opt(str()), resourceGroupName: opt(str()) }),
   "acr/generateCredentials": obj<AcrGenerateCredentialsParams>({
     ...acrRegistry,
     context,

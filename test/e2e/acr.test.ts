@@ -202,8 +202,10 @@ New-AzContainerRegistryToken -Name goodname -RegistryName lnxcr -ResourceGroupNa
       ["InvalidTokenName,New-AzContainerRegistryToken", "InvalidArgument"],
       ["InvalidRegistryName,New-AzContainerRegistryToken", "InvalidArgument"],
       ["InvalidSubscriptionId,New-AzContainerRegistryToken", "InvalidArgument"],
-      ["InvalidStatus,New-AzContainerRegistryToken", "InvalidArgument"],
+      // -Status is the enum TokenStatus (module/Client/Enums.cs): refused at binding, naming the values.
+      ["ParameterArgumentTransformationError,New-AzContainerRegistryToken", "InvalidData"],
     ]);
+    expect(r.errors[5].exceptionMessage).toMatch(/enabled, disabled/);
     expect(r.errors[0].exceptionMessage).toMatch(/Token name 'abc' is invalid: it must be 5 to 50 characters/);
     expect(r.errors[1].exceptionMessage).toMatch(/'bad_name'/);
     expect(r.errors[3].exceptionMessage).toMatch(/Registry name 'lnx-cr' is invalid/);

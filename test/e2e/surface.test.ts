@@ -36,11 +36,30 @@ New-AzApiManagementUserToken $context integration`,
   expect(r.errors[0].message).toMatch(/A positional parameter cannot be found that accepts argument/);
 });
 
-test("Get-Help shows -Expiry <DateTime> as Az does, all parameters named", async () => {
+test("Get-Help shows the seed's syntax: -Context <PsApiManagementContext>, -KeyType <PsApiManagementUserKeyType>, -Expiry <DateTime>, all parameters named", async () => {
   const r = await runPs(`Import-Module '${MODULE_MANIFEST}'
-Get-Help New-AzApiManagementUserToken | Out-String -Width 200`);
+Get-Help New-AzApiManagementUserToken | Out-String -Width 400`);
   const syntax = r.stdout.split("\n").find((l) => l.trim().startsWith("New-AzApiManagementUserToken "))!;
-  expect(syntax).toContain("[-Expiry <DateTime>]");
-  expect(syntax).toContain("-Context <Object> -UserId <String>");
+  expect(syntax.trim()).toBe(
+    "New-AzApiManagementUserToken -Context <PsApiManagementContext> -UserId <String> [-KeyType <PsApiManagementUserKeyType>] [-Expiry <DateTime>] [-DefaultProfile <IAzureContextContainer>] [-ThrottleLimit <Int32>] [<CommonParameters>]",
+  );
   expect(syntax).not.toMatch(/\[-\w+\] </);
+});
+
+test("Get-Command -Syntax shows the enum parameters' types as the seeds do", async () => {
+  const r = await runPs(`Import-Module '${MODULE_MANIFEST}'
+Get-Command New-AzApiManagementUserToken, New-AzContainerRegistryToken, New-PartnerAccessToken -Syntax | Out-String -Width 1000`);
+  expect(r.code).toBe(0);
+  const lines = r.stdout.split("\n").filter((l) => l.trim());
+  const of = (cmd: string) => lines.filter((l) => l.startsWith(`${cmd} `));
+  expect(of("New-AzApiManagementUserToken")).toHaveLength(1);
+  expect(of("New-AzApiManagementUserToken")[0]).toContain("[-KeyType <PsApiManagementUserKeyType>]");
+  // TokenStatus in the two Expanded sets (seed 002), in none of the others.
+  expect(of("New-AzContainerRegistryToken").filter((l) => l.includes("[-Status <TokenStatus>]"))).toHaveLength(2);
+  // EnvironmentName in all six sets, ModuleName in RefreshToken (optional) and ByModule (mandatory).
+  const partner = of("New-PartnerAccessToken");
+  expect(partner).toHaveLength(6);
+  expect(partner.filter((l) => l.includes("[-Environment <EnvironmentName>]"))).toHaveLength(6);
+  expect(partner.filter((l) => l.includes("[-Module <ModuleName>]"))).toHaveLength(1);
+  expect(partner.filter((l) => / -Module <ModuleName> /.test(l) && !l.includes("[-Module"))).toHaveLength(1);
 });
