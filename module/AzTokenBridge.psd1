@@ -34,6 +34,7 @@
         # does). ReleaseNotes are added to the packaged copy from CHANGELOG.md by the build.
         PSData = @{
             Tags       = @('Azure', 'ApiManagement', 'ContainerRegistry', 'PartnerCenter', 'Token', 'Windows', 'Linux', 'MacOS')
+            # The address the project is to be published under (none exists yet: README, Install).
             ProjectUri = 'https://github.com/aztokenbridge/AzTokenBridge'
             LicenseUri = 'https://github.com/aztokenbridge/AzTokenBridge/blob/main/LICENSE'
         }

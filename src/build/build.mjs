@@ -254,9 +254,9 @@ async function packageModule() {
     const file = path.join(DIST, `.stamp-${name}`);
     return exists(file) ? fs.readFileSync(file, "utf8") : "";
   });
-  const inputs = hashInputs(["module", "CHANGELOG.md", "LICENSE", "src/build/New-Nuspec.ps1", "src/build/build.mjs"], [PKG.version, ...PACKAGE_RIDS, ...stamps]);
+  const inputs = hashInputs(["module", "docs/help", "CHANGELOG.md", "LICENSE", "src/build/New-Nuspec.ps1", "src/build/build.mjs"], [PKG.version, ...PACKAGE_RIDS, ...stamps]);
   stamped("nupkg", inputs, [NUPKG], () => {
-    for (const b of [...binaries, CLIENT_DLL]) if (!exists(b)) throw new Error(`package: ${b} is missing`);
+    for (const b of [...binaries, CLIENT_DLL, HELP_XML]) if (!exists(b)) throw new Error(`package: ${b} is missing`);
     const work = path.join(DIST, "nupkg");
     const stage = path.join(work, "AzTokenBridge");
     fs.rmSync(work, { recursive: true, force: true });
@@ -273,6 +273,9 @@ async function packageModule() {
       }
     }
     fs.copyFileSync(path.join(ROOT, "LICENSE"), path.join(stage, "LICENSE"));
+    // The help (Get-Help reads <module>/en-US/AzTokenBridge-help.xml; built from docs/help).
+    fs.mkdirSync(path.join(stage, "en-US"));
+    fs.copyFileSync(HELP_XML, path.join(stage, "en-US", path.basename(HELP_XML)));
     fs.mkdirSync(path.join(stage, "bin"));
     fs.copyFileSync(CLIENT_DLL, path.join(stage, "bin", path.basename(CLIENT_DLL)));
     for (const rid of PACKAGE_RIDS) {

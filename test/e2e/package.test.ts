@@ -133,12 +133,13 @@ try {
       "Private/Transport.ps1",
       "Private/Protocol.generated.ps1",
       "bin/AzTokenBridge.Client.dll",
+      "en-US/AzTokenBridge-help.xml",
       ...modules,
       ...PLATFORMS.map((rid) => `bin/${rid}/${rid.startsWith("win") ? "aztokenbridge.exe" : "aztokenbridge"}`),
     ]),
   );
   // Only what the module needs: no sources, tests, examples or build files.
-  const expected = /^(AzTokenBridge\.(nuspec|psd1|psm1|format\.ps1xml)|LICENSE|Private\/[\w.-]+\.ps1|Public\/[\w-]+\.ps1|bin\/AzTokenBridge\.Client\.dll|bin\/(linux|osx|win)-(x64|arm64)\/aztokenbridge(\.exe)?|_rels\/\.rels|\[Content_Types\]\.xml|package\/services\/metadata\/core-properties\/\w+\.psmdcp)$/;
+  const expected = /^(AzTokenBridge\.(nuspec|psd1|psm1|format\.ps1xml)|LICENSE|en-US\/AzTokenBridge-help\.xml|Private\/[\w.-]+\.ps1|Public\/[\w-]+\.ps1|bin\/AzTokenBridge\.Client\.dll|bin\/(linux|osx|win)-(x64|arm64)\/aztokenbridge(\.exe)?|_rels\/\.rels|\[Content_Types\]\.xml|package\/services\/metadata\/core-properties\/\w+\.psmdcp)$/;
   expect(entries.filter((e) => !expected.test(e))).toEqual([]);
   expect(entries.some((e) => /Client\/|examples\/|\.cs$|\.ts$|\.js$|test/i.test(e))).toBe(false);
 
