@@ -413,6 +413,36 @@ $ev[0] | Out-String -Width 2000 | Out-Default`);
   });
 });
 
+describe("a broken device code endpoint", () => {
+  test("HTTP 404 from the devicecode URL is said as such (URL, host, status), not AADSTS70000; the token endpoint is never polled", async () => {
+    const port = new URL(emulator.info.authorityHost).host;
+    // Twice an HTML page (a host that has no such endpoint), then the emulator's own 404 envelope.
+    await emulator.control("POST", "/faults", { match: { service: "entra", pathContains: "/devicecode" }, status: 404, count: 2, body: "<html><body>Not Found</body></html>" });
+    await emulator.control("POST", "/faults", { match: { service: "entra", pathContains: "/devicecode" }, status: 404, count: 1 });
+    const r = await ps(`New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -UseDeviceAuthentication
+New-PartnerAccessToken -Module ExchangeOnline -Tenant $env:AZURE_TENANT_ID
+New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -UseDeviceAuthentication -ErrorVariable ev -ErrorAction SilentlyContinue
+$ev[0].ErrorDetails.RecommendedAction`);
+    expect(r.errors.map((e) => [e.fullyQualifiedErrorId, e.category])).toEqual([
+      ["DeviceCodeEndpointFailed,New-PartnerAccessToken", "ObjectNotFound"],
+      ["DeviceCodeEndpointFailed,New-PartnerAccessToken", "ObjectNotFound"],
+    ]);
+    expect(r.errors[0].exceptionMessage).toContain(
+      `The device code endpoint https://${port}/organizations/oauth2/v2.0/devicecode (host ${port}) answered HTTP 404 Not Found: there is no device code endpoint at that address. It said: Not Found`,
+    );
+    expect(r.errors[1].exceptionMessage).toContain(`The device code endpoint https://${port}/${emulator.info.tenantId}/oauth2/v2.0/devicecode (host ${port}) answered HTTP 404`);
+    for (const e of r.errors) expect(e.exceptionMessage).not.toMatch(/AADSTS70000/);
+    expect(r.objects).toEqual(["Check -Environment, -Tenant and AZURE_AUTHORITY_HOST (the sign-in host)."]);
+    expect(warnings(r)).toEqual([]);
+    const log = (await emulator.requestLog()).filter((e) => e.service === "entra" && /\/oauth2\/v2\.0\/(devicecode|token)$/.test(e.path));
+    expect(log.map((e) => [e.method, e.path.split("/").at(-1), e.status])).toEqual([
+      ["POST", "devicecode", 404],
+      ["POST", "devicecode", 404],
+      ["POST", "devicecode", 404],
+    ]);
+  });
+});
+
 describe("the suggested command (ErrorDetails.RecommendedAction)", () => {
   /** The command after "…refresh token: " in a RecommendedAction. */
   const SUGGESTED = `($ev[0].ErrorDetails.RecommendedAction -split 'refresh token: ', 2)[1]`;
