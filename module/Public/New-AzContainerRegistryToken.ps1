@@ -225,7 +225,10 @@ function New-AzContainerRegistryToken {
             $body = ConvertTo-AzTokenBridgeAcrTokenBody -Expanded $expanded
         }
         if ($body -is [System.Exception]) {
-            Add-AzTokenBridgeWindowError $PSCmdlet $window ([System.Management.Automation.ErrorRecord]::new($body, 'InvalidTokenCreateParameter', 'InvalidArgument', $TokenCreateParameter))
+            # Not JSON, or a key the model does not have (module/Private/Acr.ps1): refused before any call.
+            $badParameter = if ($body -is [System.ArgumentException] -and $body.ParamName) { $body.ParamName } else { 'TokenCreateParameter' }
+            $badValue = if ($badParameter -eq 'TokenCreateParameter') { $TokenCreateParameter } else { $PSBoundParameters[$badParameter] }
+            Add-AzTokenBridgeWindowError $PSCmdlet $window ([System.Management.Automation.ErrorRecord]::new($body, "Invalid$badParameter", 'InvalidArgument', $badValue))
             return
         }
 

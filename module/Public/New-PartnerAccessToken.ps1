@@ -161,7 +161,7 @@ function New-PartnerAccessToken {
     # ProcessRecord is not called for it either); without pipeline input it runs once.
     process {
         $set = $PSCmdlet.ParameterSetName
-        $target = if ($set -eq 'ByModule') { $Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential) { $Credential.UserName } else { $set }
+        $target = if ($set -eq 'ByModule') { $Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential -and $Credential.UserName) { $Credential.UserName } else { $set }
         $params = [ordered]@{ parameterSet = $set; environment = $Environment }
         if ($Tenant) { $params['tenant'] = $Tenant }
         if ($ApplicationId) { $params['applicationId'] = $ApplicationId }
@@ -171,7 +171,8 @@ function New-PartnerAccessToken {
         if ($Module) { $params['module'] = $Module }
         if ($UseAuthorizationCode) { $params['useAuthorizationCode'] = $true }
         if ($UseDeviceAuthentication) { $params['useDeviceAuthentication'] = $true }
-        if ($Credential -and $set -ne 'AccessToken') {
+        # [pscredential]::Empty is PowerShell's "no credential" (the default of -Credential parameters).
+        if ($Credential -and $Credential -ne [pscredential]::Empty -and $set -ne 'AccessToken') {
             $params['credential'] = [ordered]@{ userName = $Credential.UserName; password = $Credential.GetNetworkCredential().Password }
         }
         if ($CertificateThumbprint) {

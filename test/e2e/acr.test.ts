@@ -212,6 +212,38 @@ New-AzContainerRegistryToken -Name goodname -RegistryName lnxcr -ResourceGroupNa
     expect(await emulator.requestLog()).toEqual([]);
   });
 
+  test("an unknown key in -CredentialsPassword, -CredentialsCertificate or -TokenCreateParameter (hashtable or JSON) is refused before any call, naming it and the keys it could be", async () => {
+    const name = fresh("keys");
+    const r = await ps(
+      `New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -CredentialsPassword @{ Nmae = 'password1' }
+New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -CredentialsCertificate @{ Name = 'certificate1'; Thumbprnt = 'ab' }
+New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -TokenCreateParameter @{ ScopeMapID = $map; Stauts = 'enabled' }
+New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -TokenCreateParameter @{ ScopeMapId = $map; CredentialsPassword = @(@{ name = 'password1' }, @{ Expires = (Get-Date).AddDays(1) }) }
+New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -TokenCreateParameter ('{"scopeMapId":"' + $map + '","credentialsPasword":[]}')
+# Known keys in any case (and the read-only ones) pass: the token is created.
+(New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -TokenCreateParameter @{ SCOPEMAPID = $map; provisioningState = 'x'; CredentialsPassword = @(@{ NAME = 'password1'; expiry = (Get-Date).AddDays(1) }) }).CredentialsPassword.Name`,
+      { json: true },
+    );
+    expect(r.errors.map((e) => [e.fullyQualifiedErrorId, e.category])).toEqual([
+      ["InvalidCredentialsPassword,New-AzContainerRegistryToken", "InvalidArgument"],
+      ["InvalidCredentialsCertificate,New-AzContainerRegistryToken", "InvalidArgument"],
+      ["InvalidTokenCreateParameter,New-AzContainerRegistryToken", "InvalidArgument"],
+      ["InvalidTokenCreateParameter,New-AzContainerRegistryToken", "InvalidArgument"],
+      ["InvalidTokenCreateParameter,New-AzContainerRegistryToken", "InvalidArgument"],
+    ]);
+    expect(r.errors.map((e) => e.exceptionMessage)).toEqual([
+      "-CredentialsPassword has an unknown key 'Nmae'. Use: Name, Expiry, CreationTime, Value. (Parameter 'CredentialsPassword')",
+      "-CredentialsCertificate has an unknown key 'Thumbprnt'. Use: Name, Expiry, Thumbprint, EncodedPemCertificate. (Parameter 'CredentialsCertificate')",
+      expect.stringMatching(/^-TokenCreateParameter has an unknown key 'Stauts'\. Use: ScopeMapId, Status, CredentialsCertificate, CredentialsPassword, Id, Name, .*SystemDataLastModifiedByType\. \(Parameter 'TokenCreateParameter'\)$/),
+      "-TokenCreateParameter's CredentialsPassword has an unknown key 'Expires'. Use: Name, Expiry, CreationTime, Value. (Parameter 'TokenCreateParameter')",
+      expect.stringMatching(/^-TokenCreateParameter has an unknown key 'credentialsPasword'\. Use: /),
+    ]);
+    expect(r.errors[0].targetObject).toEqual({ Nmae: "password1" });
+    expect(r.objects).toEqual(["password1"]);
+    // Only the last call reached the service.
+    expect((await puts()).map((e) => e.path.split("/").at(-1))).toEqual([name]);
+  });
+
   test("-WhatIf sends nothing; -Confirm:$false creates; SupportsShouldProcess with ConfirmImpact Medium, no positional parameters", async () => {
     const [a, b] = [fresh("a"), fresh("b")];
     const r = await ps(

@@ -413,6 +413,31 @@ $ev[0] | Out-String -Width 2000 | Out-Default`);
   });
 });
 
+describe("-ApplicationId and -Credential values as Az takes them", () => {
+  test("padded, braced, parenthesized and 32-digit GUIDs are the app's id (sent in the D form); [pscredential]::Empty is no credential", async () => {
+    const r = await withUser(`$id = $env:AZURE_CLIENT_ID
+foreach ($a in " {$id} ", "{$id}", "  $id  ", "($id)", $id.Replace('-', '').ToUpperInvariant()) {
+    (New-PartnerAccessToken -ApplicationId $a -Credential $cred -Scopes '${DEFAULT_SCOPE}' -ServicePrincipal -Tenant $env:AZURE_TENANT_ID).AccessToken
+}
+New-PartnerAccessToken -ApplicationId '{not-a-guid}' -Credential $cred -Scopes '${DEFAULT_SCOPE}' -ServicePrincipal -Tenant $env:AZURE_TENANT_ID
+New-PartnerAccessToken -ApplicationId $id -Credential ([pscredential]::Empty) -Scopes '${DEFAULT_SCOPE}' -ServicePrincipal -Tenant $env:AZURE_TENANT_ID
+# RefreshToken set: -Credential is optional there, and Empty means none: the public app of -ApplicationId refreshes.
+$rt = (New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -UseDeviceAuthentication).RefreshToken
+(New-PartnerAccessToken -RefreshToken $rt -ApplicationId " {$public} " -Credential ([pscredential]::Empty) -Scopes '${SCOPE}').AccessToken`);
+    expect(r.errors.map((e) => [e.fullyQualifiedErrorId, e.category, e.exceptionMessage])).toEqual([
+      ["ClientIdNotGuid,New-PartnerAccessToken", "InvalidArgument", "ClientId is not a Guid: '{not-a-guid}'. (Parameter 'ApplicationId')"],
+      [
+        "CredentialRequired,New-PartnerAccessToken",
+        "InvalidArgument",
+        "-Credential needs the client secret as its password (it is empty: [pscredential]::Empty means no credential). (Parameter 'Credential')",
+      ],
+    ]);
+    expect(r.objects).toHaveLength(6);
+    for (const t of r.objects.slice(0, 5)) expect(decode(t)).toMatchObject({ appid: emulator.info.clientId, appidacr: "1" });
+    expect(decode(r.objects[5])).toMatchObject({ appid: emulator.info.publicClientId, upn: emulator.info.users[0] });
+  });
+});
+
 describe("a broken device code endpoint", () => {
   test("HTTP 404 from the devicecode URL is said as such (URL, host, status), not AADSTS70000; the token endpoint is never polled", async () => {
     const port = new URL(emulator.info.authorityHost).host;
