@@ -20,7 +20,9 @@ public sealed class CmdletJob : Job
 {
     private readonly PowerShell _powerShell;
     private readonly Runspace _runspace;
+    private readonly object _stateLock = new();
     private volatile bool _stopping;
+    private bool _ended;
     private string _statusMessage = string.Empty;
 
     // The modules, then the command with its parameters (splatted).
@@ -94,8 +96,12 @@ public sealed class CmdletJob : Job
             _powerShell.Dispose();
             _runspace.Dispose();
         }
-        _statusMessage = _stopping ? "Stopped" : failed ? "Failed" : "Completed";
-        SetJobState(_stopping ? JobState.Stopped : failed ? JobState.Failed : JobState.Completed);
+        lock (_stateLock)
+        {
+            _ended = true;
+            _statusMessage = _stopping ? "Stopped" : failed ? "Failed" : "Completed";
+            SetJobState(_stopping ? JobState.Stopped : failed ? JobState.Failed : JobState.Completed);
+        }
     }
 
     public override string StatusMessage => _statusMessage;
@@ -107,20 +113,29 @@ public sealed class CmdletJob : Job
 
     public override void StopJob()
     {
-        if (IsFinishedState(JobStateInfo.State)) return;
-        _stopping = true;
-        SetJobState(JobState.Stopping);
-        try
+        bool stopNow;
+        lock (_stateLock)
         {
-            _powerShell.BeginStop(null, null);
+            // Ended already: its state stays.
+            if (_ended) return;
+            stopNow = !_stopping;
+            if (stopNow)
+            {
+                _stopping = true;
+                SetJobState(JobState.Stopping);
+            }
         }
-        catch (ObjectDisposedException)
+        if (stopNow)
         {
-            // It ended meanwhile.
+            try
+            {
+                _powerShell.BeginStop(null, null);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+            {
+                // It ended meanwhile.
+            }
         }
         Finished.WaitOne();
     }
-
-    private static bool IsFinishedState(JobState state) =>
-        state is JobState.Completed or JobState.Failed or JobState.Stopped;
 }
