@@ -450,6 +450,24 @@ export interface AcrTokenPassword {
   value?: string;
 }
 
+/**
+ * The keys New-AzContainerRegistryToken's hashtables (and JSON objects) may have, any case: Az's
+ * models' properties (acr.md 1.3: IToken, ITokenPassword, ITokenCertificate), the read-only ones
+ * accepted and not sent. The module builds the wire body from these keys only, so an unknown key
+ * cannot reach the server: the module refuses it before any call, naming it and these keys
+ * (module/Private/Acr.ps1 Get-AzTokenBridgeAcrUnknownKey, reading Protocol.generated.ps1).
+ */
+export const ACR_HASHTABLE_KEYS = {
+  TokenCreateParameter: [
+    "ScopeMapId", "Status", "CredentialsCertificate", "CredentialsPassword",
+    "Id", "Name", "Type", "ResourceGroupName", "CreationDate", "ProvisioningState",
+    "SystemDataCreatedAt", "SystemDataCreatedBy", "SystemDataCreatedByType",
+    "SystemDataLastModifiedAt", "SystemDataLastModifiedBy", "SystemDataLastModifiedByType",
+  ],
+  CredentialsPassword: ["Name", "Expiry", "CreationTime", "Value"],
+  CredentialsCertificate: ["Name", "Expiry", "Thumbprint", "EncodedPemCertificate"],
+} as const satisfies Record<string, readonly string[]>;
+
 /** The settable part of a token (the PUT body's `properties`). */
 export interface AcrTokenProperties {
   scopeMapId?: string;

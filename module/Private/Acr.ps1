@@ -81,14 +81,35 @@ function ConvertTo-AzTokenBridgeWireDate {
     [string]$Value
 }
 
+function Get-AzTokenBridgeAcrUnknownKey {
+    # A key of a hashtable (or of an object parsed from JSON text) that $script:AcrHashtableKeys[$Kind]
+    # does not have (src/protocol.ts ACR_HASHTABLE_KEYS; any case): an ArgumentException naming it,
+    # where it was ($Label) and the keys it could be, for parameter $ParameterName; else $null.
+    # Objects (a token piped from Get-AzContainerRegistryToken) are read by property, not checked.
+    param($Value, [string]$Kind, [string]$Label, [string]$ParameterName, [switch]$FromJson)
+    if ($Value -is [psobject] -and $Value.psobject.BaseObject -is [System.Collections.IDictionary]) { $Value = $Value.psobject.BaseObject }
+    $keys = if ($Value -is [System.Collections.IDictionary]) { @($Value.Keys) } elseif ($FromJson -and $null -ne $Value) { @($Value.psobject.Properties.Name) } else { @() }
+    $known = $script:AcrHashtableKeys[$Kind]
+    foreach ($key in $keys) {
+        if (@($known | Where-Object { [string]::Equals($_, [string]$key, [System.StringComparison]::OrdinalIgnoreCase) }).Count -eq 0) {
+            return [System.ArgumentException]::new("$Label has an unknown key '$key'. Use: $($known -join ', ').", $ParameterName)
+        }
+    }
+    $null
+}
+
 function ConvertTo-AzTokenBridgeAcrCredentials {
-    # -CredentialsCertificate / -CredentialsPassword elements (hashtables or objects) → wire entries.
+    # -CredentialsCertificate / -CredentialsPassword elements (hashtables or objects) → wire entries,
+    # or an ArgumentException for an unknown key (Get-AzTokenBridgeAcrUnknownKey).
     # A password's Value is never sent (read-only; the service generates it), as with Az.
-    param($Items, [ValidateSet('Certificate', 'Password')][string]$Kind)
+    param($Items, [ValidateSet('Certificate', 'Password')][string]$Kind, [string]$Label, [string]$ParameterName)
     $list = [System.Collections.Generic.List[object]]::new()
     foreach ($item in @($Items)) {
         if ($null -eq $item) { continue }
-        if ($item -is [string] -and $item.TrimStart().StartsWith('{')) { $item = ConvertFrom-AzTokenBridgeJsonText $item }
+        $fromJson = $item -is [string] -and $item.TrimStart().StartsWith('{')
+        if ($fromJson) { $item = ConvertFrom-AzTokenBridgeJsonText $item }
+        $unknown = Get-AzTokenBridgeAcrUnknownKey $item "Credentials$Kind" $Label $ParameterName -FromJson:$fromJson
+        if ($unknown) { return $unknown }
         $entry = [ordered]@{}
         $name = Get-AzTokenBridgeMember $item 'Name'
         if ($null -ne $name -and [string]$name -ne '') { $entry['name'] = [string]$name }
@@ -114,20 +135,30 @@ function ConvertTo-AzTokenBridgeAcrTokenBody {
     param($TokenCreateParameter, [System.Collections.IDictionary]$Expanded)
     $source = if ($null -ne $Expanded) { $Expanded } else { $TokenCreateParameter }
     if ($source -is [psobject] -and $source.psobject.BaseObject -is [string]) { $source = $source.psobject.BaseObject }
-    if ($source -is [string]) {
+    $fromJson = $source -is [string]
+    if ($fromJson) {
         try { $source = ConvertFrom-AzTokenBridgeJsonText $source } catch {
             return [System.ArgumentException]::new("TokenCreateParameter is not valid JSON: $($_.Exception.Message)", 'TokenCreateParameter')
         }
+    }
+    # Unknown keys are refused before any call; the expanded parameters' own names are known.
+    if ($null -eq $Expanded) {
+        $unknown = Get-AzTokenBridgeAcrUnknownKey $source 'TokenCreateParameter' '-TokenCreateParameter' 'TokenCreateParameter' -FromJson:$fromJson
+        if ($unknown) { return $unknown }
     }
     $body = [ordered]@{}
     $scopeMapId = Get-AzTokenBridgeMember $source 'ScopeMapId'
     if ($scopeMapId) { $body['scopeMapId'] = [string]$scopeMapId }
     $status = Get-AzTokenBridgeMember $source 'Status'
     if ($null -ne $status -and [string]$status -ne '') { $body['status'] = [string]$status }
-    $certs = Get-AzTokenBridgeMember $source 'CredentialsCertificate'
-    if ($null -ne $certs) { $body['certificates'] = ConvertTo-AzTokenBridgeAcrCredentials $certs -Kind Certificate }
-    $passwords = Get-AzTokenBridgeMember $source 'CredentialsPassword'
-    if ($null -ne $passwords) { $body['passwords'] = ConvertTo-AzTokenBridgeAcrCredentials $passwords -Kind Password }
+    foreach ($kind in 'Certificate', 'Password') {
+        $items = Get-AzTokenBridgeMember $source "Credentials$kind"
+        if ($null -eq $items) { continue }
+        $where = if ($null -ne $Expanded) { @("-Credentials$kind", "Credentials$kind") } else { @("-TokenCreateParameter's Credentials$kind", 'TokenCreateParameter') }
+        $entries = ConvertTo-AzTokenBridgeAcrCredentials $items -Kind $kind -Label $where[0] -ParameterName $where[1]
+        if ($entries -is [System.Exception]) { return $entries }
+        $body[$(if ($kind -eq 'Certificate') { 'certificates' } else { 'passwords' })] = $entries
+    }
     $body
 }
 

@@ -99,7 +99,10 @@ function New-AzContainerRegistryToken {
             $body = ConvertTo-AzTokenBridgeAcrTokenBody -Expanded $expanded
         }
         if ($body -is [System.Exception]) {
-            Add-AzTokenBridgeWindowError $PSCmdlet $window ([System.Management.Automation.ErrorRecord]::new($body, 'InvalidTokenCreateParameter', 'InvalidArgument', $TokenCreateParameter))
+            # Not JSON, or a key the model does not have (module/Private/Acr.ps1): refused before any call.
+            $badParameter = if ($body -is [System.ArgumentException] -and $body.ParamName) { $body.ParamName } else { 'TokenCreateParameter' }
+            $badValue = if ($badParameter -eq 'TokenCreateParameter') { $TokenCreateParameter } else { $PSBoundParameters[$badParameter] }
+            Add-AzTokenBridgeWindowError $PSCmdlet $window ([System.Management.Automation.ErrorRecord]::new($body, "Invalid$badParameter", 'InvalidArgument', $badValue))
             return
         }
 
@@ -107,28 +110,18 @@ function New-AzContainerRegistryToken {
         if (-not $PSCmdlet.ShouldProcess("Call remote 'TokensCreate' operation", "New-AzContainerRegistryToken_$set")) { return }
 
         if ($AsJob) {
-            # A real job, at once: the same call on a thread of its own, in this process (it shares
-            # the server). Receive-Job yields the token; a failure goes to the job's error stream
-            # and leaves it Failed.
-            $bound = @{}
+            # A job at once, shaped as Az's (module/Client/CmdletJob.cs): its Command is the line the
+            # user typed; the same call runs in a runspace of its own in this process (it shares the
+            # server) and writes to the job's streams, so Receive-Job yields the token, or this
+            # cmdlet's own error record (the job ends Failed).
+            $bound = [ordered]@{}
             foreach ($k in $PSBoundParameters.Keys) { if ($k -notin 'AsJob', 'WhatIf', 'Confirm') { $bound[$k] = $PSBoundParameters[$k] } }
+            $bound['Confirm'] = $false
             # Az.Accounts, when this session has it, is loaded in the job too: the job signs in as
             # the session does (its Get-AzContext / Get-AzAccessToken).
-            $azAccounts = @(Get-Module -Name Az.Accounts)[0]
-            $work = [pscustomobject]@{
-                Manifest   = [System.IO.Path]::Combine($script:ModuleRoot, 'AzTokenBridge.psd1')
-                AzAccounts = if ($azAccounts) { $azAccounts.ModuleBase } else { $null }
-                Bound      = $bound
-            }
-            $job = $work | ForEach-Object -AsJob -ThrottleLimit 1 -Parallel {
-                if ($_.AzAccounts) { Import-Module $_.AzAccounts }
-                Import-Module $_.Manifest
-                $p = $_.Bound
-                # The cmdlet's own ErrorRecord, thrown: it is the job's error and the job ends Failed.
-                New-AzContainerRegistryToken @p -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable failed
-                if ($failed) { throw $failed[0] }
-            }
-            $job.Name = "New-AzContainerRegistryToken_$set"
+            $modules = @(@(Get-Module -Name Az.Accounts)[0].ModuleBase | Where-Object { $_ }) + [System.IO.Path]::Combine($script:ModuleRoot, 'AzTokenBridge.psd1')
+            $job = [AzTokenBridge.Client.CmdletJob]::Start($MyInvocation.Line.Trim(), "New-AzContainerRegistryToken_$set", [string[]]$modules, 'AzTokenBridge\New-AzContainerRegistryToken', $bound)
+            $PSCmdlet.JobRepository.Add($job)
             $job
             return
         }

@@ -80,7 +80,7 @@ function New-PartnerAccessToken {
     # ProcessRecord is not called for it either); without pipeline input it runs once.
     process {
         $set = $PSCmdlet.ParameterSetName
-        $target = if ($set -eq 'ByModule') { [string]$Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential) { $Credential.UserName } else { $set }
+        $target = if ($set -eq 'ByModule') { [string]$Module } elseif ($ApplicationId) { $ApplicationId } elseif ($Credential -and $Credential.UserName) { $Credential.UserName } else { $set }
         $params = [ordered]@{ parameterSet = $set; environment = [string]$Environment }
         if ($Tenant) { $params['tenant'] = $Tenant }
         if ($ApplicationId) { $params['applicationId'] = $ApplicationId }
@@ -90,7 +90,8 @@ function New-PartnerAccessToken {
         if ($PSBoundParameters.ContainsKey('Module')) { $params['module'] = [string]$Module }
         if ($UseAuthorizationCode) { $params['useAuthorizationCode'] = $true }
         if ($UseDeviceAuthentication) { $params['useDeviceAuthentication'] = $true }
-        if ($Credential -and $set -ne 'AccessToken') {
+        # [pscredential]::Empty is PowerShell's "no credential" (the default of -Credential parameters).
+        if ($Credential -and $Credential -ne [pscredential]::Empty -and $set -ne 'AccessToken') {
             $params['credential'] = [ordered]@{ userName = $Credential.UserName; password = $Credential.GetNetworkCredential().Password }
         }
         if ($CertificateThumbprint) {

@@ -60,9 +60,9 @@ export class AcrClient {
   }
 }
 
-function client(p: { context: AcrCreateTokenParams["context"]; subscriptionId?: string }): { acr: AcrClient; armEndpoint: string } {
+function client(p: { context: AcrCreateTokenParams["context"]; subscriptionId?: string }): { acr: AcrClient; armEndpoint: string; subscriptionId: string } {
   const target = armTarget(p.context, p.subscriptionId, "SubscriptionId");
-  return { acr: armClient(AcrClient, target), armEndpoint: target.settings.armEndpoint };
+  return { acr: armClient(AcrClient, target), armEndpoint: target.settings.armEndpoint, subscriptionId: target.subscriptionId };
 }
 
 // ----- mapping ------------------------------------------------------------------------------------
@@ -257,16 +257,18 @@ async function submitToken(acr: AcrClient, p: AcrCreateTokenParams, tokenName: s
   };
 }
 
-/** How to look at the token later: the Get-AzContainerRegistryToken line for this call. */
-function tokenHint(p: AcrCreateTokenParams, tokenName: string): string {
-  let line = `Get-AzContainerRegistryToken -Name '${tokenName}' -RegistryName '${p.registryName}' -ResourceGroupName '${p.resourceGroupName}'`;
-  if (p.subscriptionId) line += ` -SubscriptionId '${p.subscriptionId}'`;
-  return line;
+/**
+ * How to look at the token later: the Get-AzContainerRegistryToken line for this call, pasteable
+ * (single-quoted literals) and with the subscription the call used, wherever it came from.
+ */
+function tokenHint(p: AcrCreateTokenParams, tokenName: string, subscriptionId: string): string {
+  const lit = (v: string) => `'${v.replace(/['\u2018\u2019\u201a\u201b]/g, "$&$&")}'`;
+  return `Get-AzContainerRegistryToken -Name ${lit(tokenName)} -RegistryName ${lit(p.registryName)} -ResourceGroupName ${lit(p.resourceGroupName)} -SubscriptionId ${lit(subscriptionId)}`;
 }
 
 /** The status URL answered 404: the service no longer knows the operation. */
-function operationNotFound(p: AcrCreateTokenParams, tokenName: string, url: string, serviceCode: string | undefined, serviceMessage: string | undefined, requestId: string | undefined): BridgeError {
-  const hint = tokenHint(p, tokenName);
+function operationNotFound(p: AcrCreateTokenParams, subscriptionId: string, tokenName: string, url: string, serviceCode: string | undefined, serviceMessage: string | undefined, requestId: string | undefined): BridgeError {
+  const hint = tokenHint(p, tokenName, subscriptionId);
   let service = `Error Code: ${serviceCode ?? "Http404"}; Error Message: ${serviceMessage ?? "Not Found"}`;
   if (requestId) service += `; Request Id: ${requestId}`;
   const message =
@@ -284,9 +286,9 @@ function operationNotFound(p: AcrCreateTokenParams, tokenName: string, url: stri
 }
 
 /** Not finished at the bound: the operation goes on at the service, nothing polls it any more. */
-function operationTimeout(p: AcrCreateTokenParams, tokenName: string, url: string, seconds: number, lastStatus: string): BridgeError {
+function operationTimeout(p: AcrCreateTokenParams, subscriptionId: string, tokenName: string, url: string, seconds: number, lastStatus: string): BridgeError {
   const s = String(Math.round(seconds * 1000) / 1000);
-  const hint = tokenHint(p, tokenName);
+  const hint = tokenHint(p, tokenName, subscriptionId);
   const message =
     `The operation creating token '${tokenName}' did not finish within ${s} s (last status: ${lastStatus}); nothing polls it any more. ` +
     `It may still finish at the service: check the token's ProvisioningState later with ${hint}, or the operation at ${url}. ` +
@@ -387,7 +389,7 @@ export async function createToken(p: AcrCreateTokenParams, abortSignal: AbortSig
     }
     return { name, expiry };
   });
-  const { acr, armEndpoint } = client(p);
+  const { acr, armEndpoint, subscriptionId } = client(p);
   const first = await submitToken(acr, p, tokenName, abortSignal);
   let url = first.azureAsyncOperation ?? first.location ?? first.requestUrl;
   notify.verbose(`AzTokenBridge: PUT token '${tokenName}': HTTP ${first.statusCode}.`);
@@ -407,13 +409,13 @@ export async function createToken(p: AcrCreateTokenParams, abortSignal: AbortSig
     for (;;) {
       notify.debug(`Delaying ${delay} seconds before polling.`);
       await waitWithProgress(Math.max(0, Math.min(delay * 1000, deadline - Date.now())), tokenName, notify, abortSignal);
-      const r = await poll(acr, armEndpoint, url, abortSignal, (code, message, requestId) => operationNotFound(p, tokenName, url, code, message, requestId));
+      const r = await poll(acr, armEndpoint, url, abortSignal, (code, message, requestId) => operationNotFound(p, subscriptionId, tokenName, url, code, message, requestId));
       const status = r.status ?? `HTTP ${r.statusCode}`;
       notify.verbose(`AzTokenBridge: operation status ${status}.`);
       if (r.done) break;
       url = r.azureAsyncOperation ?? r.location ?? url;
       // Not finished at the bound (any status that is not terminal, known or not): nothing polls it any more.
-      if (Date.now() >= deadline) throw operationTimeout(p, tokenName, url, seconds, status);
+      if (Date.now() >= deadline) throw operationTimeout(p, subscriptionId, tokenName, url, seconds, status);
       delay = r.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S;
     }
     // The final GET every client does.

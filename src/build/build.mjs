@@ -448,7 +448,7 @@ function buildHelp(node) {
 /**
  * module/Private/Protocol.generated.ps1: the tables of src/protocol.ts that the module reads (which
  * session variables to send, what the server is started with, what -Debug may print, the
- * -DefaultProfile keys, the identity variables, the error codes), so that each is written once,
+ * -DefaultProfile keys, the registry hashtables' keys, the identity variables, the error codes), so that each is written once,
  * in TypeScript.
  */
 function writeProtocolPs() {
@@ -463,8 +463,8 @@ function writeProtocolPs() {
   const names = Object.keys(p.SESSION_VARIABLES);
   const lines = [
     "# Written by src/build/build.mjs from src/protocol.ts (SESSION_VARIABLES, SERVER_START_VARIABLES,",
-    "# DEBUG_VISIBLE_FIELDS, DEBUG_URL_FIELDS, PROFILE_KEYS, IDENTITY_VARIABLES, BridgeErrorCodes,",
-    "# NOTIFICATION_METHODS): edit those, not this file.",
+    "# DEBUG_VISIBLE_FIELDS, DEBUG_URL_FIELDS, PROFILE_KEYS, ACR_HASHTABLE_KEYS, IDENTITY_VARIABLES,",
+    "# BridgeErrorCodes, NOTIFICATION_METHODS): edit those, not this file.",
     "",
     "# Session variables sent with every call: name (or prefix ending in *) -> whether -Debug may show the value.",
     "$script:SessionVariables = [ordered]@{",
@@ -478,6 +478,10 @@ function writeProtocolPs() {
     "# The keys of a -DefaultProfile hashtable (any case) -> the wire field each fills.",
     "$script:ProfileKeys = [ordered]@{",
     ...Object.entries(p.PROFILE_KEYS).map(([k, v]) => `    ${q(k)} = ${q(v)}`),
+    "}",
+    "# The keys New-AzContainerRegistryToken's hashtables may have (any case), by parameter.",
+    "$script:AcrHashtableKeys = @{",
+    ...Object.entries(p.ACR_HASHTABLE_KEYS).map(([k, v]) => `    ${k} = @(${v.map(q).join(", ")})`),
     "}",
     "# Session variables that configure an identity of their own.",
     `$script:IdentityVariables = ${list(p.IDENTITY_VARIABLES)}`,

@@ -95,11 +95,7 @@ export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: Abo
   const clientId = (byModule ? EXCHANGE_ONLINE.applicationId : p.parameterSet === "RefreshToken" && p.credential ? p.credential.userName : p.applicationId!).trim();
   const scopes = byModule ? EXCHANGE_ONLINE.scopes : p.scopes!;
   const useAuthCode = !byModule && !!p.useAuthorizationCode;
-  const retry =
-    `New-PartnerAccessToken -ApplicationId ${clientId} -Scopes '${scopes.join("','")}'` +
-    (auth.tenant !== "organizations" ? ` -Tenant ${auth.tenant}` : "") +
-    (auth.environment !== "AzureCloud" ? ` -Environment ${auth.environment}` : "") +
-    " -UseAuthorizationCode (or -UseDeviceAuthentication)";
+  const retry = signInAgainCommand(p, auth, clientId, scopes);
 
   const info = (flow: string, kind: string): PartnerAuthorityInfo => ({
     environment: auth.environment,
@@ -133,6 +129,36 @@ export async function newAccessToken(p: PartnerNewAccessTokenParams, signal: Abo
   } catch (e) {
     throw withCredentialFix(toBridgeError(e, c.network, retry), p, clientId, auth.tenant);
   }
+}
+
+/** A PowerShell single-quoted literal ('' for each quote, the typographic ones included). */
+function psLiteral(value: string): string {
+  return `'${value.replace(/['\u2018\u2019\u201a\u201b]/g, "$&$&")}'`;
+}
+
+/**
+ * The one command that signs in again interactively for the app the user called with, for the
+ * "sign in again" advice (RecommendedAction): pasteable into pwsh, in the parameter set that fits.
+ * A confidential app keeps its credential and -ServicePrincipal (ServicePrincipal /
+ * ServicePrincipalCertificate with -UseAuthorizationCode: -Tenant is mandatory there); the Exchange
+ * Online module keeps -Module ExchangeOnline; a public app signs in with the flow the user chose
+ * (the User set), with the device code after a refresh token (it needs no browser on this machine).
+ * -Credential is asked for again (Get-Credential with the app id as user name): this server never
+ * knows the variable that held it.
+ */
+export function signInAgainCommand(p: PartnerNewAccessTokenParams, auth: Authority, clientId: string, scopes: string[]): string {
+  const where = (tenantMandatory: boolean) =>
+    (tenantMandatory || auth.tenant !== "organizations" ? ` -Tenant ${psLiteral(auth.tenant)}` : "") +
+    (auth.environment !== "AzureCloud" ? ` -Environment ${auth.environment}` : "");
+  if (p.parameterSet === "ByModule") return `New-PartnerAccessToken -Module ExchangeOnline${where(false)}`;
+  const app = `New-PartnerAccessToken -ApplicationId ${psLiteral(clientId)}`;
+  const scopeList = ` -Scopes ${scopes.map(psLiteral).join(",")}`;
+  const secret = (p.parameterSet === "ServicePrincipal" || p.parameterSet === "RefreshToken") && !!p.credential;
+  const cert = (p.parameterSet === "ServicePrincipalCertificate" || p.parameterSet === "RefreshToken") && !!p.certificate && !secret;
+  if (secret) return `${app} -Credential (Get-Credential -UserName ${psLiteral(clientId)})${scopeList} -ServicePrincipal${where(true)} -UseAuthorizationCode`;
+  if (cert) return `${app} -CertificateThumbprint ${psLiteral(p.certificate!.thumbprint)}${scopeList} -ServicePrincipal${where(true)} -UseAuthorizationCode`;
+  const flow = p.parameterSet === "User" && !p.useDeviceAuthentication ? (p.useAuthorizationCode ? " -UseAuthorizationCode" : "") : " -UseDeviceAuthentication";
+  return `${app}${scopeList}${where(false)}${flow}`;
 }
 
 /**

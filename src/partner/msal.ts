@@ -14,7 +14,7 @@ import type { AuthenticationResult, INetworkModule, NetworkRequestOptions, Netwo
 import { BridgeErrorCodes, PartnerAuthResult } from "../protocol";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RETRY } from "../azure/retry";
-import { BridgeError, networkCode } from "../rpc/errors";
+import { BridgeError, categoryForStatus, networkCode } from "../rpc/errors";
 import { tokenExpiryIso } from "./validation";
 
 export interface EntraErrorBody {
@@ -33,6 +33,12 @@ export class PartnerNetwork implements INetworkModule {
   lastRefreshToken: string | undefined;
   /** expires_in / ext_expires_in of the last successful token answer. */
   lastLifetimes: { expiresIn: number; extExpiresIn: number } | undefined;
+  /**
+   * The device code endpoint did not give a device code (deviceCodeEndpointFailure): the call's
+   * error. Thrown at once, so msal does not go on to poll the token endpoint with no device code
+   * (whose AADSTS70000 "grant is invalid" would hide the cause); toBridgeError returns it.
+   */
+  endpointFailure: Error | undefined;
 
   constructor(private readonly signal: AbortSignal) {}
 
@@ -79,8 +85,45 @@ export class PartnerNetwork implements INetworkModule {
     if (response.status >= 400 && body && typeof body === "object" && "error" in body) {
       this.lastError = { status: response.status, body: body as EntraErrorBody, requestId: headers["x-ms-request-id"] };
     }
+    if (response.status !== 200 && DEVICE_CODE_PATH.test(new URL(url).pathname)) {
+      // Entra ID's own refusal (an AADSTS code, e.g. an unknown app) is the error as it is; anything
+      // else (404: no such endpoint at that host) names the endpoint and its status.
+      const last = this.lastError;
+      const entra = last !== undefined && last.body === body && response.status !== 404 && (last.body.error_codes ?? []).some((c) => c > 0);
+      const failure = entra ? new Error(`Entra ID refused the device code request (HTTP ${response.status}).`) : deviceCodeEndpointFailure(url, response.status, response.statusText, text, headers["x-ms-request-id"]);
+      if (!entra) this.endpointFailure = failure;
+      throw failure;
+    }
     return { headers, body: body as T, status: response.status };
   }
+}
+
+/** The device authorization endpoint: /{tenant}/oauth2/v2.0/devicecode (or v1's /oauth2/devicecode). */
+const DEVICE_CODE_PATH = /\/oauth2\/(?:v2\.0\/)?devicecode\/?$/i;
+
+/** The device code endpoint answered, but not with a device code: its URL, status and what it said. */
+function deviceCodeEndpointFailure(url: string, status: number, statusText: string, text: string, requestId: string | undefined): BridgeError {
+  const endpoint = url.split("?")[0];
+  let said = "";
+  try {
+    const b = JSON.parse(text) as EntraErrorBody;
+    if (b && typeof b === "object" && (b.error_description || b.error)) said = ` It said: ${String(b.error_description ?? b.error).split(/\r?\n/)[0].trim()}`;
+  } catch {
+    const plain = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+    if (plain) said = ` It said: ${plain.length > 200 ? `${plain.slice(0, 200)}…` : plain}`;
+  }
+  const what = status === 404 ? "there is no device code endpoint at that address" : "it gave no device code";
+  return new BridgeError(
+    BridgeErrorCodes.ServiceError,
+    `The device code endpoint ${endpoint} (host ${new URL(url).host}) answered HTTP ${status}${statusText ? ` ${statusText}` : ""}: ${what}.${said}`,
+    {
+      category: categoryForStatus(status),
+      errorId: "DeviceCodeEndpointFailed",
+      statusCode: status,
+      requestId,
+      recommendedAction: "Check -Environment, -Tenant and AZURE_AUTHORITY_HOST (the sign-in host).",
+    },
+  );
 }
 
 /** The refresh token msal-node keeps in its cache for this result's account and client. */
@@ -150,6 +193,7 @@ export function toBridgeError(e: unknown, network: PartnerNetwork, retry: string
   if (err?.name === "AbortError" || err?.errorCode === "device_code_polling_cancelled") {
     return Object.assign(new Error("The request was cancelled."), { name: "AbortError" });
   }
+  if (network.endpointFailure) return network.endpointFailure;
   const last = network.lastError;
   const description = last?.body.error_description ?? err?.errorMessage ?? err?.message ?? String(e);
   const code = last?.body.error_codes?.[0] ?? Number(/AADSTS(\d+)/.exec(description)?.[1] ?? NaN);

@@ -40,7 +40,18 @@ const ENTRA_CLOUD_HOSTS = new Set([
 export const EXCHANGE_ONLINE = { applicationId: "a0c73c16-a7e3-4564-9a95-2bdf47383716", scopes: ["https://outlook.office365.com/.default"] };
 
 const SETS = ["AccessToken", "RefreshToken", "ServicePrincipal", "ServicePrincipalCertificate", "User", "ByModule"];
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * A client id as MSAL.NET's check takes it (.NET Guid.TryParse: surrounding white space, and the
+ * D, N, B {…} and P (…) forms), in the D form (lower case) that is sent; undefined when it is not
+ * one. PartnerCenter's -ApplicationId is a string that MSAL.NET accepts in those forms; this server
+ * sends the GUID the user meant rather than the padding or braces (README, Decisions).
+ */
+export function canonicalGuid(value: string): string | undefined {
+  let v = value.trim();
+  if ((v.startsWith("{") && v.endsWith("}")) || (v.startsWith("(") && v.endsWith(")"))) v = v.slice(1, -1);
+  if (/^[0-9a-f]{32}$/i.test(v)) v = `${v.slice(0, 8)}-${v.slice(8, 12)}-${v.slice(12, 16)}-${v.slice(16, 20)}-${v.slice(20)}`;
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? v.toLowerCase() : undefined;
+}
 const TENANT_ALIASES = ["common", "organizations", "consumers"];
 /** The longest tenant: a domain name (253 characters; a tenant id is a 36-character GUID). */
 export const MAX_TENANT_LENGTH = 253;
@@ -120,7 +131,8 @@ export function validateParams(p: PartnerNewAccessTokenParams): void {
     if (!clientId) {
       throw invalidInput("ApplicationIdRequired", "ApplicationId", "Give -ApplicationId (or, in the RefreshToken set, -Credential whose user name is the application id).");
     }
-    if (!GUID.test(clientId)) {
+    const guid = canonicalGuid(clientId);
+    if (!guid) {
       throw invalidInput(
         "ClientIdNotGuid",
         clientTarget,
@@ -128,6 +140,8 @@ export function validateParams(p: PartnerNewAccessTokenParams): void {
           (clientTarget === "Credential" ? " In the RefreshToken set the user name of -Credential is the application (client) id, not the secret's id." : ""),
       );
     }
+    if (clientTarget === "Credential") p.credential!.userName = guid;
+    else p.applicationId = guid;
   }
   const clientCredentials = (p.parameterSet === "ServicePrincipal" || p.parameterSet === "ServicePrincipalCertificate") && !p.useAuthorizationCode;
   if (clientCredentials) {
@@ -146,7 +160,11 @@ export function validateParams(p: PartnerNewAccessTokenParams): void {
     }
   }
   if (p.parameterSet === "ServicePrincipal" && (!p.credential || !p.credential.password)) {
-    throw invalidInput("CredentialRequired", "Credential", "-Credential needs the client secret as its password.");
+    throw invalidInput(
+      "CredentialRequired",
+      "Credential",
+      "-Credential needs the client secret as its password" + (p.credential ? "." : " (it is empty: [pscredential]::Empty means no credential)."),
+    );
   }
   if (p.parameterSet === "ServicePrincipalCertificate" && !p.certificate) {
     throw invalidInput("CertificateRequired", "CertificateThumbprint", "The certificate of -CertificateThumbprint was not given.");

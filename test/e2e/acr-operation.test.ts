@@ -9,6 +9,8 @@
  * operations misbehave (src/emulator/acr).
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
 import { PsResult, runPs, spawnPs } from "../support/pwsh";
@@ -343,7 +345,7 @@ try { New-AzContainerRegistryToken -Name ${one}-s -RegistryName lnxcr -ResourceG
     expect(e.targetObject).toMatchObject({ Name: one });
     expect(e.exceptionMessage).toMatch(
       new RegExp(
-        `^The status of the operation creating token '${one}' could not be read: its URL answered 404 Not Found \\(Error Code: ResourceNotFound; Error Message: The resource token-[0-9a-f-]{36} could not be found\\.; Request Id: [0-9a-f-]{36}\\)\\. The service no longer knows the operation; the token may or may not have been created: check it with Get-AzContainerRegistryToken -Name '${one}' -RegistryName 'lnxcr' -ResourceGroupName 'lnxtest'\\. The operation's URL: https://[^ ]+/tokens/${one}/operationStatuses/token-`,
+        `^The status of the operation creating token '${one}' could not be read: its URL answered 404 Not Found \\(Error Code: ResourceNotFound; Error Message: The resource token-[0-9a-f-]{36} could not be found\\.; Request Id: [0-9a-f-]{36}\\)\\. The service no longer knows the operation; the token may or may not have been created: check it with Get-AzContainerRegistryToken -Name '${one}' -RegistryName 'lnxcr' -ResourceGroupName 'lnxtest' -SubscriptionId '${SUB}'\\. The operation's URL: https://[^ ]+/tokens/${one}/operationStatuses/token-`,
       ),
     );
     expect(r.errors.slice(1).map((x) => [x.fullyQualifiedErrorId, x.targetObject.Name])).toEqual([
@@ -352,6 +354,26 @@ try { New-AzContainerRegistryToken -Name ${one}-s -RegistryName lnxcr -ResourceG
     ]);
     const log = await emulator.requestLog();
     for (const x of [one, a, b, `${one}-s`]) expect(polls(log, x).map((p) => p.status)).toEqual([404]);
+  });
+
+  test("the suggested Get-AzContainerRegistryToken runs as pasted, in the subscription the call used (here -DefaultProfile's, no AZURE_SUBSCRIPTION_ID)", async () => {
+    await emulator.control("PUT", "/acr/operations", { neverFinish: true, retryAfterSeconds: 1, forgetOperations: true });
+    const name = fresh("paste");
+    const r = await ps(
+      `New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -DefaultProfile @{ TenantId = $env:AZURE_TENANT_ID; ClientId = $env:AZURE_CLIENT_ID; ClientSecret = $env:AZURE_CLIENT_SECRET; SubscriptionId = '${SUB}' } -ErrorVariable ev -ErrorAction SilentlyContinue
+$ev.Count
+$command = $ev[0].ErrorDetails.RecommendedAction -replace '^Check the token with (.*)\\.$', '$1'
+$command
+(Invoke-Expression $command).Name`,
+      // No default subscription anywhere: an Azure CLI with nobody signed in, no variable.
+      { AZURE_SUBSCRIPTION_ID: undefined, AZURE_CONFIG_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "aztb-no-az-login-")) },
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual([
+      1,
+      `Get-AzContainerRegistryToken -Name '${name}' -RegistryName 'lnxcr' -ResourceGroupName 'lnxtest' -SubscriptionId '${SUB}'`,
+      name,
+    ]);
   });
 
   test("5xx on the status URL is retried (the retry policy): the token is created", async () => {

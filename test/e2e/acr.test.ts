@@ -214,6 +214,38 @@ New-AzContainerRegistryToken -Name goodname -RegistryName lnxcr -ResourceGroupNa
     expect(await emulator.requestLog()).toEqual([]);
   });
 
+  test("an unknown key in -CredentialsPassword, -CredentialsCertificate or -TokenCreateParameter (hashtable or JSON) is refused before any call, naming it and the keys it could be", async () => {
+    const name = fresh("keys");
+    const r = await ps(
+      `New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -CredentialsPassword @{ Nmae = 'password1' }
+New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -CredentialsCertificate @{ Name = 'certificate1'; Thumbprnt = 'ab' }
+New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -TokenCreateParameter @{ ScopeMapID = $map; Stauts = 'enabled' }
+New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -TokenCreateParameter @{ ScopeMapId = $map; CredentialsPassword = @(@{ name = 'password1' }, @{ Expires = (Get-Date).AddDays(1) }) }
+New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -TokenCreateParameter ('{"scopeMapId":"' + $map + '","credentialsPasword":[]}')
+# Known keys in any case (and the read-only ones) pass: the token is created.
+(New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -TokenCreateParameter @{ SCOPEMAPID = $map; provisioningState = 'x'; CredentialsPassword = @(@{ NAME = 'password1'; expiry = (Get-Date).AddDays(1) }) }).CredentialsPassword.Name`,
+      { json: true },
+    );
+    expect(r.errors.map((e) => [e.fullyQualifiedErrorId, e.category])).toEqual([
+      ["InvalidCredentialsPassword,New-AzContainerRegistryToken", "InvalidArgument"],
+      ["InvalidCredentialsCertificate,New-AzContainerRegistryToken", "InvalidArgument"],
+      ["InvalidTokenCreateParameter,New-AzContainerRegistryToken", "InvalidArgument"],
+      ["InvalidTokenCreateParameter,New-AzContainerRegistryToken", "InvalidArgument"],
+      ["InvalidTokenCreateParameter,New-AzContainerRegistryToken", "InvalidArgument"],
+    ]);
+    expect(r.errors.map((e) => e.exceptionMessage)).toEqual([
+      "-CredentialsPassword has an unknown key 'Nmae'. Use: Name, Expiry, CreationTime, Value. (Parameter 'CredentialsPassword')",
+      "-CredentialsCertificate has an unknown key 'Thumbprnt'. Use: Name, Expiry, Thumbprint, EncodedPemCertificate. (Parameter 'CredentialsCertificate')",
+      expect.stringMatching(/^-TokenCreateParameter has an unknown key 'Stauts'\. Use: ScopeMapId, Status, CredentialsCertificate, CredentialsPassword, Id, Name, .*SystemDataLastModifiedByType\. \(Parameter 'TokenCreateParameter'\)$/),
+      "-TokenCreateParameter's CredentialsPassword has an unknown key 'Expires'. Use: Name, Expiry, CreationTime, Value. (Parameter 'TokenCreateParameter')",
+      expect.stringMatching(/^-TokenCreateParameter has an unknown key 'credentialsPasword'\. Use: /),
+    ]);
+    expect(r.errors[0].targetObject).toEqual({ Nmae: "password1" });
+    expect(r.objects).toEqual(["password1"]);
+    // Only the last call reached the service.
+    expect((await puts()).map((e) => e.path.split("/").at(-1))).toEqual([name]);
+  });
+
   test("-WhatIf sends nothing; -Confirm:$false creates; SupportsShouldProcess with ConfirmImpact Medium, no positional parameters", async () => {
     const [a, b] = [fresh("a"), fresh("b")];
     const r = await ps(
@@ -344,36 +376,66 @@ New-AzContainerRegistryToken -Name ${fresh()} -RegistryName nosuchreg -ResourceG
     expect(r.errors[3].targetObject).toMatchObject({ RegistryName: "nosuchreg" });
   });
 
-  test("-AsJob: a job at once; Receive-Job yields the token; a failure goes to the job's error stream and fails it", async () => {
+  test("-AsJob: a job at once whose Command is the line typed; Receive-Job yields the token, or the cmdlet's own error record (the job Failed)", async () => {
     await emulator.control("PUT", "/acr/operations", { durationMs: 1500, retryAfterSeconds: 1 });
     const [a, b] = [fresh("a"), fresh("b")];
     const r = await ps(
-      `$sw = [System.Diagnostics.Stopwatch]::StartNew()
-$j = New-AzContainerRegistryToken -Name ${a} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -AsJob
-$returnedIn = $sw.ElapsedMilliseconds
-$j.GetType().FullName; $j.Name; $j.State.ToString() -in 'NotStarted', 'Running'; $returnedIn -lt 1500
+      `$j = New-AzContainerRegistryToken -Name ${a} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -AsJob
+# Returned before the operation ended: the emulator has not been polled to the end yet.
+$j.State.ToString() -in 'NotStarted', 'Running'
+$j -is [System.Management.Automation.Job]; $j.Name; $j.Command; $j.Location; (Get-Job -Id $j.Id).InstanceId -eq $j.InstanceId
 $t = $j | Receive-Job -Wait -AutoRemoveJob
 $t.PSObject.TypeNames[0]; $t.Name; $t.ProvisioningState
 $f = New-AzContainerRegistryToken -Name ${b} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId ($map -replace 'newmap', 'nomap') -AsJob
 $null = Wait-Job $f
 $f.State.ToString()
 $f | Receive-Job -ErrorVariable ev -ErrorAction SilentlyContinue
-$ev.Count; $ev[0].Exception.ErrorRecord.FullyQualifiedErrorId; $ev[0].Exception.Message -match 'The resource nomap could not be found'
-# Pipeline input: one job per input.
+$ev.Count; $ev[0].FullyQualifiedErrorId; $ev[0].CategoryInfo.Category.ToString(); $ev[0].TargetObject; $ev[0].Exception.Message -match 'The resource nomap could not be found'
+# Pipeline input: one job per input, each with the line.
 $jobs = "${REG_ID}/tokens/${a}-1", "${REG_ID}/tokens/${a}-2" | New-AzContainerRegistryToken -ScopeMapId $map -AsJob
-$jobs.Count; $jobs | Receive-Job -Wait -AutoRemoveJob | ForEach-Object Name`,
+$jobs.Count; @($jobs.Command | Select-Object -Unique)
+$jobs | Receive-Job -Wait -AutoRemoveJob | ForEach-Object Name`,
       { json: true, timeoutMs: 90000 },
     );
     expect(r.errors).toEqual([]);
-    expect(r.objects.slice(0, 12)).toEqual([
-      "System.Management.Automation.PSTasks.PSTaskJob", "New-AzContainerRegistryToken_CreateExpanded", true, true,
+    expect(r.objects.slice(0, 17)).toEqual([
+      true,
+      true, "New-AzContainerRegistryToken_CreateExpanded",
+      `$j = New-AzContainerRegistryToken -Name ${a} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -AsJob`,
+      "localhost", true,
       TOKEN_TYPE, a, "Succeeded",
-      "Failed", 1, "ResourceNotFound,New-AzContainerRegistryToken", true,
-      2,
+      "Failed", 1, "ResourceNotFound,New-AzContainerRegistryToken", "ObjectNotFound", b, true,
+      2, `$jobs = "${REG_ID}/tokens/${a}-1", "${REG_ID}/tokens/${a}-2" | New-AzContainerRegistryToken -ScopeMapId $map -AsJob`,
     ]);
-    expect(r.objects.slice(12).sort()).toEqual([`${a}-1`, `${a}-2`]);
+    expect(r.objects.slice(17).sort()).toEqual([`${a}-1`, `${a}-2`]);
   });
 
+  test("-AsJob: Stop-Job stops the job's cmdlet while it waits to poll; the job is Stopped, no token", async () => {
+    await emulator.control("PUT", "/acr/operations", { durationMs: 120000, retryAfterSeconds: 30 });
+    const name = fresh("stopjob");
+    const r = await ps(
+      `$j = New-AzContainerRegistryToken -Name ${name} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -AsJob
+# The job's cmdlet shows its progress once the service accepted the creation and it waits to poll.
+while ($j.State -eq 'Running' -and $j.Progress.Count -eq 0) { Start-Sleep -Milliseconds 20 }
+$j.State.ToString()
+Stop-Job $j
+$j.State.ToString(); @($j | Receive-Job -ErrorAction SilentlyContinue).Count`,
+      { json: true, timeoutMs: 60000 },
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.objects).toEqual(["Running", "Stopped", 0]);
+    expect((await tokenLog(name)).map((e) => e.method)).toEqual(["PUT"]);
+    // A script that ends while its job still runs: pwsh exits as usual (exit code 0, nothing on stderr).
+    const left = fresh("leftjob");
+    const end = await ps(
+      `$j = New-AzContainerRegistryToken -Name ${left} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -AsJob
+while ($j.State -eq 'Running' -and $j.Progress.Count -eq 0) { Start-Sleep -Milliseconds 20 }
+'leaving'`,
+    );
+    expect(end.stderr).toBe("");
+    expect(end.stdout.trim()).toBe("leaving");
+    expect(end.code).toBe(0);
+  });
 
   test("-AsJob signs in as the session does: with Az.Accounts (test double) loaded, the job uses its context", async () => {
     const name = fresh("azacc");

@@ -397,7 +397,7 @@ $u
 $ev[0].ErrorDetails.RecommendedAction
 $ev[0] | Out-String -Width 2000 | Out-Default`);
       expect(r.objects[0]).toBe(
-        `Sign in again interactively (with multi-factor authentication if asked), then use the new refresh token: New-PartnerAccessToken -ApplicationId ${emulator.info.publicClientId} -Scopes '${SCOPE}' -UseAuthorizationCode (or -UseDeviceAuthentication)`,
+        `Sign in again interactively (with multi-factor authentication if asked), then use the new refresh token: New-PartnerAccessToken -ApplicationId '${emulator.info.publicClientId}' -Scopes '${SCOPE}' -UseDeviceAuthentication`,
       );
       const rendered = r.records.filter((x) => x.kind === "host").map((x) => x.text).join("\n");
       expect(rendered).toMatch(/\| AADSTS50076: Due to a configuration change made by your administrator/);
@@ -410,6 +410,106 @@ $ev[0] | Out-String -Width 2000 | Out-Default`);
     const r = await ps(`New-PartnerAccessToken -RefreshToken '${rt}' -ApplicationId $public -Scopes '${SCOPE}'`);
     expect(r.errors[0].fullyQualifiedErrorId).toBe("AADSTS700082,New-PartnerAccessToken");
     expect(r.errors[0].exceptionMessage).toMatch(/^AADSTS700082: The refresh token has expired due to inactivity\./);
+  });
+});
+
+describe("-ApplicationId and -Credential values as Az takes them", () => {
+  test("padded, braced, parenthesized and 32-digit GUIDs are the app's id (sent in the D form); [pscredential]::Empty is no credential", async () => {
+    const r = await withUser(`$id = $env:AZURE_CLIENT_ID
+foreach ($a in " {$id} ", "{$id}", "  $id  ", "($id)", $id.Replace('-', '').ToUpperInvariant()) {
+    (New-PartnerAccessToken -ApplicationId $a -Credential $cred -Scopes '${DEFAULT_SCOPE}' -ServicePrincipal -Tenant $env:AZURE_TENANT_ID).AccessToken
+}
+New-PartnerAccessToken -ApplicationId '{not-a-guid}' -Credential $cred -Scopes '${DEFAULT_SCOPE}' -ServicePrincipal -Tenant $env:AZURE_TENANT_ID
+New-PartnerAccessToken -ApplicationId $id -Credential ([pscredential]::Empty) -Scopes '${DEFAULT_SCOPE}' -ServicePrincipal -Tenant $env:AZURE_TENANT_ID
+# RefreshToken set: -Credential is optional there, and Empty means none: the public app of -ApplicationId refreshes.
+$rt = (New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -UseDeviceAuthentication).RefreshToken
+(New-PartnerAccessToken -RefreshToken $rt -ApplicationId " {$public} " -Credential ([pscredential]::Empty) -Scopes '${SCOPE}').AccessToken`);
+    expect(r.errors.map((e) => [e.fullyQualifiedErrorId, e.category, e.exceptionMessage])).toEqual([
+      ["ClientIdNotGuid,New-PartnerAccessToken", "InvalidArgument", "ClientId is not a Guid: '{not-a-guid}'. (Parameter 'ApplicationId')"],
+      [
+        "CredentialRequired,New-PartnerAccessToken",
+        "InvalidArgument",
+        "-Credential needs the client secret as its password (it is empty: [pscredential]::Empty means no credential). (Parameter 'Credential')",
+      ],
+    ]);
+    expect(r.objects).toHaveLength(6);
+    for (const t of r.objects.slice(0, 5)) expect(decode(t)).toMatchObject({ appid: emulator.info.clientId, appidacr: "1" });
+    expect(decode(r.objects[5])).toMatchObject({ appid: emulator.info.publicClientId, upn: emulator.info.users[0] });
+  });
+});
+
+describe("a broken device code endpoint", () => {
+  test("HTTP 404 from the devicecode URL is said as such (URL, host, status), not AADSTS70000; the token endpoint is never polled", async () => {
+    const port = new URL(emulator.info.authorityHost).host;
+    // Twice an HTML page (a host that has no such endpoint), then the emulator's own 404 envelope.
+    await emulator.control("POST", "/faults", { match: { service: "entra", pathContains: "/devicecode" }, status: 404, count: 2, body: "<html><body>Not Found</body></html>" });
+    await emulator.control("POST", "/faults", { match: { service: "entra", pathContains: "/devicecode" }, status: 404, count: 1 });
+    const r = await ps(`New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -UseDeviceAuthentication
+New-PartnerAccessToken -Module ExchangeOnline -Tenant $env:AZURE_TENANT_ID
+New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -UseDeviceAuthentication -ErrorVariable ev -ErrorAction SilentlyContinue
+$ev[0].ErrorDetails.RecommendedAction`);
+    expect(r.errors.map((e) => [e.fullyQualifiedErrorId, e.category])).toEqual([
+      ["DeviceCodeEndpointFailed,New-PartnerAccessToken", "ObjectNotFound"],
+      ["DeviceCodeEndpointFailed,New-PartnerAccessToken", "ObjectNotFound"],
+    ]);
+    expect(r.errors[0].exceptionMessage).toContain(
+      `The device code endpoint https://${port}/organizations/oauth2/v2.0/devicecode (host ${port}) answered HTTP 404 Not Found: there is no device code endpoint at that address. It said: Not Found`,
+    );
+    expect(r.errors[1].exceptionMessage).toContain(`The device code endpoint https://${port}/${emulator.info.tenantId}/oauth2/v2.0/devicecode (host ${port}) answered HTTP 404`);
+    for (const e of r.errors) expect(e.exceptionMessage).not.toMatch(/AADSTS70000/);
+    expect(r.objects).toEqual(["Check -Environment, -Tenant and AZURE_AUTHORITY_HOST (the sign-in host)."]);
+    expect(warnings(r)).toEqual([]);
+    const log = (await emulator.requestLog()).filter((e) => e.service === "entra" && /\/oauth2\/v2\.0\/(devicecode|token)$/.test(e.path));
+    expect(log.map((e) => [e.method, e.path.split("/").at(-1), e.status])).toEqual([
+      ["POST", "devicecode", 404],
+      ["POST", "devicecode", 404],
+      ["POST", "devicecode", 404],
+    ]);
+  });
+});
+
+describe("the suggested command (ErrorDetails.RecommendedAction)", () => {
+  /** The command after "…refresh token: " in a RecommendedAction. */
+  const SUGGESTED = `($ev[0].ErrorDetails.RecommendedAction -split 'refresh token: ', 2)[1]`;
+
+  test("pasted after an expired refresh token, it signs in again in the caller's set: public app, confidential app (-Credential -ServicePrincipal), -Module ExchangeOnline", async () => {
+    const user = emulator.info.users[1];
+    // Refresh tokens of three kinds for the user: a public app's, the confidential app's, Exchange Online's.
+    const first = await withUser(`(New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -UseDeviceAuthentication).RefreshToken
+(New-PartnerAccessToken -ApplicationId $env:AZURE_CLIENT_ID -Credential $cred -Scopes '${SCOPE}' -Tenant $env:AZURE_TENANT_ID -ServicePrincipal -UseAuthorizationCode).RefreshToken
+(New-PartnerAccessToken -Module ExchangeOnline).RefreshToken`, { user });
+    expect(first.errors).toEqual([]);
+    const [pub, conf, exo] = first.objects as string[];
+    await emulator.control("POST", "/entra/refresh-tokens/expire", { user });
+    // Each refresh fails (AADSTS700082); its suggested command is run as pasted. Get-Credential is
+    // the one prompt in it: answered with the app's credential, as the user would type it.
+    const r = await withUser(`function Get-Credential { param([string]$UserName) [pscredential]::new($UserName, $secret) }
+$suggested = @()
+New-PartnerAccessToken -RefreshToken '${pub}' -ApplicationId $public -Scopes '${SCOPE}' -ErrorVariable ev -ErrorAction SilentlyContinue
+$suggested += ${SUGGESTED}
+New-PartnerAccessToken -RefreshToken '${conf}' -Credential $cred -Scopes '${SCOPE}' -ServicePrincipal -Tenant $env:AZURE_TENANT_ID -ErrorVariable ev -ErrorAction SilentlyContinue
+$suggested += ${SUGGESTED}
+New-PartnerAccessToken -Module ExchangeOnline -RefreshToken '${exo}' -ErrorVariable ev -ErrorAction SilentlyContinue
+$suggested += ${SUGGESTED}
+$suggested
+foreach ($command in $suggested) {
+    $t = Invoke-Expression $command
+    [pscustomobject]@{ Account = $t.Account.Username; Refresh = [bool]$t.RefreshToken; AccessToken = $t.AccessToken }
+}`, { user });
+    expect(r.errors).toEqual([]);
+    const [p, c, x] = r.objects.slice(0, 3);
+    expect(p).toBe(`New-PartnerAccessToken -ApplicationId '${emulator.info.publicClientId}' -Scopes '${SCOPE}' -UseDeviceAuthentication`);
+    expect(c).toBe(
+      `New-PartnerAccessToken -ApplicationId '${emulator.info.clientId}' -Credential (Get-Credential -UserName '${emulator.info.clientId}') -Scopes '${SCOPE}' ` +
+        `-ServicePrincipal -Tenant '${emulator.info.tenantId}' -UseAuthorizationCode`,
+    );
+    expect(x).toBe("New-PartnerAccessToken -Module ExchangeOnline");
+    const tokens = r.objects.slice(3);
+    expect(tokens.map((t: any) => [t.Account, t.Refresh])).toEqual([[user, true], [user, true], [user, true]]);
+    expect(decode(tokens[0].AccessToken)).toMatchObject({ appid: emulator.info.publicClientId });
+    // The confidential app signed in as itself (appidacr 1: a client secret).
+    expect(decode(tokens[1].AccessToken)).toMatchObject({ appid: emulator.info.clientId, appidacr: "1" });
+    expect(decode(tokens[2].AccessToken)).toMatchObject({ appid: "a0c73c16-a7e3-4564-9a95-2bdf47383716", aud: "https://outlook.office365.com" });
   });
 });
 
