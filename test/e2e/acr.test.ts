@@ -390,7 +390,7 @@ $f = New-AzContainerRegistryToken -Name ${b} -RegistryName lnxcr -ResourceGroupN
 $null = Wait-Job $f
 $f.State.ToString()
 $f | Receive-Job -ErrorVariable ev -ErrorAction SilentlyContinue
-$ev.Count; $ev[0].FullyQualifiedErrorId; $ev[0].CategoryInfo.Category.ToString(); $ev[0].TargetObject; $ev[0].Exception.Message -match 'The resource nomap could not be found'
+$ev.Count; $ev[0].FullyQualifiedErrorId; $ev[0].CategoryInfo.Category.ToString(); $ev[0].TargetObject.Name; $ev[0].Exception.Message -match 'The resource nomap could not be found'
 # Pipeline input: one job per input, each with the line.
 $jobs = "${REG_ID}/tokens/${a}-1", "${REG_ID}/tokens/${a}-2" | New-AzContainerRegistryToken -ScopeMapId $map -AsJob
 $jobs.Count; @($jobs.Command | Select-Object -Unique)
@@ -404,7 +404,7 @@ $jobs | Receive-Job -Wait -AutoRemoveJob | ForEach-Object Name`,
       `$j = New-AzContainerRegistryToken -Name ${a} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map -AsJob`,
       "localhost", true,
       TOKEN_TYPE, a, "Succeeded",
-      "Failed", 1, "ResourceNotFound,New-AzContainerRegistryToken", "ObjectNotFound", b, true,
+      "Failed", 1, "ResourceNotFound,New-AzContainerRegistryToken", "InvalidOperation", b, true,
       2, `$jobs = "${REG_ID}/tokens/${a}-1", "${REG_ID}/tokens/${a}-2" | New-AzContainerRegistryToken -ScopeMapId $map -AsJob`,
     ]);
     expect(r.objects.slice(17).sort()).toEqual([`${a}-1`, `${a}-2`]);
