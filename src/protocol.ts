@@ -130,6 +130,12 @@ export interface CallContext {
    * when Az.Accounts is loaded (`Get-AzContext`), with a token from `Get-AzAccessToken` for ARM.
    */
   azContext?: AzContextSpec;
+  /**
+   * The cmdlet shows verbose or debug output (-Verbose, -Debug, or the preference): the server then
+   * sends a verbose notification for each HTTP request it makes for the call (method, URL with
+   * query values redacted, status, time; src/azure/retry.ts requestTracePolicy). Off, none is sent.
+   */
+  trace?: boolean;
 }
 
 /**

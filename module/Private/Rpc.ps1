@@ -152,6 +152,10 @@ function Send-AzTokenBridgeRequest {
     $request.DebugOn = $null -ne $Cmdlet -and $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore'
     if ($null -eq $CallContext) { $CallContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile }
     if ($CallContext -is [System.Exception]) { $request.Failure = $CallContext; return $request }
+    # Trace lines from the server (each HTTP request it makes for the call) only when they can show:
+    # -Verbose, -Debug or the preferences, as the cmdlet sees them (src/protocol.ts CallContext.trace).
+    if ($null -ne $Cmdlet -and ($request.DebugOn -or ($VerbosePreference -ne 'SilentlyContinue' -and $VerbosePreference -ne 'Ignore'))) { $CallContext['trace'] = $true }
+    elseif ($CallContext.Contains('trace')) { $CallContext.Remove('trace') }
     $Params['context'] = $CallContext
     $body = [AzTokenBridge.Client.PSJson]::Serialize($Params)
     for ($attempt = 1; $attempt -le 2; $attempt++) {

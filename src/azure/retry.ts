@@ -1,6 +1,7 @@
 import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
 import { log } from "../log";
 import { rememberErrorBody } from "../rpc/errors";
+import { traceLine } from "../rpc/notify";
 
 /**
  * How many times, and how far apart, a request to Azure (ARM, Entra ID) is tried again when the
@@ -215,11 +216,36 @@ export function errorBodyPolicy(): PipelinePolicy {
   };
 }
 
+/**
+ * Position "perRetry" (each attempt): for a call whose cmdlet shows verbose output, one trace line
+ * per HTTP request: where it went and what came back (src/rpc/notify.ts traceLine; the notifier
+ * redacts query values but api-version). E.g. `POST https://management.azure.com/subscriptions/…
+ * /users/integration/token?api-version=2024-05-01 → 200 in 84 ms`.
+ */
+export function requestTracePolicy(): PipelinePolicy {
+  return {
+    name: "aztokenbridgeRequestTrace",
+    async sendRequest(request: PipelineRequest, next: SendRequest): Promise<PipelineResponse> {
+      const start = performance.now();
+      const ms = () => (performance.now() - start).toFixed(0);
+      try {
+        const response = await next(request);
+        traceLine(() => `${request.method} ${request.url} → ${response.status} in ${ms()} ms`);
+        return response;
+      } catch (e) {
+        traceLine(() => `${request.method} ${request.url} → no answer (${networkErrorCode(e) ?? (e as Error)?.name ?? "error"}) after ${ms()} ms`);
+        throw e;
+      }
+    },
+  };
+}
+
 /** For the `additionalPolicies` of every client that calls Azure (ARM clients, credentials). */
 export function connectionPolicies(): Array<{ policy: PipelinePolicy; position: "perCall" | "perRetry" }> {
   return [
     { policy: connectionFailurePolicy(), position: "perCall" },
     { policy: errorBodyPolicy(), position: "perCall" },
     { policy: refusedConnectionPolicy(), position: "perRetry" },
+    { policy: requestTracePolicy(), position: "perRetry" },
   ];
 }

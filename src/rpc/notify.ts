@@ -8,6 +8,7 @@
  * except api-version, and anything shaped like a JWT. Handlers still never put a token, secret,
  * password, refresh token or key in a message.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { redactUrlQueries } from "../log";
 import { DebugNotification, ProgressNotification, VerboseNotification, WarningNotification } from "../protocol";
 
@@ -82,3 +83,20 @@ export const SILENT: Notifier = (() => {
   n.close();
   return n;
 })();
+
+/**
+ * The request a piece of code runs for, wherever it is called from (server.ts runs each handler in
+ * it): its Notifier, and whether the client asked for trace lines (CallContext.trace). Lets code
+ * far from the handler (a pipeline policy of the Azure SDK) trace the request it serves.
+ */
+const requestScope = new AsyncLocalStorage<{ notify: Notifier; trace: boolean }>();
+
+export function runForRequest<T>(notify: Notifier, trace: boolean, f: () => T): T {
+  return requestScope.run({ notify, trace }, f);
+}
+
+/** A verbose line for the current request, when its client asked for trace lines. */
+export function traceLine(message: () => string): void {
+  const scope = requestScope.getStore();
+  if (scope?.trace) scope.notify.verbose(message());
+}

@@ -49,7 +49,7 @@ const azContext = obj<AzContextSpec>({
   expiresOn: opt(str()),
 });
 
-const context = obj<CallContext>({ env: dict(str()), profile: opt(profile), azContext: opt(azContext) });
+const context = obj<CallContext>({ env: dict(str()), profile: opt(profile), azContext: opt(azContext), trace: opt(bool) });
 
 const apimService = { resourceGroupName: str(), serviceName: str(), subscriptionId: opt(str()) };
 const acrRegistry = { resourceGroupName: str(), registryName: str(), subscriptionId: opt(str()) };

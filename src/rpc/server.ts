@@ -34,7 +34,7 @@ import { BridgeErrorCodes, ErrorData } from "../protocol";
 import { VERSION } from "../version";
 import { toResponseError } from "./errors";
 import { loadAllServices, METHODS } from "./methods";
-import { Notifier } from "./notify";
+import { Notifier, runForRequest } from "./notify";
 import { parseParams } from "./params";
 import { FramedMessageReader } from "./reader";
 
@@ -145,7 +145,8 @@ export function startServer(): MessageConnection {
     if (id === undefined) notify.close();
     try {
       if (token.isCancellationRequested) throw cancelled();
-      return await handler(checked, abort.signal, notify);
+      const trace = (checked as { context?: { trace?: boolean } }).context?.trace === true;
+      return await runForRequest(notify, trace, () => handler(checked, abort.signal, notify));
     } catch (e) {
       if (token.isCancellationRequested) throw cancelled();
       throw toResponseError(e);

@@ -158,3 +158,40 @@ New-AzApiManagementUserToken -Context $context -UserId integration -ErrorAction 
     expect(o.Message).toMatch(new RegExp(`Could not connect to ${origin}: its TLS certificate is not trusted \\([A-Z_]+\\)\\. .*NODE_EXTRA_CA_CERTS`));
   }, 90_000);
 });
+
+describe("-Verbose says where each request went (the server's trace lines, src/azure/retry.ts requestTracePolicy)", () => {
+  test("one line per HTTP request with its status, under -Verbose or $VerbosePreference; none without; a refused one says so", async () => {
+    const origin = `https://127.0.0.1:${await closedPort()}`;
+    const r = await runPs(
+      `Import-Module '${MODULE_MANIFEST}'
+$context = New-AzApiManagementContext -ResourceGroupName powershelltest -ServiceName powershellsdkservice
+$null = New-AzApiManagementUserToken -Context $context -UserId integration -Verbose
+[Console]::Out.WriteLine('-- quiet')
+$null = New-AzApiManagementUserToken -Context $context -UserId git
+[Console]::Out.WriteLine('-- preference')
+$VerbosePreference = 'Continue'
+$null = New-AzApiManagementUserToken -Context $context -UserId git
+$VerbosePreference = 'SilentlyContinue'
+[Console]::Out.WriteLine('-- refused')
+$env:AZTOKENBRIDGE_ARM_ENDPOINT = '${origin}'
+$null = New-AzApiManagementUserToken -Context $context -UserId integration -Verbose -ErrorAction SilentlyContinue`,
+      { json: true, timeoutMs: 60_000, env: { ...emulator.env, AZTOKENBRIDGE_SERVER: undefined } },
+    );
+    expect(r.errors).toEqual([]);
+    // The records in order, split at the markers the script wrote to the console.
+    const parts: string[][] = [[]];
+    for (const x of r.records) {
+      if (x.kind === "host" && /^-- /.test(x.message ?? x.text ?? "")) parts.push([]);
+      else if (x.kind === "verbose") parts.at(-1)!.push(x.message);
+    }
+    expect(parts).toHaveLength(4);
+    const arm = emulator.info.armEndpoint.replace(/[.]/g, "\\.");
+    const token = new RegExp(`^POST ${arm}/subscriptions/[0-9a-f-]{36}/resourceGroups/powershelltest/providers/Microsoft\\.ApiManagement/service/powershellsdkservice/users/(integration|git)/token\\?api-version=[\\w-]+ → 200 in \\d+ ms$`);
+    // The sign-in's requests (Entra ID) then the ARM call.
+    expect(parts[0].some((l) => /^POST https:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]{36}\/oauth2\/v2\.0\/token(\?[^ ]*)? → 200 in \d+ ms$/.test(l))).toBe(true);
+    expect(parts[0].filter((l) => token.test(l))).toHaveLength(1);
+    expect(parts[1].filter((l) => / → /.test(l))).toEqual([]);
+    expect(parts[2].filter((l) => token.test(l))).toHaveLength(1);
+    expect(parts[3].some((l) => new RegExp(`^POST ${origin.replace(/[.]/g, "\\.")}/subscriptions/.* → no answer \\(ECONNREFUSED\\) after \\d+ ms$`).test(l))).toBe(true);
+  }, 90_000);
+});
