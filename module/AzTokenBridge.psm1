@@ -35,12 +35,20 @@ $script:ModuleRoot = $PSScriptRoot
 # The server is the process's, shared by every runspace that imported the module: Remove-Module
 # stops it only when no other open runspace still has the module (issue R item 9).
 [AzTokenBridge.Client.ServerConnection]::AddModuleUser([runspace]::DefaultRunspace)
+function Write-AzTokenBridgeRemovalWarning {
+    # A warning from OnRemove into the removing command's warning stream (-WarningVariable,
+    # -WarningAction apply), through an advanced function's own runtime: Write-Warning is
+    # Microsoft.PowerShell.Utility's, and the module keeps to Microsoft.PowerShell.Core.
+    [CmdletBinding()]
+    param([string]$Message)
+    $PSCmdlet.WriteWarning($Message)
+}
 $ExecutionContext.SessionState.Module.OnRemove = {
     # The emulator goes with the module (Remove-Module, Import-Module -Force): said, as the session's
     # variables that pointed at it are restored too, so the next call goes to the real endpoints.
     $emulator = Stop-AzTokenBridgeEmulatorProcess
     if ($emulator) {
-        Write-Warning "AzTokenBridge: the module was removed (Remove-Module, or Import-Module -Force), so its emulator (process $($emulator.Process.Id)) was stopped and the environment variables it set were restored. Run Start-AzTokenBridgeEmulator again to use it."
+        Write-AzTokenBridgeRemovalWarning "AzTokenBridge: the module was removed (Remove-Module, or Import-Module -Force), so its emulator (process $($emulator.Process.Id)) was stopped and the environment variables it set were restored. Run Start-AzTokenBridgeEmulator again to use it."
     }
     $open = 0
     foreach ($other in [AzTokenBridge.Client.ServerConnection]::ReleaseModuleUser([runspace]::DefaultRunspace)) {

@@ -59,15 +59,15 @@ function Get-AzTokenBridgeServerPath {
     $bin = [System.IO.Path]::Combine($script:ModuleRoot, 'bin')
     $path = [System.IO.Path]::Combine($bin, $rid, $name)
     if ([System.IO.File]::Exists($path)) { return $path }
-    $carried = @(
-        if ([System.IO.Directory]::Exists($bin)) {
-            foreach ($dir in [System.IO.Directory]::GetDirectories($bin)) {
-                $candidate = [System.IO.Path]::GetFileName($dir)
-                if ([System.IO.File]::Exists([System.IO.Path]::Combine($dir, 'aztokenbridge')) -or
-                    [System.IO.File]::Exists([System.IO.Path]::Combine($dir, 'aztokenbridge.exe'))) { $candidate }
-            }
+    # (Sorted with .NET: the module keeps to Microsoft.PowerShell.Core's cmdlets.)
+    $carried = [System.Collections.Generic.List[string]]::new()
+    if ([System.IO.Directory]::Exists($bin)) {
+        foreach ($dir in [System.IO.Directory]::GetDirectories($bin)) {
+            if ([System.IO.File]::Exists([System.IO.Path]::Combine($dir, 'aztokenbridge')) -or
+                [System.IO.File]::Exists([System.IO.Path]::Combine($dir, 'aztokenbridge.exe'))) { $carried.Add([System.IO.Path]::GetFileName($dir)) }
         }
-    ) | Sort-Object
+    }
+    $carried.Sort([System.StringComparer]::OrdinalIgnoreCase)
     $here = "$([System.Runtime.InteropServices.RuntimeInformation]::OSDescription.Trim()) on $([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture) ($rid)"
     $message = if ($carried.Count -gt 0) {
         "AzTokenBridge has no server for this platform: $here. This copy of the module (version $($MyInvocation.MyCommand.Module.Version), $script:ModuleRoot) carries servers for $($carried -join ', ') only; '$path' does not exist. Set AZTOKENBRIDGE_SERVER to a command that runs the server (e.g. 'node <clone>/dist/aztokenbridge.js') to use it here."
@@ -99,7 +99,7 @@ function Initialize-AzTokenBridgeServerFile {
         & $codesign --verify $Path 2>$null
         if ($LASTEXITCODE -ne 0) {
             $output = & $codesign --force --sign - $Path 2>&1
-            if ($LASTEXITCODE -ne 0) { $failed = "signing it ad hoc ($codesign --force --sign -) failed: $(($output | Out-String).Trim())" }
+            if ($LASTEXITCODE -ne 0) { $failed = "signing it ad hoc ($codesign --force --sign -) failed: $((@($output | ForEach-Object { [string]$_ }) -join "`n").Trim())" }
         }
     }
     if ($null -eq $failed) {

@@ -63,3 +63,28 @@ Get-Command New-AzApiManagementUserToken, New-AzContainerRegistryToken, New-Part
   expect(partner.filter((l) => l.includes("[-Module <ModuleName>]"))).toHaveLength(1);
   expect(partner.filter((l) => / -Module <ModuleName> /.test(l) && !l.includes("[-Module"))).toHaveLength(1);
 });
+
+test("the module calls no cmdlet outside Microsoft.PowerShell.Core (any PowerShell host runs it), only its own functions and Az.Accounts' when that is loaded", async () => {
+  // Every command name in the module's scripts (the parser's CommandAsts), against what it may call.
+  const r = await runPs(
+    `Import-Module '${MODULE_MANIFEST}'
+$module = Get-Module AzTokenBridge
+$own = [System.Collections.Generic.HashSet[string]]::new([string[]]@(& $module { Get-Command -Module AzTokenBridge -All | ForEach-Object Name } ; & $module { (Get-ChildItem function:).Name }), [System.StringComparer]::OrdinalIgnoreCase)
+$core = [System.Collections.Generic.HashSet[string]]::new([string[]]@(Get-Command -Module Microsoft.PowerShell.Core | ForEach-Object Name), [System.StringComparer]::OrdinalIgnoreCase)
+# Az.Accounts' own, called only when that module is in the session (a command held in a variable, & $x, is not named here).
+$allowed = 'Get-AzContext', 'Get-AzAccessToken'
+$found = foreach ($file in Get-ChildItem -Path $module.ModuleBase -Recurse -Include *.ps1, *.psm1) {
+    $ast = [System.Management.Automation.Language.Parser]::ParseFile($file.FullName, [ref]$null, [ref]$null)
+    foreach ($c in $ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.CommandAst] }, $true)) {
+        $name = $c.CommandElements[0].Extent.Text
+        if (-not ($own.Contains($name) -or $core.Contains($name) -or $name -in $allowed -or $name.StartsWith('$') -or $name.StartsWith('.') -or $name.StartsWith('{'))) { "$($file.Name): $name" }
+    }
+}
+[pscustomobject]@{ Core = $core.Count; Outside = @($found) }`,
+    { json: true },
+  );
+  expect(r.errors).toEqual([]);
+  const o = r.objects.at(-1);
+  expect(o.Core).toBeGreaterThan(20);
+  expect(o.Outside).toEqual([]);
+});
