@@ -1,6 +1,6 @@
 import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
 import { log } from "../log";
-import { rememberErrorBody } from "../rpc/errors";
+import { networkCode, rememberErrorBody } from "../rpc/errors";
 import { traceLine } from "../rpc/notify";
 
 /**
@@ -35,14 +35,6 @@ const refusedAt = new Map<string, number>();
 export function clearRefusedConnections(): void {
   refusedAt.clear();
   failedAt.clear();
-}
-
-function refusedCode(e: unknown, depth = 0): boolean {
-  if (!e || typeof e !== "object" || depth > 4) return false;
-  const err = e as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (err.code === "ECONNREFUSED") return true;
-  if (Array.isArray(err.errors) && err.errors.some((x) => refusedCode(x, depth + 1))) return true;
-  return refusedCode(err.cause, depth + 1);
 }
 
 /**
@@ -86,7 +78,7 @@ export function refusedConnectionPolicy(): PipelinePolicy {
         failedAt.delete(origin);
         return response;
       } catch (e) {
-        if (!refusedCode(e)) throw e;
+        if (networkCode(e) !== "ECONNREFUSED") throw e;
         refusedAt.set(origin, Date.now());
         log().verbose(`connection to ${origin} refused (${request.method} ${u.pathname}): requests to it fail at once for ${REFUSED_HOLD_MS / 1000} s`);
         throw refusedError(origin, undefined);
@@ -96,20 +88,6 @@ export function refusedConnectionPolicy(): PipelinePolicy {
 }
 
 // ----- what a failed connection says --------------------------------------------------------
-
-/** A network error's code (ENOTFOUND, SELF_SIGNED_CERT_IN_CHAIN, …) in it or its causes. */
-function networkErrorCode(e: unknown, depth = 0): string | undefined {
-  if (!e || typeof e !== "object" || depth > 4) return undefined;
-  const err = e as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof err.code === "string" && err.code !== "REQUEST_SEND_ERROR" && /^[A-Z][A-Z0-9_]+$/.test(err.code)) return err.code;
-  if (Array.isArray(err.errors)) {
-    for (const x of err.errors) {
-      const c = networkErrorCode(x, depth + 1);
-      if (c) return c;
-    }
-  }
-  return networkErrorCode(err.cause, depth + 1);
-}
 
 const ENDPOINT_HINT = "check the endpoint (AZTOKENBRIDGE_ARM_ENDPOINT, AZURE_AUTHORITY_HOST, the cloud)";
 
@@ -184,7 +162,7 @@ export function connectionFailurePolicy(): PipelinePolicy {
       try {
         return await next(request);
       } catch (e) {
-        const code = networkErrorCode(e);
+        const code = networkCode(e);
         const u = new URL(request.url);
         const origin = `${u.protocol}//${u.host}`;
         const refused = (e as { name?: string; message?: string }).name === "ConnectionRefusedError";
@@ -233,7 +211,7 @@ export function requestTracePolicy(): PipelinePolicy {
         traceLine(() => `${request.method} ${request.url} → ${response.status} in ${ms()} ms`);
         return response;
       } catch (e) {
-        traceLine(() => `${request.method} ${request.url} → no answer (${networkErrorCode(e) ?? (e as Error)?.name ?? "error"}) after ${ms()} ms`);
+        traceLine(() => `${request.method} ${request.url} → no answer (${networkCode(e) ?? (e as Error)?.name ?? "error"}) after ${ms()} ms`);
         throw e;
       }
     },

@@ -125,25 +125,39 @@ const IDENTITY_ERRORS = new Set([
 
 /**
  * Network-level failure codes from Node, TLS and core-rest-pipeline (REQUEST_SEND_ERROR wraps a
- * socket error), as an error's code or in its message.
+ * socket error), as an error's code or in its message. src/azure/retry.ts connectionFailure says
+ * each in words.
  */
 const NETWORK =
-  /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|REQUEST_SEND_ERROR|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID)\b/;
+  /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EAI_NODATA|EAI_NONAME|EHOSTUNREACH|ENETUNREACH|EPIPE|EPROTO|REQUEST_SEND_ERROR|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_GET_ISSUER_CERT|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_WRONG_VERSION_NUMBER)\b/;
 
-/** A network failure code anywhere in an error, its causes or its message. */
-export function networkCode(e: unknown, depth = 0): string | undefined {
-  if (!e || typeof e !== "object" || depth > 4) return undefined;
-  const err = e as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof err.code === "string" && NETWORK.test(err.code)) return err.code;
-  const m = typeof err.message === "string" ? NETWORK.exec(err.message) : null;
-  if (m) return m[1];
-  if (Array.isArray(err.errors)) {
-    for (const x of err.errors) {
-      const c = networkCode(x, depth + 1);
-      if (c) return c;
+/** core-rest-pipeline's wrapper code: it says only that sending failed, so a socket code under it wins. */
+const SEND_ERROR = "REQUEST_SEND_ERROR";
+
+/**
+ * A network failure code anywhere in an error, its causes or its message: the first specific one
+ * (ENOTFOUND, SELF_SIGNED_CERT_IN_CHAIN, …), else REQUEST_SEND_ERROR when only that is there.
+ */
+export function networkCode(e: unknown): string | undefined {
+  let generic: string | undefined;
+  const visit = (x: unknown, depth: number): string | undefined => {
+    if (!x || typeof x !== "object" || depth > 4) return undefined;
+    const err = x as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    const fromCode = typeof err.code === "string" && NETWORK.test(err.code) ? err.code : undefined;
+    const fromMessage = typeof err.message === "string" ? NETWORK.exec(err.message)?.[1] : undefined;
+    for (const c of [fromCode, fromMessage]) {
+      if (c === SEND_ERROR) generic ??= c;
+      else if (c) return c;
     }
-  }
-  return networkCode(err.cause, depth + 1);
+    if (Array.isArray(err.errors)) {
+      for (const y of err.errors) {
+        const c = visit(y, depth + 1);
+        if (c) return c;
+      }
+    }
+    return visit(err.cause, depth + 1);
+  };
+  return visit(e, 0) ?? generic;
 }
 
 /** Entra ID's own error code (AADSTS7000215, …) in a message, if any. */
