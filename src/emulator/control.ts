@@ -13,7 +13,8 @@
  *   PUT    /_emulator/latency                  {"ms":N} (0…600000)                                  → 200 {"ms":N}
  *   PUT    /_emulator/gate                     {"path":"<regex>","count":N,"timeoutMs":T}: answers to matching
  *                                              paths are held until N are held at once (gate.ts) → 200 the gate
- *   GET    /_emulator/gate                     the gate, or null;  DELETE: removes it (held answers go) → 204
+ *   GET    /_emulator/gate                     the gate and `largestGroup` (most released together), or null;
+ *                                              DELETE: removes it (held answers go) → 204
  *   GET    /_emulator/apim/users/{id}/keys     {serviceName,userId,primaryKey,secondaryKey} — the keys a token
  *                                              for that user id is signed with (tenant access keys for
  *                                              `integration` / `git`); ?service= picks another service
@@ -144,7 +145,7 @@ export class ControlApi {
       }
     }
     if (a === "gate" && route.length === 1) {
-      if (m === "GET") return ok(deps.latency.gate?.spec ?? null);
+      if (m === "GET") return ok(deps.latency.gate ? { ...deps.latency.gate.spec, largestGroup: deps.latency.gate.largestGroup } : null);
       if (m === "DELETE") {
         deps.latency.gate?.releaseAll();
         deps.latency.gate = undefined;

@@ -3,8 +3,9 @@
  * `count` of them are held at once, then all are released together; a group that does not fill
  * within `timeoutMs` of its first request is released as it is. Tests use it to see how many
  * requests a client keeps in flight without relying on timing: with a gate of N, a client that
- * keeps N in flight fills every group, and the request log shows N answers overlapping exactly (a
- * client that sent N + 1 would show N + 1). Latency, if set, comes after the gate.
+ * keeps N in flight fills a group (`largestGroup` becomes N: N requests were held at one moment, an
+ * event, not a reading of timestamps), and the request log never shows more than N answers
+ * overlapping (a client that sent N + 1 would show N + 1). Latency, if set, comes after the gate.
  */
 export interface GateSpec {
   /** Regular expression matched against the request path (without the query). */
@@ -17,6 +18,8 @@ export class Gate {
   private readonly pattern: RegExp;
   private waiting: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** The most requests released together so far: how many this gate has seen held at once. */
+  largestGroup = 0;
 
   constructor(readonly spec: GateSpec) {
     this.pattern = new RegExp(spec.path);
@@ -51,6 +54,7 @@ export class Gate {
     this.timer = undefined;
     const group = this.waiting;
     this.waiting = [];
+    this.largestGroup = Math.max(this.largestGroup, group.length);
     for (const release of group) release();
   }
 }

@@ -20,10 +20,12 @@ test("a gate holds matching requests until `count` are held, then releases them 
   expect(await settled(c)).toBe(true);
   expect(await settled(a)).toBe(true);
   expect(await settled(b)).toBe(true);
+  expect(gate.largestGroup).toBe(3);
   const d = gate.enter(signal); // the next group starts empty
   expect(await settled(d)).toBe(false);
   gate.releaseAll();
   expect(await settled(d)).toBe(true);
+  expect(gate.largestGroup).toBe(3); // a smaller group later does not lower it
 });
 
 test("a group that does not fill goes after timeoutMs; an aborted request leaves the group", async () => {
@@ -40,6 +42,7 @@ test("a group that does not fill goes after timeoutMs; an aborted request leaves
     expect(await settled(a)).toBe(false);
     jest.advanceTimersByTime(1);
     await expect(Promise.all([a, b])).resolves.toEqual([undefined, undefined]);
+    expect(gate.largestGroup).toBe(2); // the one that left is not counted
   } finally {
     jest.useRealTimers();
   }
