@@ -8,7 +8,6 @@ $script:ModuleRoot = $PSScriptRoot
 . $PSScriptRoot/Private/Preferences.ps1
 . $PSScriptRoot/Private/Transport.ps1
 . $PSScriptRoot/Private/Context.ps1
-. $PSScriptRoot/Private/Rpc.ps1
 . $PSScriptRoot/Private/Window.ps1
 . $PSScriptRoot/Private/Errors.ps1
 . $PSScriptRoot/Private/Apim.ps1

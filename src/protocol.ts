@@ -81,7 +81,7 @@ export const SERVER_START_VARIABLES: readonly string[] = [
 ];
 
 /**
- * Field names whose string values -Debug may print (module/Private/Rpc.ps1 reads this list from
+ * Field names whose string values -Debug may print (module/Private/Window.ps1 reads this list from
  * module/Private/Protocol.generated.ps1): an allow-list. A string under any other name (tokens,
  * secrets, passwords, keys, certificates, names not listed here yet) is printed as ***. Numbers,
  * booleans and nulls are printed; the visible session variables count as fields of `env`.
@@ -259,8 +259,8 @@ export interface ErrorData {
 // While a handler runs it may send notifications about its request (src/rpc/notify.ts): each one
 // carries `requestId`, the id of the request it is about. The client assembly queues them per
 // request (module/Client/ServerConnection.cs, RpcRequest.DequeueNotification), and the cmdlet that
-// waits for the request writes them from its own pipeline thread (module/Private/Rpc.ps1,
-// Write-AzTokenBridgeNotifications): progress with WriteProgress, a warning with WriteWarning,
+// waits for the request writes them from its own pipeline thread (module/Client/CallWindow.cs,
+// WriteNotification): progress with WriteProgress, a warning with WriteWarning,
 // trace lines with WriteVerbose / WriteDebug. Nothing is sent after the request's answer. No
 // notification carries a secret (tokens, passwords, keys, signed URLs' signatures): the server
 // redacts trace lines before sending them.

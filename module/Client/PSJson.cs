@@ -12,7 +12,7 @@ using System.Text.RegularExpressions;
 namespace AzTokenBridge.Client;
 
 /// <summary>
-/// PowerShell values ⇄ JSON, for the module's requests and answers (module/Private/Rpc.ps1), and
+/// PowerShell values ⇄ JSON, for the module's requests and answers (CallWindow.cs), and
 /// the redacted copy of a message that -Debug prints. Done here rather than in script: each value
 /// converted by a script function cost a script call (tens of microseconds), every call.
 ///

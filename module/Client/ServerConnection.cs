@@ -1,7 +1,6 @@
 // AzTokenBridge.Client: the module's side of the connection to the AzTokenBridge server, compiled
-// (issue K). It does what module/Private/Transport.ps1 and the transport half of Rpc.ps1 do in
-// script: one long-lived server process per PowerShell process, spoken to over its stdio with
-// JSON-RPC 2.0 and Content-Length framing. It holds plain .NET types only (no
+// (issue K): the transport the module's script had. It keeps one long-lived server process per
+// PowerShell process, spoken to over its stdio with JSON-RPC 2.0 and Content-Length framing. It holds plain .NET types only (no
 // System.Management.Automation): JSON bytes in, JSON (JsonElement / text) out.
 //
 // Types
@@ -50,7 +49,7 @@
 // - Notifications (a `method` without `id`): when params.requestId is a number equal to the id of a
 //   request in flight, they are queued on that request; otherwise on the connection. Each queue
 //   keeps the last NotificationQueueLimit. The server sends progress, warnings and trace lines this
-//   way (src/protocol.ts, "Notifications"; src/rpc/notify.ts), written by module/Private/Rpc.ps1.
+//   way (src/protocol.ts, "Notifications"; src/rpc/notify.ts), written by CallWindow.cs.
 // - Liveness: while a request waits and nothing has come from the server for the probe interval
 //   (half the timeout, at most 5 s), the reader sends one `bridge/hello`; any message counts as
 //   life. No message within the timeout after the probe (or the probe cannot even be written), or

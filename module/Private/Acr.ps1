@@ -247,8 +247,8 @@ function Write-AzTokenBridgeAcrTokenCreated {
     # One finished input of New-AzContainerRegistryToken: its token (or -NoWait's Target), or its error.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $s = $Item.State
-    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target -Style ContainerRegistry; return }
-    $result = $Item.Call.Result
+    if ($Item.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Failure -Target $s.Target -Style ContainerRegistry; return }
+    $result = $Item.Result
     if ($s.NoWait) {
         $response = [pscustomobject]@{ Target = [string]$result.target }
         $response.psobject.TypeNames.Insert(0, $script:AcrAsyncResponseType)
@@ -276,17 +276,15 @@ function Send-AzTokenBridgeAcrRegistryItem {
         if ($Bound.ContainsKey('Name')) { $params[$wireLeaf] = [string]$Bound['Name'] }
         $target = if ($Bound.ContainsKey('Name')) { [string]$Bound['Name'] } else { [string]$Bound['RegistryName'] }
     }
-    Wait-AzTokenBridgeWindowRoom $Cmdlet $Window
     $method = if ($Kind -eq 'Token') { 'acr/getTokens' } else { 'acr/getScopeMaps' }
     $target = New-AzTokenBridgeAcrCallTarget $params -NameField $wireLeaf
-    $request = Send-AzTokenBridgeRequest -Cmdlet $Cmdlet -Method $method -Params $params -CallContext $CallContext
-    Add-AzTokenBridgeWindowItem $Cmdlet $Window $request @{ Kind = $Kind; Target = $target }
+    Send-AzTokenBridgeWindowCall $Cmdlet $Window -Method $method -Params $params -CallContext $CallContext -State @{ Kind = $Kind; Target = $target }
 }
 
 function New-AzTokenBridgeAcrCallTarget {
     # The target object of a registry call's error, as Az.ContainerRegistry's: the call's parameters
     # (SubscriptionId as given, else $null: the server resolves it), the item's Name, and the body.
-    # Made before sending (Send-AzTokenBridgeRequest adds the context to the params).
+    # Made before sending (the client adds the context to the params: module/Client/CallWindow.cs Send).
     param([System.Collections.IDictionary]$Params, [string]$NameField, $Body)
     $t = [ordered]@{ SubscriptionId = $Params['subscriptionId']; ResourceGroupName = $Params['resourceGroupName']; RegistryName = $Params['registryName'] }
     if ($NameField) { $t['Name'] = $Params[$NameField] }
@@ -298,19 +296,19 @@ function Write-AzTokenBridgeAcrRegistryItem {
     # One answered input of Get-AzContainerRegistryToken / …ScopeMap: its items, or its error.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $s = $Item.State
-    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target -Style ContainerRegistry; return }
+    if ($Item.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Failure -Target $s.Target -Style ContainerRegistry; return }
     if ($s.Kind -eq 'Token') {
-        foreach ($t in @($Item.Call.Result.tokens)) { if ($null -ne $t) { ConvertTo-AzTokenBridgeAcrToken $t } }
+        foreach ($t in @($Item.Result.tokens)) { if ($null -ne $t) { ConvertTo-AzTokenBridgeAcrToken $t } }
     } else {
-        foreach ($m in @($Item.Call.Result.scopeMaps)) { if ($null -ne $m) { ConvertTo-AzTokenBridgeAcrScopeMap $m } }
+        foreach ($m in @($Item.Result.scopeMaps)) { if ($null -ne $m) { ConvertTo-AzTokenBridgeAcrScopeMap $m } }
     }
 }
 
 function Write-AzTokenBridgeAcrCredential {
     # One answered input of New-AzContainerRegistryCredentials.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
-    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $Item.State.Target -Style ContainerRegistry; return }
-    ConvertTo-AzTokenBridgeAcrCredential $Item.Call.Result
+    if ($Item.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Failure -Target $Item.State.Target -Style ContainerRegistry; return }
+    ConvertTo-AzTokenBridgeAcrCredential $Item.Result
 }
 
 function ConvertTo-AzTokenBridgeAcrCredential {

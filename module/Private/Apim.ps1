@@ -122,15 +122,13 @@ function Send-AzTokenBridgeTenantAccess {
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Context, [string]$AccessName, $CallContext)
     $params = Get-AzTokenBridgeServiceParams $Context
     $params['accessName'] = $AccessName
-    Wait-AzTokenBridgeWindowRoom $Cmdlet $Window
-    $request = Send-AzTokenBridgeRequest -Cmdlet $Cmdlet -Method 'apim/getTenantAccess' -Params $params -CallContext $CallContext
-    Add-AzTokenBridgeWindowItem $Cmdlet $Window $request @{ Context = $Context }
+    Send-AzTokenBridgeWindowCall $Cmdlet $Window -Method 'apim/getTenantAccess' -Params $params -CallContext $CallContext -State @{ Context = $Context }
 }
 
 function Write-AzTokenBridgeTenantAccess {
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
-    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $Item.State.Context; return }
-    $r = $Item.Call.Result
+    if ($Item.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Failure -Target $Item.State.Context; return }
+    $r = $Item.Result
     # Id is the principal the access issues tokens for (integration / git), as the API returned it
     # before 2019-12-01 and as seed 000's example uses it; keys are never returned (Az 2.0+).
     [pscustomobject]@{
@@ -146,8 +144,8 @@ function Write-AzTokenBridgeApimUsers {
     # One answered input of Get-AzApiManagementUser: its users, or its error.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $s = $Item.State
-    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $s.Target; return }
-    foreach ($user in @($Item.Call.Result.users)) {
+    if ($Item.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Failure -Target $s.Target; return }
+    foreach ($user in @($Item.Result.users)) {
         if ($null -ne $user) { ConvertTo-AzTokenBridgeApimUser -User $user -Context $s.Context }
     }
 }

@@ -1,24 +1,22 @@
-# Window: how a cmdlet keeps several inputs in flight while it takes its pipeline input.
+# Window: how a cmdlet keeps several inputs in flight while it takes its pipeline input. The work
+# (the queue, waiting, the server's notifications, answers turned into PowerShell values, trace and
+# -Debug lines) is the client's: module/Client/CallWindow.cs. What stays in script is what must:
+# writing each answered input as the cmdlet's own output.
 #
-#   begin   { $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-…} [-ProgressCount 'tokens created'] }
-#   process { ...checks...
-#             Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
-#             $request = Send-AzTokenBridgeRequest ...
-#             Add-AzTokenBridgeWindowItem $PSCmdlet $window $request $state }
+#   begin   { $window = New-AzTokenBridgeWindow $PSCmdlet -Limit $ThrottleLimit -Writer ${function:Write-…} [-ProgressCount 'tokens created'] }
+#   process { ...checks (a refused input: $window.AddError($errorRecord), written in its place)...
+#             Send-AzTokenBridgeWindowCall $PSCmdlet $window -Method … -Params … -CallContext … -State … }
 #   end     { Complete-AzTokenBridgeWindow $PSCmdlet $window }
 #   clean   { Stop-AzTokenBridgeWindow $window }
 #
 # - `process` sends its input's request and returns for the next input; the inputs are written in
 #   input order, as soon as the oldest one is finished: a full window (Limit inputs in flight) waits
 #   for its oldest input, and finished inputs at the head are written without waiting.
-# - Writing is `& $Writer $Cmdlet $Item`, called by the window the moment an item can be written
-#   (not collected: an error under -ErrorAction Stop stops at once). An item is @{ Request; State;
-#   Call; Done }: State is what the cmdlet kept of the input, Call the answer (@{ Result; Failure })
-#   from Receive-AzTokenBridgeResponse. Each input is one request: work that takes several calls
-#   to Azure (a long-running operation and its polls) runs in the server (src/acr/handlers.ts).
-# - While the window waits, the server's notifications about every request in it are written
-#   (Write-AzTokenBridgeNotifications, module/Private/Rpc.ps1): progress shares one bar, with
-#   "(written of taken <ProgressCount>)" when inputs are piped, completed when the window is empty.
+# - Writing is `& $Writer $Cmdlet $Item` for each item the window hands back, the moment it can be
+#   written (not collected: an error under -ErrorAction Stop stops at once). An item (CallItem) has
+#   State (what the cmdlet kept of the input), Result (the answer as PowerShell values) or Failure.
+#   Each input is one request: work that takes several calls to Azure (a long-running operation
+#   and its polls) runs in the server (src/acr/handlers.ts).
 # - A Writer (and every cmdlet of the module) emits its objects as the function's pipeline output,
 #   never $Cmdlet.WriteObject(…) (issue Z item 2). An exception thrown by a later pipeline stage
 #   (`| ForEach-Object { throw }`) comes back out of the write: through .NET's WriteObject called from
@@ -29,7 +27,8 @@
 #   never capture output ($x = …, $null = …) on the way from the Writer to the cmdlet's `process`/`end`.
 # - A stop (Ctrl+C, a downstream Select-Object -First, -ErrorAction Stop on an earlier input) skips
 #   `end` but runs `clean`, which cancels every request still in flight ($/cancelRequest): the
-#   server stops their work, polls included.
+#   server stops their work, polls included. The client's waits return when the cmdlet is stopping,
+#   and the loops below go round once more, where the engine stops them.
 # - Memory is bounded by Limit, however many inputs are piped.
 
 # The window when a cmdlet is not given -ThrottleLimit: $env:AZTOKENBRIDGE_THROTTLE_LIMIT, else 16.
@@ -39,91 +38,135 @@ function Get-AzTokenBridgeDefaultThrottleLimit {
     16
 }
 
+# The notification methods and the -Debug tables in the client's form, made on first use.
+$script:ClientNotificationMethods = $null
+$script:DebugRedaction = $null
+
 function New-AzTokenBridgeWindow {
-    param([int]$Limit, [Parameter(Mandatory)][scriptblock]$Writer, [string]$ProgressCount)
+    # $Cmdlet: the cmdlet the window writes for; $null (argument completers) writes nothing. The
+    # preferences are read here, as the cmdlet sees them (its own, or its caller's: Preferences.ps1).
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [int]$Limit, [scriptblock]$Writer, [string]$ProgressCount)
     if ($Limit -lt 1) { $Limit = Get-AzTokenBridgeDefaultThrottleLimit }
-    @{
-        Queue = [System.Collections.Generic.Queue[hashtable]]::new(); Limit = $Limit; Writer = $Writer
-        # Inputs taken and written so far, and the progress bar shown from notifications (to complete).
-        Added = 0; Written = 0; ProgressCount = $ProgressCount; Progress = $null
+    if ($null -eq $script:ClientNotificationMethods) { $script:ClientNotificationMethods = [AzTokenBridge.Client.NotificationMethods]::new($script:NotificationMethods) }
+    $debugOn = $null -ne $Cmdlet -and $DebugPreference -ne 'SilentlyContinue' -and $DebugPreference -ne 'Ignore'
+    $verboseOn = $VerbosePreference -ne 'SilentlyContinue' -and $VerbosePreference -ne 'Ignore'
+    $redaction = if ($debugOn) { Get-AzTokenBridgeDebugRedaction }
+    [AzTokenBridge.Client.CallWindow]::new($Cmdlet, $Limit, $Writer, $ProgressCount, $debugOn, $verboseOn, $script:ClientNotificationMethods, $redaction)
+}
+
+function Get-AzTokenBridgeDebugRedaction {
+    # -Debug prints a message's strings only under fields known not to be secret (src/protocol.ts
+    # DEBUG_VISIBLE_FIELDS and the visible SESSION_VARIABLES, via Protocol.generated.ps1); every
+    # other string is ***. Made when -Debug first needs it.
+    if ($null -eq $script:DebugRedaction) {
+        $visible = [System.Collections.Generic.HashSet[string]]::new([string[]]$script:DebugVisibleFields, [System.StringComparer]::Ordinal)
+        $prefixes = [System.Collections.Generic.List[string]]::new()
+        foreach ($entry in $script:SessionVariables.GetEnumerator()) {
+            if (-not $entry.Value) { continue }
+            if ($entry.Key.EndsWith('*')) { $prefixes.Add($entry.Key.TrimEnd('*')) } else { [void]$visible.Add($entry.Key) }
+        }
+        $url = [System.Collections.Generic.HashSet[string]]::new([string[]]$script:DebugUrlFields, [System.StringComparer]::Ordinal)
+        $script:DebugRedaction = [AzTokenBridge.Client.DebugRedaction]::new($visible, $prefixes.ToArray(), $url)
+    }
+    $script:DebugRedaction
+}
+
+function Send-AzTokenBridgeWindowCall {
+    # One input: waits for room (writing the inputs finished meanwhile, before this one's request
+    # goes), sends its request, then writes the inputs finished at the head. $CallContext is the
+    # invocation's (Get-AzTokenBridgeCallContext, read once in `begin`), or the exception that kept
+    # it from being read: then the input fails with it, in its place.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, [string]$Method, [System.Collections.IDictionary]$Params, $CallContext, $State)
+    do {
+        foreach ($item in $Window.WaitForRoom()) {
+            if ($null -ne $item.ErrorRecord) { Write-AzTokenBridgeErrorRecord $Cmdlet $item.ErrorRecord } else { & $Window.Writer $Cmdlet $item }
+        }
+    } until ($Window.HasRoom)
+    Submit-AzTokenBridgeCall $Cmdlet $Window $Method $Params $CallContext $State
+    foreach ($item in $Window.TakeReady()) {
+        if ($null -ne $item.ErrorRecord) { Write-AzTokenBridgeErrorRecord $Cmdlet $item.ErrorRecord } else { & $Window.Writer $Cmdlet $item }
     }
 }
 
-function Wait-AzTokenBridgeWindowRoom {
-    # Before sending: while the window is full, waits for its oldest input (writing the items
-    # finished meanwhile).
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
-    while ($true) {
-        Update-AzTokenBridgeWindow $Cmdlet $Window
-        if ($Window.Queue.Count -lt $Window.Limit) { return }
-        Wait-AzTokenBridgeWindowEvent $Cmdlet $Window
+function Submit-AzTokenBridgeCall {
+    # Sends a request into the window on the live connection, started (again) when there is none;
+    # a request the server did not take (it died before it got it: nothing was done) is sent once
+    # more on a new one. A failure to start or to send is queued as the input's Failure.
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, [string]$Method, [System.Collections.IDictionary]$Params, $CallContext, $State)
+    if ($CallContext -is [System.Exception]) { $Window.AddFailure($CallContext, $State); return }
+    for ($attempt = 1; $attempt -le 2; $attempt++) {
+        # The live connection (the common case, checked here without further calls), else a new one.
+        $conn = [AzTokenBridge.Client.ServerConnection]::Shared
+        if ($null -eq $conn -or -not $conn.IsAlive) {
+            $conn = Get-AzTokenBridgeConnection -Cmdlet $Cmdlet
+            if ($conn -is [System.Exception]) { $Window.AddFailure($conn, $State); return }
+        }
+        if ($Window.Send($conn, $Method, $Params, $CallContext, $State, $attempt -eq 2)) { return }
     }
-}
-
-function Add-AzTokenBridgeWindowItem {
-    # Queues an input: its sent request with the cmdlet's state; writes the items already finished at the head of the window (it does not wait).
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, $Request, $State)
-    $Window.Queue.Enqueue(@{ Request = $Request; State = $State; Call = $null; Done = $false; ErrorRecord = $null })
-    $Window.Added++
-    Update-AzTokenBridgeWindow $Cmdlet $Window
-}
-
-function Add-AzTokenBridgeWindowError {
-    # An input refused before any call: its ErrorRecord is written in its place among the others.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, [System.Management.Automation.ErrorRecord]$ErrorRecord)
-    $Window.Queue.Enqueue(@{ Request = $null; State = $null; Call = $null; Done = $true; ErrorRecord = $ErrorRecord })
-    $Window.Added++
-    Update-AzTokenBridgeWindow $Cmdlet $Window
 }
 
 function Complete-AzTokenBridgeWindow {
     # The end of the input: every item left, in order, each as it finishes.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
-    while ($true) {
-        Update-AzTokenBridgeWindow $Cmdlet $Window
-        if ($Window.Queue.Count -eq 0) { return }
-        Wait-AzTokenBridgeWindowEvent $Cmdlet $Window
-    }
-}
-
-function Update-AzTokenBridgeWindow {
-    # Writes the server's notifications about the inputs in flight, then the finished items at the
-    # head, in order (only the head can be written, so only it is read).
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
-    foreach ($item in $Window.Queue) {
-        $r = $item.Request
-        if ($null -ne $r -and $null -ne $r.Rpc -and $r.Rpc.HasNotifications) { Write-AzTokenBridgeNotifications $Cmdlet $r $Window }
-    }
-    while ($Window.Queue.Count -gt 0) {
-        $head = $Window.Queue.Peek()
-        if (-not $head.Done) {
-            if (-not (Test-AzTokenBridgeRequestDone $head.Request)) { return }
-            $head.Call = Receive-AzTokenBridgeResponse -Cmdlet $Cmdlet -Request $head.Request -Window $Window
-            $head.Request = $null
-            $head.Done = $true
+    while ($Window.Count -gt 0) {
+        foreach ($item in $Window.WaitNext()) {
+            if ($null -ne $item.ErrorRecord) { Write-AzTokenBridgeErrorRecord $Cmdlet $item.ErrorRecord } else { & $Window.Writer $Cmdlet $item }
         }
-        $null = $Window.Queue.Dequeue()
-        $Window.Written++
-        # The last one in flight: the progress bar is done before it is written (an error under
-        # -ErrorAction Stop ends the cmdlet here).
-        if ($Window.Queue.Count -eq 0 -and $null -ne $Window.Progress) { Complete-AzTokenBridgeProgress $Cmdlet $Window.Progress; $Window.Progress = $null }
-        if ($null -ne $head.ErrorRecord) { Write-AzTokenBridgeErrorRecord $Cmdlet $head.ErrorRecord } else { & $Window.Writer $Cmdlet $head }
     }
-}
-
-function Wait-AzTokenBridgeWindowEvent {
-    # One wait slice (at most 100 ms): until the head's answer comes in.
-    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window)
-    $rpc = $Window.Queue.Peek().Request.Rpc
-    if ($null -ne $rpc) { $null = $rpc.Wait(100) }
 }
 
 function Stop-AzTokenBridgeWindow {
     # `clean`: cancels whatever is still in flight (nothing after a normal end).
     param($Window)
-    if ($null -eq $Window) { return }
-    while ($Window.Queue.Count -gt 0) {
-        $item = $Window.Queue.Dequeue()
-        if ($null -ne $item.Request) { Stop-AzTokenBridgeRequest $item.Request }
+    if ($null -ne $Window) { $Window.Stop() }
+}
+
+function Invoke-AzTokenBridgeRpc {
+    # Calls one server method and waits for its answer. Returns the answered item: Result is the
+    # method's result as PowerShell values; Failure an exception (a JSON-RPC error carries it in
+    # Data['AzTokenBridge.RpcError']; see New-AzTokenBridgeErrorRecord in Errors.ps1).
+    #
+    # Expected failures are returned, not thrown: an exception thrown and caught inside a script
+    # function still lands in the caller's -ErrorVariable and $Error, so one failed call would show
+    # up there several times. Only a stop (Ctrl+C) propagates, and cancels the request.
+    param(
+        # The calling cmdlet, for -Verbose and -Debug; $null (argument completers) writes neither.
+        [System.Management.Automation.PSCmdlet]$Cmdlet,
+        [Parameter(Mandatory)][string]$Method,
+        [System.Collections.IDictionary]$Params = @{},
+        # The cmdlet's -DefaultProfile (a hashtable or an Az context), if any.
+        $DefaultProfile,
+        # Send only the session's variables: no Az.Accounts context (cmdlets that do not sign in to ARM).
+        [switch]$EnvironmentOnly
+    )
+    $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile -EnvironmentOnly:$EnvironmentOnly
+    $window = New-AzTokenBridgeWindow $Cmdlet -Limit 1
+    Submit-AzTokenBridgeCall $Cmdlet $window $Method $Params $callContext $null
+    $answer = $null
+    $completed = $false
+    try {
+        while ($null -eq $answer) { foreach ($item in $window.WaitNext()) { $answer = $item } }
+        $completed = $true
+    } finally {
+        # Stopped (Ctrl+C, a downstream Select-Object -First): tell the server to drop the call.
+        if (-not $completed) { $window.Stop() }
     }
+    $answer
+}
+
+function Add-AzTokenBridgeWindowError {
+    # An input refused before any call: its ErrorRecord is written in its place among the others
+    # (at once when nothing is in flight before it).
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $Window, [System.Management.Automation.ErrorRecord]$ErrorRecord)
+    $Window.AddError($ErrorRecord)
+    foreach ($item in $Window.TakeReady()) {
+        if ($null -ne $item.ErrorRecord) { Write-AzTokenBridgeErrorRecord $Cmdlet $item.ErrorRecord } else { & $Window.Writer $Cmdlet $item }
+    }
+}
+
+function Write-AzTokenBridgeTrace {
+    # A trace line ("AzTokenBridge: …"): verbose output, or debug output under -Debug without
+    # -Verbose (the rule is the client's: module/Client/CallWindow.cs Trace).
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, [string]$Message)
+    [AzTokenBridge.Client.CallWindow]::Trace($Cmdlet, $Message)
 }

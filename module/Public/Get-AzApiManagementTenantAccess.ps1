@@ -19,7 +19,7 @@ function Get-AzApiManagementTenantAccess {
     begin {
         # Caller-scope preferences first (module/Private/Preferences.ps1).
         . Use-AzTokenBridgeCallerPreference
-        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeTenantAccess}
+        $window = New-AzTokenBridgeWindow $PSCmdlet -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeTenantAccess}
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
     process {

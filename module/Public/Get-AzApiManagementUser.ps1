@@ -45,7 +45,7 @@ function Get-AzApiManagementUser {
     begin {
         # Caller-scope preferences first (module/Private/Preferences.ps1).
         . Use-AzTokenBridgeCallerPreference
-        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeApimUsers}
+        $window = New-AzTokenBridgeWindow $PSCmdlet -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeApimUsers}
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
     process {
@@ -71,9 +71,7 @@ function Get-AzApiManagementUser {
         }
         foreach ($entry in (Get-AzTokenBridgeServiceParams $ctx).GetEnumerator()) { $params[$entry.Key] = $entry.Value }
         $target = if ($params['userId']) { $params['userId'] } else { $ctx }
-        Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
-        $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'apim/getUsers' -Params $params -CallContext $callContext
-        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request @{ Context = $ctx; Target = $target }
+        Send-AzTokenBridgeWindowCall $PSCmdlet $window -Method 'apim/getUsers' -Params $params -CallContext $callContext -State @{ Context = $ctx; Target = $target }
     }
     end {
         Complete-AzTokenBridgeWindow $PSCmdlet $window

@@ -37,7 +37,7 @@ function Get-AzContainerRegistryScopeMap {
     begin {
         # Caller-scope preferences first (module/Private/Preferences.ps1).
         . Use-AzTokenBridgeCallerPreference
-        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrRegistryItem}
+        $window = New-AzTokenBridgeWindow $PSCmdlet -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrRegistryItem}
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
     process {

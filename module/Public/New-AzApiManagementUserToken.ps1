@@ -36,7 +36,7 @@ function New-AzApiManagementUserToken {
     begin {
         # Caller-scope preferences first (module/Private/Preferences.ps1).
         . Use-AzTokenBridgeCallerPreference
-        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeUserToken}
+        $window = New-AzTokenBridgeWindow $PSCmdlet -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeUserToken}
         # The sign-in context is read once per invocation, not per input.
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
@@ -55,10 +55,8 @@ function New-AzApiManagementUserToken {
         $params['userId'] = $UserId
         $params['keyType'] = $keyTypeName
         $params['expiry'] = $wireExpiry.ToString('o', [cultureinfo]::InvariantCulture)
-        Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
-        $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'apim/newUserToken' -Params $params -CallContext $callContext
         $state = @{ UserId = $UserId; TokenExpiry = $tokenExpiry; KeyType = $keyTypeName }
-        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request $state
+        Send-AzTokenBridgeWindowCall $PSCmdlet $window -Method 'apim/newUserToken' -Params $params -CallContext $callContext -State $state
     }
     end {
         Complete-AzTokenBridgeWindow $PSCmdlet $window
@@ -72,12 +70,12 @@ function Write-AzTokenBridgeUserToken {
     # One answered input of New-AzApiManagementUserToken: its token, or its error.
     param([System.Management.Automation.PSCmdlet]$Cmdlet, $Item)
     $state = $Item.State
-    if ($Item.Call.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Call.Failure -Target $state.UserId; return }
+    if ($Item.Failure) { Write-AzTokenBridgeError -Cmdlet $Cmdlet -Exception $Item.Failure -Target $state.UserId; return }
     [pscustomobject]@{
         PSTypeName  = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken'
         UserId      = $state.UserId
         TokenExpiry = $state.TokenExpiry
         KeyType     = $state.KeyType
-        UserToken   = [string]$Item.Call.Result.userToken
+        UserToken   = [string]$Item.Result.userToken
     }
 }

@@ -36,7 +36,7 @@ function New-AzContainerRegistryCredentials {
     begin {
         # Caller-scope preferences first (module/Private/Preferences.ps1).
         . Use-AzTokenBridgeCallerPreference
-        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrCredential}
+        $window = New-AzTokenBridgeWindow $PSCmdlet -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrCredential}
         $callContext = Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile
     }
     process {
@@ -45,10 +45,8 @@ function New-AzContainerRegistryCredentials {
         if ($PSBoundParameters.ContainsKey('Name')) { $params['passwordName'] = $Name }
         if ($PSBoundParameters.ContainsKey('Expiry')) { $params['expiry'] = ConvertTo-AzTokenBridgeWireDate $Expiry }
         if (-not $PSCmdlet.ShouldProcess("Call remote 'RegistriesGenerateCredentials' operation", 'New-AzContainerRegistryCredentials_GenerateExpanded')) { return }
-        Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
         $target = New-AzTokenBridgeAcrCallTarget $params -Body ([pscustomobject]@{ TokenId = $TokenId; Name = $params['passwordName']; Expiry = $params['expiry'] })
-        $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'acr/generateCredentials' -Params $params -CallContext $callContext
-        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request @{ Target = $target }
+        Send-AzTokenBridgeWindowCall $PSCmdlet $window -Method 'acr/generateCredentials' -Params $params -CallContext $callContext -State @{ Target = $target }
     }
     end {
         Complete-AzTokenBridgeWindow $PSCmdlet $window

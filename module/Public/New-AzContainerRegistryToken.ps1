@@ -68,7 +68,7 @@ function New-AzContainerRegistryToken {
         # Caller-scope preferences first (module/Private/Preferences.ps1).
         . Use-AzTokenBridgeCallerPreference
         # Every input is one acr/createToken request (the server polls), in the window.
-        $window = New-AzTokenBridgeWindow -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrTokenCreated} -ProgressCount 'tokens created'
+        $window = New-AzTokenBridgeWindow $PSCmdlet -Limit $ThrottleLimit -Writer ${function:Write-AzTokenBridgeAcrTokenCreated} -ProgressCount 'tokens created'
         # The sign-in context is read once per invocation, not per input (-AsJob reads its own).
         $callContext = if ($AsJob) { $null } else { Get-AzTokenBridgeCallContext -DefaultProfile $DefaultProfile }
     }
@@ -131,10 +131,8 @@ function New-AzContainerRegistryToken {
         $params['token'] = $body
         if ($NoWait) { $params['noWait'] = $true }
         if ($GeneratePassword) { $params['generatePasswords'] = Get-AzTokenBridgeAcrPasswordCalls $body['passwords'] }
-        Wait-AzTokenBridgeWindowRoom $PSCmdlet $window
         $callTarget = New-AzTokenBridgeAcrCallTarget $params -NameField 'tokenName' -Body $body
-        $request = Send-AzTokenBridgeRequest -Cmdlet $PSCmdlet -Method 'acr/createToken' -Params $params -CallContext $callContext
-        Add-AzTokenBridgeWindowItem $PSCmdlet $window $request @{ Target = $callTarget; NoWait = [bool]$NoWait }
+        Send-AzTokenBridgeWindowCall $PSCmdlet $window -Method 'acr/createToken' -Params $params -CallContext $callContext -State @{ Target = $callTarget; NoWait = [bool]$NoWait }
     }
     end {
         Complete-AzTokenBridgeWindow $PSCmdlet $window

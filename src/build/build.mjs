@@ -489,7 +489,7 @@ function writeProtocolPs() {
     "$script:BridgeErrorCodes = @{",
     ...Object.entries(p.BridgeErrorCodes).map(([k, v]) => `    ${k} = ${Number(v)}`),
     "}",
-    "# The server's notifications about a request (kind -> method), written by Rpc.ps1 Write-AzTokenBridgeNotifications.",
+    "# The server's notifications about a request (kind -> method), written by module/Client/CallWindow.cs.",
     "$script:NotificationMethods = @{",
     ...Object.entries(p.NOTIFICATION_METHODS).map(([k, v]) => `    ${q(k)} = ${q(v)}`),
     "}",

@@ -2,7 +2,7 @@
  * AZTOKENBRIDGE_LOG_FILE that others could read (issue R, item 4): the server refuses an existing
  * file with group or other permissions, a symbolic link or anything but a regular file, writes
  * nothing to it, and says so; the module shows what the server said about its settings as a warning
- * on the first call (module/Private/Transport.ps1 keeps the line, Rpc.ps1 shows it). The call
+ * on the first call (module/Client/ServerConnection.cs keeps the line, CallWindow.cs shows it). The call
  * itself works.
  */
 import * as fs from "node:fs";

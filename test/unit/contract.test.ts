@@ -43,7 +43,11 @@ test("the module reads the notification methods from the generated table, never 
       for (const [, method] of methods) expect([file, text.includes(method)]).toEqual([file, false]);
     }
   }
-  // The module writes them (Rpc.ps1) by kind.
-  const rpc = fs.readFileSync(path.join(ROOT, "module", "Private", "Rpc.ps1"), "utf8");
-  for (const [kind] of methods) expect(rpc).toContain(`$methods.${kind}`);
+  // The client writes them by kind, from the table the module hands it (module/Private/Window.ps1).
+  const client = fs.readFileSync(path.join(ROOT, "module", "Client", "CallWindow.cs"), "utf8");
+  for (const [kind] of methods) {
+    expect(client).toContain(`Method == _methods.${kind}`);
+    expect(client).toContain(`table["${kind}"]`);
+  }
+  expect(fs.readFileSync(path.join(ROOT, "module", "Private", "Window.ps1"), "utf8")).toContain("[AzTokenBridge.Client.NotificationMethods]::new($script:NotificationMethods)");
 });
