@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
-import { PsProcess, PsResult, runPs, spawnPs } from "../support/pwsh";
+import { PsProcess, PsResult, runPs, spawnPs, spawnPsArgs } from "../support/pwsh";
 
 const AUTH_RESULT = "Microsoft.Store.PartnerCenter.PowerShell.Models.Authentication.AuthResult";
 const SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation";
@@ -321,6 +321,34 @@ New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -Device`);
     // One request for the whole sign-in.
     expect(verbose(r).filter((m) => / completed in /.test(m))).toEqual([expect.stringMatching(/^AzTokenBridge: partner\/newAccessToken completed in [\d.]+ ms\.$/)]);
   });
+
+  test("a finished device-code sign-in waits for a cmdlet held at a prompt (-WarningAction Inquire answered after 30 s): nothing is thrown away (issue Z item 11)", async () => {
+    // An interactive pwsh (no -NonInteractive): the Inquire prompt reads its answer from stdin.
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "aztb-hold-")), "hold.ps1");
+    fs.writeFileSync(file, `${prelude()}$t = New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -UseDeviceAuthentication -WarningAction Inquire
+[Console]::Out.WriteLine("signed in as $($t.Account.Username), refresh token: $([bool]$t.RefreshToken)")`);
+    const run = spawnPsArgs(["-NoProfile", "-File", file], { env: psEnv(), timeoutMs: 120_000, keepStdinOpen: true });
+    try {
+      await run.waitForOutput(/Continue with this operation\?/, 60_000);
+      const userCode = /enter the code ([A-Z0-9]{9})/.exec(run.output().stdout)![1];
+      await emulator.control("POST", "/entra/device-codes/approve", { userCode });
+      // The server redeems the code and answers while the cmdlet is held at the prompt.
+      const status = async () => (await emulator.control<any[]>("GET", "/entra/device-codes")).body.find((c) => c.userCode === userCode)?.status;
+      for (let i = 0; i < 300 && (await status()) !== "redeemed"; i++) await new Promise((res) => setTimeout(res, 100));
+      expect(await status()).toBe("redeemed");
+      // Held past the 30 s a pending sign-in used to be kept for, then answered.
+      await new Promise((res) => setTimeout(res, 31_000));
+      expect(run.output().stdout).not.toMatch(/signed in as/);
+      run.child.stdin!.end("Y\n");
+      const r = await run.result;
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`signed in as ${emulator.info.users[0]}, refresh token: True`);
+      expect(r.stderr).toBe("");
+    } finally {
+      run.child.stdin!.end();
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  }, 150_000);
 
   test("a user's AuthResult prints as the original's list: the Account line is MSAL.NET's Account.ToString()", async () => {
     const r = await withUser(`New-PartnerAccessToken -ApplicationId $public -Scopes '${SCOPE}' -Device | Out-String -Width 2000 | Out-Default`);
