@@ -10,6 +10,7 @@ $script:ModuleRoot = $PSScriptRoot
 . $PSScriptRoot/Private/Context.ps1
 . $PSScriptRoot/Private/Window.ps1
 . $PSScriptRoot/Private/Errors.ps1
+. $PSScriptRoot/Private/ResourceId.ps1
 . $PSScriptRoot/Private/Apim.ps1
 . $PSScriptRoot/Private/Completers.ps1
 . $PSScriptRoot/Private/Acr.ps1

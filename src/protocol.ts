@@ -90,6 +90,8 @@ export const DEBUG_VISIBLE_FIELDS: readonly string[] = [
   // envelope and errors
   "jsonrpc", "method", "category", "errorId", "target", "serviceCode", "serviceMessage", "requestId", "code", "message",
   "recommendedAction", "name", "version", "node",
+  // arm
+  "kind",
   // context
   "source", "subscriptionId", "tenantId", "clientId", "environment", "resourceManagerUrl", "activeDirectoryAuthority",
   "account", "expiresOn", "certificatePath",
@@ -321,6 +323,58 @@ export interface HelloResult {
 export const Hello = new RequestType<HelloParams, HelloResult, ErrorData>("bridge/hello");
 
 // ------------------------------------------------------------------------------------------
+// arm/*: Azure Resource Manager resource ids, read by the server only (src/azure/resourceId.ts)
+//
+// Answered at once, without network and without sign-in: the context is not read (the module sends
+// the session's variables only). A bad id is an InvalidInput error with the ErrorId, the message and
+// the parameter (`target`) the module writes for it; the module adds the target object.
+
+/**
+ * What the id is, and so how it is read:
+ * - ApiManagementService: New-AzApiManagementContext -ResourceId, Az.ApiManagement's lenient parse
+ *   (any id of the service or below it; a part the id lacks is null); over 2,048 characters it is
+ *   refused (InvalidResourceId).
+ * - ApiManagementUser: Get-AzApiManagementUser -ResourceId, exactly a user's id (InvalidResourceId).
+ * - ContainerRegistryToken, ContainerRegistryScopeMap: the registry cmdlets' -InputObject (Az's
+ *   IContainerRegistryIdentity): its Id, exactly a token's (a scope map's) id (InvalidIdentity);
+ *   without an Id, its parts, each required (InputObjectNullValue). Az's error texts.
+ */
+export const ARM_RESOURCE_ID_KINDS = ["ApiManagementService", "ApiManagementUser", "ContainerRegistryToken", "ContainerRegistryScopeMap"] as const;
+export type ArmResourceIdKind = (typeof ARM_RESOURCE_ID_KINDS)[number];
+
+/** The parts of a resource id, by the ARM path's names. */
+export interface ArmResourceIdParts {
+  subscriptionId?: string | null;
+  resourceGroupName?: string | null;
+  serviceName?: string | null;
+  userId?: string;
+  registryName?: string;
+  tokenName?: string;
+  scopeMapName?: string;
+}
+
+export interface ArmParseResourceIdParams {
+  /** Sent by the module with every call; not read. */
+  context?: CallContext;
+  kind: ArmResourceIdKind;
+  /** The id: -ResourceId, or the Id of an -InputObject (a string that is not JSON is its Id). Empty: none. */
+  resourceId?: string;
+  /** The registry kinds: the -InputObject's members, read when it has no Id. */
+  subscriptionId?: string;
+  resourceGroupName?: string;
+  registryName?: string;
+  tokenName?: string;
+  scopeMapName?: string;
+}
+/**
+ * The id's parts: ApiManagementService subscriptionId, resourceGroupName, serviceName (each null
+ * when the id lacks it); ApiManagementUser those and userId; the registry kinds subscriptionId,
+ * resourceGroupName, registryName and tokenName or scopeMapName.
+ */
+export type ArmParseResourceIdResult = ArmResourceIdParts;
+export const ArmParseResourceId = new RequestType<ArmParseResourceIdParams, ArmParseResourceIdResult, ErrorData>("arm/parseResourceId");
+
+// ------------------------------------------------------------------------------------------
 // apim/*: API Management (Az.ApiManagement cmdlets)
 
 /** Which API Management service to address; from a PsApiManagementContext. */
@@ -497,6 +551,8 @@ export interface AcrToken {
   id: string;
   name: string;
   type: string;
+  /** Of the id (src/azure/resourceId.ts resourceGroupOf); absent when the id does not name one. */
+  resourceGroupName?: string;
   systemData?: AcrSystemData;
   creationDate?: string;
   /** Creating | Updating | Deleting | Succeeded | Failed | Canceled */
@@ -511,6 +567,8 @@ export interface AcrScopeMap {
   id: string;
   name: string;
   type: string;
+  /** Of the id (src/azure/resourceId.ts resourceGroupOf); absent when the id does not name one. */
+  resourceGroupName?: string;
   description?: string;
   /** SystemDefined | UserDefined */
   scopeMapType?: string;
@@ -689,7 +747,7 @@ export const PartnerNewAccessToken = new RequestType<PartnerNewAccessTokenParams
 
 /** All request types the server implements, by method name. */
 export const AllMethods = [
-  Hello, ApimNewUserToken, ApimGetTenantAccess, ApimGetUsers, ApimListServices,
+  Hello, ArmParseResourceId, ApimNewUserToken, ApimGetTenantAccess, ApimGetUsers, ApimListServices,
   AcrCreateToken, AcrGetTokens, AcrGetScopeMaps, AcrGenerateCredentials,
   PartnerNewAccessToken,
   AcrListRegistries,

@@ -6,9 +6,6 @@ $script:AcrModels = 'Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models
 $script:AcrTokenType = "$script:AcrModels.Api20220201Preview.IToken"
 $script:AcrScopeMapType = "$script:AcrModels.Api20220201Preview.IScopeMap"
 $script:AcrAsyncResponseType = 'Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Runtime.PowerShell.AsyncOperationResponse'
-$script:AcrTokenIdPattern = [regex]::new('^/subscriptions/(?<subscriptionId>[^/]+)/resourceGroups/(?<resourceGroupName>[^/]+)/providers/Microsoft.ContainerRegistry/registries/(?<registryName>[^/]+)/tokens/(?<tokenName>[^/]+)$', 'IgnoreCase')
-$script:AcrScopeMapIdPattern = [regex]::new('^/subscriptions/(?<subscriptionId>[^/]+)/resourceGroups/(?<resourceGroupName>[^/]+)/providers/Microsoft.ContainerRegistry/registries/(?<registryName>[^/]+)/scopeMaps/(?<scopeMapName>[^/]+)$', 'IgnoreCase')
-$script:AcrResourceGroupPattern = [regex]::new('^/subscriptions/(?<subscriptionId>[^/]+)/resourceGroups/(?<resourceGroupName>[^/]+)/providers/', 'IgnoreCase')
 
 function Get-AzTokenBridgeMember {
     # A property of a hashtable (keys compared without case) or of any object; $null when absent.
@@ -33,8 +30,9 @@ function ConvertFrom-AzTokenBridgeJsonText {
 function Resolve-AzTokenBridgeAcrIdentity {
     # -InputObject (IContainerRegistryIdentity) → @{ SubscriptionId; ResourceGroupName; RegistryName;
     # <Leaf> }, or an ErrorRecord. Accepts what Az's identity converter accepts: a resource id
-    # string, a JSON string, a hashtable, any object (an Id wins over the separate parts, as in Az).
-    param($InputObject, [string]$Leaf = 'TokenName', [string]$Collection = 'tokens')
+    # string, a JSON string, a hashtable, any object. The module reads its members; the server reads
+    # them (arm/parseResourceId: the Id wins over the separate parts, as in Az; Az's errors).
+    param([System.Management.Automation.PSCmdlet]$Cmdlet, $InputObject, [ValidateSet('TokenName', 'ScopeMapName')][string]$Leaf = 'TokenName')
     $value = $InputObject
     # Unwrap strings and hashtables only: a PSCustomObject's properties live on its wrapper.
     if ($value -is [psobject] -and ($value.psobject.BaseObject -is [string] -or $value.psobject.BaseObject -is [System.Collections.IDictionary])) { $value = $value.psobject.BaseObject }
@@ -45,26 +43,15 @@ function Resolve-AzTokenBridgeAcrIdentity {
             }
         } else { @{ Id = $value } }
     }
-    $id = [string](Get-AzTokenBridgeMember $value 'Id')
-    $pattern = if ($Leaf -eq 'TokenName') { $script:AcrTokenIdPattern } else { $script:AcrScopeMapIdPattern }
-    if ($id) {
-        $m = $pattern.Match($id)
-        if (-not $m.Success) {
-            $template = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerRegistry/registries/{registryName}/$Collection/{$($Leaf.Substring(0,1).ToLowerInvariant() + $Leaf.Substring(1))}"
-            return [System.Management.Automation.ErrorRecord]::new([System.ArgumentException]::new("Invalid identity for URI '$template'", 'InputObject'), 'InvalidIdentity', 'InvalidArgument', $InputObject)
-        }
-        return @{ SubscriptionId = $m.Groups['subscriptionId'].Value; ResourceGroupName = $m.Groups['resourceGroupName'].Value; RegistryName = $m.Groups['registryName'].Value; $Leaf = $m.Groups[$Leaf.Substring(0, 1).ToLowerInvariant() + $Leaf.Substring(1)].Value }
-    }
-    $parts = @{}
+    $params = if ($Leaf -eq 'TokenName') { @{ kind = 'ContainerRegistryToken' } } else { @{ kind = 'ContainerRegistryScopeMap' } }
+    $params['resourceId'] = [string](Get-AzTokenBridgeMember $value 'Id')
     foreach ($name in 'SubscriptionId', 'ResourceGroupName', 'RegistryName', $Leaf) {
-        $v = [string](Get-AzTokenBridgeMember $value $name)
-        if (-not $v) {
-            # Az's text (generated ViaIdentity cmdlets, acr.md §1.5).
-            return [System.Management.Automation.ErrorRecord]::new([System.ArgumentException]::new("InputObject has null value for InputObject.$name", 'InputObject'), 'InputObjectNullValue', 'InvalidArgument', $InputObject)
-        }
-        $parts[$name] = $v
+        $params[$name.Substring(0, 1).ToLowerInvariant() + $name.Substring(1)] = [string](Get-AzTokenBridgeMember $value $name)
     }
-    $parts
+    $parts = Get-AzTokenBridgeResourceIdParts -Cmdlet $Cmdlet -Params $params -Target $InputObject
+    if ($parts -is [System.Management.Automation.ErrorRecord]) { return $parts }
+    $wireLeaf = $Leaf.Substring(0, 1).ToLowerInvariant() + $Leaf.Substring(1)
+    @{ SubscriptionId = [string]$parts.subscriptionId; ResourceGroupName = [string]$parts.resourceGroupName; RegistryName = [string]$parts.registryName; $Leaf = [string]$parts.$wireLeaf }
 }
 
 function ConvertTo-AzTokenBridgeWireDate {
@@ -199,13 +186,13 @@ function Get-AzTokenBridgeAcrResourceProperties {
     # The properties every registry child resource (token, scope map) starts with, in Az's order:
     # the ARM resource's, then its systemData flattened. The caller adds its own, then casts.
     param($Resource)
-    $rg = $script:AcrResourceGroupPattern.Match([string]$Resource.id)
     $sd = $Resource.systemData
     [ordered]@{
         Id                           = [string]$Resource.id
         Name                         = [string]$Resource.name
         Type                         = [string]$Resource.type
-        ResourceGroupName            = if ($rg.Success) { $rg.Groups['resourceGroupName'].Value } else { $null }
+        # The server's, read from the id (src/azure/resourceId.ts resourceGroupOf); $null when it names none.
+        ResourceGroupName            = $Resource.resourceGroupName
         SystemDataCreatedAt          = ConvertFrom-AzTokenBridgeWireDate $sd.createdAt
         SystemDataCreatedBy          = $sd.createdBy
         SystemDataCreatedByType      = $sd.createdByType
@@ -266,7 +253,7 @@ function Send-AzTokenBridgeAcrRegistryItem {
     $leaf = "$($Kind)Name"
     $wireLeaf = if ($Kind -eq 'Token') { 'tokenName' } else { 'scopeMapName' }
     if ($Cmdlet.ParameterSetName -eq 'GetViaIdentity') {
-        $identity = Resolve-AzTokenBridgeAcrIdentity $Bound['InputObject'] -Leaf $leaf -Collection $(if ($Kind -eq 'Token') { 'tokens' } else { 'scopeMaps' })
+        $identity = Resolve-AzTokenBridgeAcrIdentity $Cmdlet $Bound['InputObject'] -Leaf $leaf
         if ($identity -is [System.Management.Automation.ErrorRecord]) { Add-AzTokenBridgeWindowError $Cmdlet $Window $identity; return }
         $params = @{ resourceGroupName = $identity.ResourceGroupName; registryName = $identity.RegistryName; subscriptionId = $identity.SubscriptionId; $wireLeaf = $identity[$leaf] }
         $target = $Bound['InputObject']

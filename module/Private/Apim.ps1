@@ -37,51 +37,6 @@ function New-AzTokenBridgeApimContext {
     $o
 }
 
-# The longest -ResourceId New-AzApiManagementContext reads: a service's id is at most about 250
-# characters (resource group 90, service 50), a user's about 340; longer is not an id.
-$script:MaxApimResourceIdLength = 2048
-$script:Whitespace = [regex]::new('\s')
-
-function ConvertFrom-AzTokenBridgeApimResourceId {
-    # Az.ApiManagement's parse of a service's resource id, case-insensitive, each field $null when
-    # absent: the resource group is what lies between the first '/resourcegroups/' and the last
-    # '/providers/' after it (without whitespace), the service the segment after
-    # '/providers/microsoft.apimanagement/service/', the subscription the first segment after a
-    # leading '/subscriptions/'. Az matches unanchored regular expressions that backtrack
-    # (quadratic and worse: 20 KB took 10 s); this is one pass, in linear time.
-    param([string]$Id)
-    $ic = [System.StringComparison]::OrdinalIgnoreCase
-    $rg = $null
-    $i = $Id.IndexOf('/resourcegroups/', $ic)
-    while ($i -ge 0) {
-        $start = $i + '/resourcegroups/'.Length
-        $space = $script:Whitespace.Match($Id, $start)
-        $end = if ($space.Success) { $space.Index } else { $Id.Length }
-        # The last '/providers/' wholly inside [start + 1, end): the name is at least one character.
-        $p = if ($end - ($start + 1) -ge '/providers/'.Length) { $Id.LastIndexOf('/providers/', $end - 1, $end - ($start + 1), $ic) } else { -1 }
-        if ($p -ge 0) { $rg = $Id.Substring($start, $p - $start); break }
-        # A later '/resourcegroups/' before the whitespace has a shorter run with no '/providers/' either.
-        $i = if ($end -lt $Id.Length) { $Id.IndexOf('/resourcegroups/', $end, $ic) } else { -1 }
-    }
-    $svc = $null
-    $marker = '/providers/microsoft.apimanagement/service/'
-    $i = $Id.IndexOf($marker, $ic)
-    while ($i -ge 0) {
-        $start = $i + $marker.Length
-        $slash = $Id.IndexOf('/', $start)
-        $end = if ($slash -ge 0) { $slash } else { $Id.Length }
-        if ($end -gt $start) { $svc = $Id.Substring($start, $end - $start); break }
-        $i = $Id.IndexOf($marker, $start, $ic)
-    }
-    $sub = $null
-    if ($Id.StartsWith('/subscriptions/', $ic)) {
-        $start = '/subscriptions/'.Length
-        $slash = $Id.IndexOf('/', $start)
-        if ($slash -gt $start) { $sub = $Id.Substring($start, $slash - $start) }
-    }
-    [pscustomobject]@{ ResourceGroupName = $rg; ServiceName = $svc; SubscriptionId = $sub }
-}
-
 function Get-AzTokenBridgeServiceParams {
     # The ApimServiceRef fields of a request, from a context.
     param($Context)

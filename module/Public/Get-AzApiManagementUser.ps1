@@ -52,15 +52,11 @@ function Get-AzApiManagementUser {
         $ctx = $Context
         $params = @{}
         if ($PSCmdlet.ParameterSetName -eq 'ByResourceIdParameterSet') {
-            $m = [regex]::Match($ResourceId, '(?i)^/subscriptions/(?<sub>[^/]+)/resourcegroups/(?<rg>[^/]+)/providers/microsoft\.apimanagement/service/(?<svc>[^/]+)/users/(?<uid>[^/]+)$')
-            if (-not $m.Success) {
-                Add-AzTokenBridgeWindowError $PSCmdlet $window ([System.Management.Automation.ErrorRecord]::new(
-                    [System.ArgumentException]::new("$(Format-AzTokenBridgeInput $ResourceId) is not the resource id of an API Management user (/subscriptions/…/resourceGroups/…/providers/Microsoft.ApiManagement/service/…/users/…).", 'ResourceId'),
-                    'InvalidResourceId', 'InvalidArgument', $ResourceId))
-                return
-            }
-            $ctx = New-AzTokenBridgeApimContext -ResourceGroupName $m.Groups['rg'].Value -ServiceName $m.Groups['svc'].Value -SubscriptionId $m.Groups['sub'].Value
-            $params['userId'] = $m.Groups['uid'].Value
+            # The server reads the id (module/Private/ResourceId.ps1).
+            $id = Get-AzTokenBridgeResourceIdParts -Cmdlet $PSCmdlet -Params @{ kind = 'ApiManagementUser'; resourceId = $ResourceId } -Target $ResourceId
+            if ($id -is [System.Management.Automation.ErrorRecord]) { Add-AzTokenBridgeWindowError $PSCmdlet $window $id; return }
+            $ctx = New-AzTokenBridgeApimContext -ResourceGroupName $id.resourceGroupName -ServiceName $id.serviceName -SubscriptionId $id.subscriptionId
+            $params['userId'] = [string]$id.userId
         } elseif ($PSCmdlet.ParameterSetName -eq 'GetByUserId') {
             $params['userId'] = $UserId
         } else {

@@ -29,14 +29,11 @@ function New-AzApiManagementContext {
         # of $null (a resource id without that part) would trip as an unclear error.
         $rgName = $ResourceGroupName; $svcName = $ServiceName; $subscriptionId = $null
         if ($PSCmdlet.ParameterSetName -eq 'ResourceIdParameterSet') {
-            if ($ResourceId.Length -gt $script:MaxApimResourceIdLength) {
-                Write-AzTokenBridgeErrorRecord $PSCmdlet ([System.Management.Automation.ErrorRecord]::new(
-                    [System.ArgumentException]::new("-ResourceId is $($ResourceId.Length) characters long: an API Management resource id (/subscriptions/…/resourceGroups/…/providers/Microsoft.ApiManagement/service/…) is at most $script:MaxApimResourceIdLength characters.", 'ResourceId'),
-                    'InvalidResourceId', 'InvalidArgument', $null))
-                return
-            }
-            $parsed = ConvertFrom-AzTokenBridgeApimResourceId $ResourceId
-            $rgName = $parsed.ResourceGroupName; $svcName = $parsed.ServiceName; $subscriptionId = $parsed.SubscriptionId
+            # The server reads the id (module/Private/ResourceId.ps1): Az.ApiManagement's lenient
+            # parse, each part $null when the id lacks it.
+            $parsed = Get-AzTokenBridgeResourceIdParts -Cmdlet $PSCmdlet -Params @{ kind = 'ApiManagementService'; resourceId = $ResourceId } -Target $null
+            if ($parsed -is [System.Management.Automation.ErrorRecord]) { Write-AzTokenBridgeErrorRecord $PSCmdlet $parsed; return }
+            $rgName = $parsed.resourceGroupName; $svcName = $parsed.serviceName; $subscriptionId = $parsed.subscriptionId
         }
         New-AzTokenBridgeApimContext -ResourceGroupName $rgName -ServiceName $svcName -SubscriptionId $subscriptionId
     }

@@ -82,7 +82,7 @@ function New-AzContainerRegistryToken {
         }
         # Where: the path parameters, or the identity's parts (Az: an Id wins over the parts).
         if ($set -like 'CreateViaIdentity*') {
-            $identity = Resolve-AzTokenBridgeAcrIdentity $InputObject
+            $identity = Resolve-AzTokenBridgeAcrIdentity $PSCmdlet $InputObject
             if ($identity -is [System.Management.Automation.ErrorRecord]) { Add-AzTokenBridgeWindowError $PSCmdlet $window $identity; return }
             $ref = @{ resourceGroupName = $identity.ResourceGroupName; registryName = $identity.RegistryName; tokenName = $identity.TokenName; subscriptionId = $identity.SubscriptionId }
         } else {

@@ -33,7 +33,8 @@ import { armClient, armTarget } from "../azure/arm";
 import { BridgeError, invalidInput } from "../rpc/errors";
 import type { Notifier } from "../rpc/notify";
 import { sessionEnv } from "../azure/settings";
-import { checkOperationUrl, checkPasswordName, checkRegistryRef, checkScopeMapName, checkTokenName, checkTokenProperties, TOKEN_ID } from "./validation";
+import { checkOperationUrl, checkPasswordName, checkRegistryRef, checkScopeMapName, checkTokenName, checkTokenProperties } from "./validation";
+import { matchResourceId, resourceGroupOf, RESOURCE_ID_TEMPLATES } from "../azure/resourceId";
 
 /**
  * The api-version sent: Az.ContainerRegistry's (2023-01-01-preview, in both recordings of the
@@ -102,6 +103,7 @@ function tokenFromModel(t: Token): AcrToken {
     id: t.id ?? "",
     name: t.name ?? "",
     type: t.type ?? "",
+    resourceGroupName: resourceGroupOf(t.id),
     systemData: systemData(t.systemData),
     creationDate: iso(t.creationDate),
     provisioningState: t.provisioningState,
@@ -122,6 +124,7 @@ function tokenFromJson(body: unknown): AcrToken | undefined {
     id: b.id,
     name: b.name ?? "",
     type: b.type ?? "",
+    resourceGroupName: resourceGroupOf(b.id),
     systemData: systemData(b.systemData),
     creationDate: iso(props.creationDate),
     provisioningState: props.provisioningState,
@@ -140,6 +143,7 @@ function scopeMapFromModel(m: ScopeMap): AcrScopeMap {
     id: m.id ?? "",
     name: m.name ?? "",
     type: m.type ?? "",
+    resourceGroupName: resourceGroupOf(m.id),
     description: m.description,
     scopeMapType: m.typePropertiesType,
     creationDate: iso(m.creationDate),
@@ -462,14 +466,15 @@ export async function getScopeMaps(p: AcrGetScopeMapsParams, abortSignal: AbortS
 
 export async function generateCredentials(p: AcrGenerateCredentialsParams, abortSignal: AbortSignal): Promise<AcrGenerateCredentialsResult> {
   checkRegistryRef(p);
-  if (!p.tokenId || !TOKEN_ID.test(p.tokenId)) {
+  const tokenId = matchResourceId(RESOURCE_ID_TEMPLATES.ContainerRegistryToken, p.tokenId ?? "");
+  if (!tokenId) {
     throw invalidInput(
       "InvalidTokenId",
       "TokenId",
       `Token id '${p.tokenId ?? ""}' is invalid: it must be a resource id /subscriptions/…/resourceGroups/…/providers/Microsoft.ContainerRegistry/registries/…/tokens/….`,
     );
   }
-  checkTokenName(TOKEN_ID.exec(p.tokenId)![4], "TokenId");
+  checkTokenName(tokenId.tokenName, "TokenId");
   const name = checkPasswordName(p.passwordName, "Name");
   let expiry: Date | undefined;
   if (p.expiry !== undefined && p.expiry !== null && p.expiry !== "") {
@@ -489,7 +494,7 @@ export async function listRegistries(p: AcrListRegistriesParams, abortSignal: Ab
     : listRegistriesInSubscription(acr.context, { abortSignal });
   const registries: AcrListRegistriesResult["registries"] = [];
   for await (const r of pages) {
-    const resourceGroupName = /\/resourceGroups\/([^/]+)\//i.exec(r.id ?? "")?.[1] ?? "";
+    const resourceGroupName = resourceGroupOf(r.id) ?? "";
     registries.push({ id: r.id ?? "", name: r.name ?? "", resourceGroupName, location: r.location });
   }
   return { registries };

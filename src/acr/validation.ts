@@ -5,13 +5,12 @@
  */
 import { invalidInput, quote } from "../rpc/errors";
 import type { AcrRegistryRef, AcrTokenProperties } from "../protocol";
+import { matchResourceId, RESOURCE_ID_TEMPLATES } from "../azure/resourceId";
 
 const GUID = /^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$/;
 const RESOURCE_GROUP = /^[-\w._()]+$/;
 const REGISTRY = /^[a-zA-Z0-9]*$/;
 const TOKEN = /^[a-zA-Z0-9-]*$/;
-export const SCOPE_MAP_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ContainerRegistry\/registries\/[^/]+\/scopeMaps\/[^/]+$/i;
-export const TOKEN_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerRegistry\/registries\/([^/]+)\/tokens\/([^/]+)$/i;
 
 export function checkRegistryRef(ref: AcrRegistryRef): void {
   if (ref.subscriptionId !== undefined && ref.subscriptionId !== null && !GUID.test(ref.subscriptionId)) {
@@ -67,7 +66,7 @@ export function checkTokenProperties(p: AcrTokenProperties | undefined): AcrToke
   const out: AcrTokenProperties = {};
   if (t.scopeMapId !== undefined && t.scopeMapId !== null && t.scopeMapId !== "") {
     // A "." or ".." segment would name another resource once resolved: not a scope map's id.
-    if (!SCOPE_MAP_ID.test(t.scopeMapId) || t.scopeMapId.split("/").some((x) => x === "." || x === "..")) {
+    if (!matchResourceId(RESOURCE_ID_TEMPLATES.ContainerRegistryScopeMap, t.scopeMapId) || t.scopeMapId.split("/").some((x) => x === "." || x === "..")) {
       throw invalidInput(
         "InvalidScopeMapId",
         "ScopeMapId",

@@ -15,6 +15,7 @@ import {
   ApimNewUserTokenResult,
 } from "../protocol";
 import { armClient, armTarget } from "../azure/arm";
+import { resourceGroupOf } from "../azure/resourceId";
 import { invalidInput, quote } from "../rpc/errors";
 import { checkServiceRef, checkUserFilters, checkUserId, parseExpiry, parseKeyType } from "./validation";
 
@@ -103,7 +104,7 @@ export async function listServices(p: ApimListServicesParams, abortSignal: Abort
     : client.apiManagementService.list({ abortSignal });
   const services: ApimListServicesResult["services"] = [];
   for await (const s of pages) {
-    const rg = /\/resourceGroups\/([^/]+)\//i.exec(s.id ?? "")?.[1] ?? "";
+    const rg = resourceGroupOf(s.id) ?? "";
     services.push({ name: s.name ?? "", resourceGroupName: rg, location: s.location });
   }
   return { services };

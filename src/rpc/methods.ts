@@ -10,6 +10,8 @@ import { AcrCreateToken, AcrGenerateCredentials, AcrGetScopeMaps, AcrGetTokens, 
 import type * as AcrHandlers from "../acr/handlers";
 import { PartnerNewAccessToken } from "../protocol";
 import type * as PartnerHandlers from "../partner/handlers";
+import { ArmParseResourceId } from "../protocol";
+import { parseResourceId } from "../azure/resourceId";
 import { VERSION } from "../version";
 import type { Notifier } from "./notify";
 
@@ -50,6 +52,8 @@ async function hello(): Promise<HelloResult> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const METHODS: MethodEntry<any, any>[] = [
   entry(Hello, hello),
+  // No network, no sign-in: answered at once.
+  entry(ArmParseResourceId, async (p) => parseResourceId(p)),
   entry(ApimNewUserToken, (p, signal) => apim().newUserToken(p, signal)),
   entry(ApimGetTenantAccess, (p, signal) => apim().getTenantAccess(p, signal)),
   entry(ApimGetUsers, (p, signal) => apim().getUsers(p, signal)),

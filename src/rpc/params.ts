@@ -23,6 +23,7 @@ import {
   ApimGetUsersParams,
   ApimListServicesParams,
   ApimNewUserTokenParams,
+  ArmParseResourceIdParams,
   AzContextSpec,
   CallContext,
   ErrorData,
@@ -69,6 +70,16 @@ type Certificate = NonNullable<PartnerNewAccessTokenParams["certificate"]>;
 /** Method name → the shape of its params. */
 export const PARAMS: Record<string, Shape<unknown>> = {
   "bridge/hello": obj<HelloParams>({ context: opt(context) }),
+  "arm/parseResourceId": obj<ArmParseResourceIdParams>({
+    context: opt(context),
+    kind: str<ArmParseResourceIdParams["kind"]>(),
+    resourceId: opt(str()),
+    subscriptionId: opt(str()),
+    resourceGroupName: opt(str()),
+    registryName: opt(str()),
+    tokenName: opt(str()),
+    scopeMapName: opt(str()),
+  }),
   "apim/newUserToken": obj<ApimNewUserTokenParams>({
     ...apimService,
     context,

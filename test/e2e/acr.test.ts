@@ -546,6 +546,39 @@ Get-AzContainerRegistryToken -RegistryName lnxcr -ResourceGroupName lnxtest -Nam
     expect(r.errors[0].targetObject).toMatchObject({ Name: "nosuchtoken", RegistryName: "lnxcr", ResourceGroupName: "lnxtest" });
   });
 
+  test("piped identities: each bad one is one error in its place (Az's text, the input as target), nothing sent for it; ResourceGroupName from the id", async () => {
+    const a = fresh("a");
+    const r = await ps(
+      `$null = New-AzContainerRegistryToken -Name ${a} -RegistryName lnxcr -ResourceGroupName lnxtest -ScopeMapId $map
+$bad = @{ RegistryName = 'lnxcr' }
+"${REG_ID}/tokens/${a}", "${REG_ID}/scopeMaps/newmap", $bad, '{"SubscriptionId":"${SUB}","ResourceGroupName":"lnxtest","RegistryName":"lnxcr","TokenName":"${a}"}' |
+    Get-AzContainerRegistryToken -ErrorVariable failed | ForEach-Object { "$($_.Name) in $($_.ResourceGroupName)" }
+[pscustomobject]@{ Targets = @($failed | ForEach-Object { if ($_.TargetObject -is [hashtable]) { 'hashtable' } else { $_.TargetObject } }) }
+"${REG_ID}/scopeMaps/newmap", "${REG_ID}/tokens/${a}" | Get-AzContainerRegistryScopeMap | ForEach-Object { "$($_.Name) in $($_.ResourceGroupName)" }`,
+      { json: true },
+    );
+    // The records in order: the errors come between the outputs, where their inputs were.
+    const order = r.records.filter((x) => (x.kind === "object" && typeof x.value === "string") || x.kind === "error").map((x) => (x.kind === "error" ? x.fullyQualifiedErrorId : x.value));
+    expect(order).toEqual([
+      `${a} in lnxtest`,
+      "InvalidIdentity,Get-AzContainerRegistryToken",
+      "InputObjectNullValue,Get-AzContainerRegistryToken",
+      `${a} in lnxtest`,
+      "newmap in lnxtest",
+      "InvalidIdentity,Get-AzContainerRegistryScopeMap",
+    ]);
+    expect(r.objects.find((o) => typeof o !== "string")).toMatchObject({ Targets: [`${REG_ID}/scopeMaps/newmap`, "hashtable"] });
+    expect(r.errors.map((e) => [e.category, e.exceptionMessage])).toEqual([
+      ["InvalidArgument", "Invalid identity for URI '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerRegistry/registries/{registryName}/tokens/{tokenName}' (Parameter 'InputObject')"],
+      ["InvalidArgument", "InputObject has null value for InputObject.SubscriptionId (Parameter 'InputObject')"],
+      ["InvalidArgument", "Invalid identity for URI '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerRegistry/registries/{registryName}/scopeMaps/{scopeMapName}' (Parameter 'InputObject')"],
+    ]);
+    expect(r.errors[2].targetObject).toBe(`${REG_ID}/tokens/${a}`);
+    // Only the good inputs reached the registry.
+    const gets = (await emulator.requestLog()).filter((e) => e.service === "arm" && e.method === "GET").map((e) => e.path.split("/").slice(-2).join("/"));
+    expect(gets.filter((g) => !g.startsWith("operationStatuses"))).toEqual([`tokens/${a}`, `tokens/${a}`, `tokens/${a}`, "scopeMaps/newmap"]);
+  });
+
   test("New-AzContainerRegistryCredentials: both passwords once, one by -Name with -Expiry, a token piped by its Id; -WhatIf; no values in -Debug", async () => {
     const name = fresh();
     const r = await ps(

@@ -62,6 +62,27 @@ describe("Get-AzApiManagementUser", () => {
     expect(filters).toEqual(["state eq 'blocked'", "firstName eq 'administrator'"]);
   });
 
+  test("resource ids piped by property name: a bad one is one error in its place (InvalidResourceId, the id as target), nothing sent for it", async () => {
+    const user = (id: string) => `/subscriptions/${emulator.info.subscriptionId}/resourceGroups/powershelltest/providers/Microsoft.ApiManagement/service/powershellsdkservice/users/${id}`;
+    const bad = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/svc";
+    const upper = `/SUBSCRIPTIONS/${emulator.info.subscriptionId}/RESOURCEGROUPS/powershelltest/PROVIDERS/MICROSOFT.APIMANAGEMENT/SERVICE/powershellsdkservice/USERS/1`;
+    const r = await ps(`'${user("1")}', '${bad}', '${upper}' | ForEach-Object { [pscustomobject]@{ ResourceId = $_ } } |
+    Get-AzApiManagementUser -ErrorVariable failed | ForEach-Object { "$($_.UserId) $($_.ResourceGroupName) $($_.ServiceName)" }
+[pscustomobject]@{ Target = $failed[0].TargetObject; Count = $failed.Count }`);
+    const order = r.records.filter((x) => (x.kind === "object" && typeof x.value === "string") || x.kind === "error").map((x) => (x.kind === "error" ? x.fullyQualifiedErrorId : x.value));
+    expect(order).toEqual([
+      "1 powershelltest powershellsdkservice",
+      "InvalidResourceId,Get-AzApiManagementUser",
+      "1 powershelltest powershellsdkservice",
+    ]);
+    expect(r.objects.at(-1)).toMatchObject({ Target: bad, Count: 1 });
+    expect(r.errors[0].category).toBe("InvalidArgument");
+    expect(r.errors[0].exceptionMessage).toBe(
+      `'${bad}' is not the resource id of an API Management user (/subscriptions/…/resourceGroups/…/providers/Microsoft.ApiManagement/service/…/users/…). (Parameter 'ResourceId')`,
+    );
+    expect((await armLog()).map((x) => x.path.split("/").slice(-3).join("/"))).toEqual(["powershellsdkservice/users/1", "powershellsdkservice/users/1"]);
+  });
+
   test("follows nextLink to the last page, and lists a group's members", async () => {
     await emulator.control("PUT", "/apim/page-size", { size: 10 });
     try {

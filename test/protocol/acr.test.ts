@@ -187,6 +187,8 @@ test("scope maps and tokens are listed; generateCredentials returns the values o
   await server.connection.sendRequest(AcrCreateToken, { context, resourceGroupName: RG, registryName: REG, tokenName, token: { scopeMapId: mapId } });
   const list = await server.connection.sendRequest(AcrGetTokens, { context, resourceGroupName: RG, registryName: REG });
   const mine = list.tokens.find((t) => t.name === tokenName)!;
+  // The resource group of each, read from its id by the server (src/azure/resourceId.ts).
+  expect(new Set([...maps.scopeMaps, ...list.tokens].map((x) => x.resourceGroupName))).toEqual(new Set([RG]));
   const creds = await server.connection.sendRequest(AcrGenerateCredentials, { context, resourceGroupName: RG, registryName: REG, tokenId: mine.id });
   expect(creds.username).toBe(tokenName);
   expect(creds.passwords.map((p) => p.name)).toEqual(["password1", "password2"]);

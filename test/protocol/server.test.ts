@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { ResponseError } from "vscode-jsonrpc/node";
-import { AllMethods, ApimNewUserToken, ApimNewUserTokenParams, BridgeErrorCodes, ErrorData, Hello, PROTOCOL_VERSION } from "../../src/protocol";
+import { AllMethods, ApimNewUserToken, ApimNewUserTokenParams, ArmParseResourceId, BridgeErrorCodes, ErrorData, Hello, PROTOCOL_VERSION } from "../../src/protocol";
 import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
 import { ROOT, SERVER_BINARY } from "../support/paths";
 import { ServerProcess, spawnServer } from "../support/server";
@@ -140,6 +140,33 @@ describe("methods", () => {
     );
     expect(e.code).toBe(BridgeErrorCodes.InvalidInput);
     expect(e.data).toMatchObject({ category: "InvalidArgument", errorId: "InvalidKeyType", target: "KeyType" });
+  });
+
+  test("arm/parseResourceId answers without sign-in and without network: no context, no identity, an ARM endpoint nothing listens on", async () => {
+    const env = { AZURE_SUBSCRIPTION_ID: "", AZTOKENBRIDGE_ARM_ENDPOINT: "https://127.0.0.1:9", AZURE_AUTHORITY_HOST: "https://127.0.0.1:9" };
+    const started = Date.now();
+    expect(
+      await server.connection.sendRequest(ArmParseResourceId, {
+        kind: "ApiManagementUser",
+        resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/svc/users/u1",
+      }),
+    ).toEqual({ subscriptionId: "s", resourceGroupName: "rg", serviceName: "svc", userId: "u1" });
+    expect(await server.connection.sendRequest(ArmParseResourceId, { context: { env }, kind: "ApiManagementService", resourceId: "not an id" })).toEqual({
+      subscriptionId: null,
+      resourceGroupName: null,
+      serviceName: null,
+    });
+    const bad = await rpcError(server.connection.sendRequest(ArmParseResourceId, { context: { env }, kind: "ApiManagementUser", resourceId: "/x\u001b" }));
+    expect(bad.code).toBe(BridgeErrorCodes.InvalidInput);
+    expect(bad.message).toMatch(/^'\/x\\u001b' is not the resource id of an API Management user/);
+    expect(bad.data).toEqual({ category: "InvalidArgument", errorId: "InvalidResourceId", target: "ResourceId" });
+    const identity = await rpcError(server.connection.sendRequest(ArmParseResourceId, { kind: "ContainerRegistryToken", resourceGroupName: "rg" }));
+    expect(identity.message).toBe("InputObject has null value for InputObject.SubscriptionId");
+    expect(identity.data).toEqual({ category: "InvalidArgument", errorId: "InputObjectNullValue", target: "InputObject" });
+    // A kind of the wrong type is the params' error, before the parse.
+    const params = await rpcError(server.connection.sendRequest("arm/parseResourceId", { kind: 5 }));
+    expect(params.code).toBe(-32602);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   test("no identity configured is an authentication error that says what to set", async () => {

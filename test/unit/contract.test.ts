@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AllMethods, NOTIFICATION_METHODS } from "../../src/protocol";
+import { AllMethods, ARM_RESOURCE_ID_KINDS, NOTIFICATION_METHODS } from "../../src/protocol";
 import { METHODS } from "../../src/rpc/methods";
 import { ROOT } from "../support/paths";
 
@@ -50,4 +50,17 @@ test("the module reads the notification methods from the generated table, never 
     expect(client).toContain(`table["${kind}"]`);
   }
   expect(fs.readFileSync(path.join(ROOT, "module", "Private", "Window.ps1"), "utf8")).toContain("[AzTokenBridge.Client.NotificationMethods]::new($script:NotificationMethods)");
+});
+
+test("the module asks arm/parseResourceId only for declared kinds, and reads no resource id itself", () => {
+  const kinds = new Set<string>();
+  for (const dir of [path.join(ROOT, "module", "Public"), path.join(ROOT, "module", "Private")]) {
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ps1") && !f.endsWith(".generated.ps1"))) {
+      const text = fs.readFileSync(path.join(dir, file), "utf8");
+      for (const m of text.matchAll(/kind = '([^']+)'/g)) kinds.add(m[1]);
+      // ARM paths are the server's (src/azure/resourceId.ts): no pattern of one in the module.
+      expect([file, /\/?resourceGroups\/|\/providers\//i.test(text.replace(/^\s*#.*$/gm, ""))]).toEqual([file, false]);
+    }
+  }
+  expect([...kinds].sort()).toEqual([...ARM_RESOURCE_ID_KINDS].sort());
 });
