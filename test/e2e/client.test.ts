@@ -4,7 +4,7 @@
  * behind it, or the stand-in server of test/support/standin-server.js). Not yet behind the cmdlets:
  * these scripts call the client's API directly (module/Client/ServerConnection.cs lists it).
  *
- * Params are built in the script as Rpc.ps1 builds them: the method's fields plus `context`, whose
+ * Params are built in the script as the module sends them (module/Client/CallWindow.cs Send): the method's fields plus `context`, whose
  * `env` holds the session's variables named in src/protocol.ts SESSION_VARIABLES. The server is
  * started with the session's variables named in SERVER_START_VARIABLES and no others.
  */
@@ -65,7 +65,7 @@ function env(extra: Record<string, string | undefined> = {}): Record<string, str
 /**
  * Loads the client and defines: $StartInfo (the packaged server, or CLIENT_SERVER with
  * CLIENT_ARGS split on '|'), Wait-Request (in 100 ms slices, with a generous bound),
- * New-TokenParams (apim/newUserToken params for one expiry, as Rpc.ps1 sends them) and
+ * New-TokenParams (apim/newUserToken params for one expiry, as the module sends them) and
  * Get-Outcome (a finished request as a plain object).
  */
 const PRELUDE = `$ErrorActionPreference = 'Stop'
