@@ -104,8 +104,11 @@ export function cloudByAuthorityHost(host: string | undefined): Cloud | undefine
   }
   if (hostname === "login.partner.microsoftonline.cn") return CLOUDS.AzureChinaCloud;
   if (hostname === "login-us.microsoftonline.com") return CLOUDS.AzureUSGovernment;
-  return Object.values(CLOUDS).find((c) => new URL(c.authorityHost).hostname === hostname);
+  return CLOUD_BY_AUTHORITY_HOSTNAME.get(hostname);
 }
+
+/** Each built-in cloud by its authority's host name (made once: this runs on every call). */
+const CLOUD_BY_AUTHORITY_HOSTNAME = new Map<string, Cloud>(Object.values(CLOUDS).map((c) => [new URL(c.authorityHost).hostname, c]));
 
 export interface AzureSettings {
   /** The call's session variables, trimmed; empty ones left out. */
