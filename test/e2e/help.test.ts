@@ -202,6 +202,16 @@ test("the online page: the first related link and the command's HelpUri", () => 
   }
 });
 
+test("the module's own cmdlets: their online page is their help page under the manifest's ProjectUri", () => {
+  const manifest = fs.readFileSync(MODULE_MANIFEST, "utf8");
+  const projectUri = /ProjectUri\s*=\s*'([^']+)'/.exec(manifest)![1];
+  for (const name of ["Start-AzTokenBridgeEmulator", "Stop-AzTokenBridgeEmulator"]) {
+    const url = `${projectUri}/blob/main/docs/help/${name}.md`;
+    expect([name, help[name].Links[0]]).toEqual([name, url]);
+    expect([name, help[name].HelpUri]).toEqual([name, url]);
+  }
+});
+
 test("Get-Help -Online opens the seed's page in the browser, without an error", async () => {
   // .NET opens a URL with xdg-open on Linux: a stand-in on PATH records what it was given.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-online-"));
