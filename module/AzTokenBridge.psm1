@@ -35,6 +35,9 @@ $script:ModuleRoot = $PSScriptRoot
 # The server is the process's, shared by every runspace that imported the module: Remove-Module
 # stops it only when no other open runspace still has the module (issue R item 9).
 [AzTokenBridge.Client.ServerConnection]::AddModuleUser([runspace]::DefaultRunspace)
+# The compiled argument completer (module/Client/Attributes.cs) runs this runspace's
+# Get-AzTokenBridgeArgumentCompletion (module/Private/Completers.ps1).
+[AzTokenBridge.Client.ArgumentCompleter]::Register([runspace]::DefaultRunspace, ${function:Get-AzTokenBridgeArgumentCompletion})
 function Write-AzTokenBridgeRemovalWarning {
     # A warning from OnRemove into the removing command's warning stream (-WarningVariable,
     # -WarningAction apply), through an advanced function's own runtime: Write-Warning is
@@ -50,6 +53,7 @@ $ExecutionContext.SessionState.Module.OnRemove = {
     if ($emulator) {
         Write-AzTokenBridgeRemovalWarning "AzTokenBridge: the module was removed (Remove-Module, or Import-Module -Force), so its emulator (process $($emulator.Process.Id)) was stopped and the environment variables it set were restored. Run Start-AzTokenBridgeEmulator again to use it."
     }
+    [AzTokenBridge.Client.ArgumentCompleter]::Unregister([runspace]::DefaultRunspace)
     $open = 0
     foreach ($other in [AzTokenBridge.Client.ServerConnection]::ReleaseModuleUser([runspace]::DefaultRunspace)) {
         $state = $other.RunspaceStateInfo.State

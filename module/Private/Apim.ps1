@@ -2,25 +2,8 @@
 
 $script:ApimModels = 'Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models'
 
-# New-AzApiManagementUserToken's -Expiry (issue Z item 5): Az's is a Nullable<DateTime>, so
-# `-Expiry $null`, or a piped object whose Expiry is $null, means the default (8 hours from now).
-# The parameter stays [datetime], so that help shows `-Expiry <DateTime>` as Az's does (a
-# [Nullable[datetime]] parameter of a function shows as `Nullable`1`); this transformation, which
-# the binder runs before converting to [datetime], turns $null into that default. It is named in
-# full (…Attribute): the engine finds a PowerShell class attribute only by its full name.
-# [NoRunspaceAffinity()]: the engine shares a function's compiled parameter attributes between the
-# runspaces that import the module (ForEach-Object -Parallel, jobs); bound to the runspace that made
-# it, the transformation gave $null in the others (test/e2e/pipelining.test.ts, several runspaces).
-[NoRunspaceAffinity()]
-class AzTokenBridgeTokenExpiryAttribute : System.Management.Automation.ArgumentTransformationAttribute {
-    # The expiry when none is given: now + 8 hours (Az.ApiManagement), computed when asked.
-    static [datetime] Default() { return [datetime]::UtcNow.AddHours(8) }
-
-    [object] Transform([System.Management.Automation.EngineIntrinsics]$engineIntrinsics, [object]$inputData) {
-        if ($null -eq $inputData) { return [AzTokenBridgeTokenExpiryAttribute]::Default() }
-        return $inputData
-    }
-}
+# New-AzApiManagementUserToken's -Expiry default (now + 8 hours, -Expiry $null too): the
+# compiled [AzTokenBridge.Client.TokenExpiryAttribute] (module/Client/Attributes.cs).
 
 function New-AzTokenBridgeApimContext {
     # A PsApiManagementContext. SubscriptionId (from a -ResourceId) is kept but, like the other

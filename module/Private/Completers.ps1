@@ -92,7 +92,7 @@ $script:AcrScopeMapIdCompleter = {
     Get-AzTokenBridgeCompletion -Values @($ids) -WordToComplete ''
 }
 
-# Which completer serves which parameter (each parameter carries [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]).
+# Which completer serves which parameter (each parameter carries [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]).
 function Get-AzTokenBridgeArgumentCompletion {
     param([string]$CommandName, [string]$ParameterName, [string]$WordToComplete, $CommandAst, $FakeBoundParameters)
     $registry = $CommandName -in 'New-AzContainerRegistryToken', 'Get-AzContainerRegistryToken', 'Get-AzContainerRegistryScopeMap', 'New-AzContainerRegistryCredentials'
@@ -104,19 +104,8 @@ function Get-AzTokenBridgeArgumentCompletion {
     if ($completer) { & $completer $CommandName $ParameterName $WordToComplete $CommandAst $FakeBoundParameters }
 }
 
-# The completer of the parameters above. A class (IArgumentCompleter), not Register-ArgumentCompleter:
-# when a registered script block offers nothing, PowerShell falls back to file names; an
-# IArgumentCompleter's empty answer is final (System.Management.Automation CompletionCompleters).
-class AzTokenBridgeArgumentCompleter : System.Management.Automation.IArgumentCompleter {
-    [System.Collections.Generic.IEnumerable[System.Management.Automation.CompletionResult]] CompleteArgument(
-        [string]$commandName, [string]$parameterName, [string]$wordToComplete,
-        [System.Management.Automation.Language.CommandAst]$commandAst, [System.Collections.IDictionary]$fakeBoundParameters) {
-        $list = [System.Collections.Generic.List[System.Management.Automation.CompletionResult]]::new()
-        try {
-            foreach ($r in @(Get-AzTokenBridgeArgumentCompletion $commandName $parameterName $wordToComplete $commandAst $fakeBoundParameters)) {
-                if ($r -is [System.Management.Automation.CompletionResult]) { $list.Add($r) }
-            }
-        } catch { }
-        return $list
-    }
-}
+# The completer of the parameters above is compiled: [AzTokenBridge.Client.ArgumentCompleter]
+# (module/Client/Attributes.cs), an IArgumentCompleter, not Register-ArgumentCompleter (when a
+# registered script block offers nothing, PowerShell falls back to file names; an
+# IArgumentCompleter's empty answer is final). It runs Get-AzTokenBridgeArgumentCompletion, which
+# the .psm1 registers for its runspace at import.

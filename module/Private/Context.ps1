@@ -85,21 +85,19 @@ function Get-AzTokenBridgeCallContext {
     # -DefaultProfile is unusable. -EnvironmentOnly: the variables only (no Az.Accounts context).
     param($DefaultProfile, [switch]$EnvironmentOnly)
     if ($null -eq $script:SessionVariableNames) {
-        $script:SessionVariablePrefixes = [string[]]@($script:SessionVariables.Keys | Where-Object { $_.EndsWith('*') } | ForEach-Object { $_.TrimEnd('*') })
-        $script:SessionVariableNames = [string[]]@($script:SessionVariables.Keys | Where-Object { -not $_.EndsWith('*') })
-    }
-    $envVars = [ordered]@{}
-    # By name: case-sensitive where the platform's variables are (Unix), not on Windows.
-    foreach ($name in $script:SessionVariableNames) {
-        $value = [System.Environment]::GetEnvironmentVariable($name)
-        if ($null -ne $value) { $envVars[$name] = $value }
-    }
-    $comparison = if ($IsWindows) { [System.StringComparison]::OrdinalIgnoreCase } else { [System.StringComparison]::Ordinal }
-    foreach ($entry in [System.Environment]::GetEnvironmentVariables().GetEnumerator()) {
-        foreach ($prefix in $script:SessionVariablePrefixes) {
-            if ($entry.Key.StartsWith($prefix, $comparison)) { $envVars[$entry.Key] = [string]$entry.Value; break }
+        # (Plain loops: a pipeline's cmdlets cost a cmdlet's first call their own first use.)
+        $prefixes = [System.Collections.Generic.List[string]]::new()
+        $names = [System.Collections.Generic.List[string]]::new()
+        foreach ($key in $script:SessionVariables.Keys) {
+            if ($key.EndsWith('*')) { $prefixes.Add($key.TrimEnd('*')) } else { $names.Add($key) }
         }
+        $script:SessionVariablePrefixes = $prefixes.ToArray()
+        $script:SessionVariableNames = $names.ToArray()
     }
+    # The named variables that are set, then those under a prefix (case-sensitive where the
+    # platform's variables are, Unix; not on Windows), in an [ordered]-like dictionary: compiled
+    # (module/Client/SessionEnvironment.cs), one call instead of a loop over the whole environment.
+    $envVars = [AzTokenBridge.Client.SessionEnvironment]::Capture($script:SessionVariableNames, $script:SessionVariablePrefixes)
     $context = [ordered]@{ env = $envVars }
     if ($EnvironmentOnly) { return $context }
     # A hashtable arrives wrapped in a PSObject; unwrap only that (a [pscustomobject] context's

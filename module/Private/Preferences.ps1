@@ -29,15 +29,9 @@ $script:CallerPreferenceVariables = [ordered]@{
 }
 
 function Use-AzTokenBridgeCallerPreference {
-    # Dot-sourced by the cmdlet (see above): $PSCmdlet is the cmdlet's, and the variables set here are
-    # the cmdlet's locals. No parameters and one loop variable, removed at the end, so that nothing of
-    # the cmdlet's own (its parameters) is touched.
-    foreach ($azTokenBridgeCallerPreference in $script:CallerPreferenceVariables.GetEnumerator()) {
-        if ($PSCmdlet.MyInvocation.BoundParameters.ContainsKey($azTokenBridgeCallerPreference.Key)) { continue }
-        $azTokenBridgeCallerPreference = $PSCmdlet.SessionState.PSVariable.Get($azTokenBridgeCallerPreference.Value)
-        if ($null -ne $azTokenBridgeCallerPreference) {
-            $ExecutionContext.SessionState.PSVariable.Set($azTokenBridgeCallerPreference.Name, $azTokenBridgeCallerPreference.Value)
-        }
-    }
-    $ExecutionContext.SessionState.PSVariable.Remove('azTokenBridgeCallerPreference')
+    # Dot-sourced by the cmdlet (see above): $PSCmdlet is the cmdlet's, and the current scope of the
+    # module's session state is the cmdlet's own, where the preferences become locals. The loop is
+    # compiled (module/Client/CallerPreference.cs): in script, its dynamic call sites cost each
+    # cmdlet's first call their binding. Nothing of the cmdlet's own (its parameters) is touched.
+    [AzTokenBridge.Client.CallerPreference]::Apply($PSCmdlet, $ExecutionContext.SessionState, $script:CallerPreferenceVariables)
 }

@@ -135,6 +135,10 @@ function Resolve-AzTokenBridgeCommand {
         foreach ($a in $Arguments) { $rest.Add($a) }
         return [pscustomobject]@{ FileName = $parts[0]; Arguments = $rest }
     }
+    # The usual case in one compiled call (module/Client/ServerLocator.cs): the binary for this
+    # platform is there and executable. Otherwise the functions below say why, or make it runnable.
+    $ready = [AzTokenBridge.Client.ServerLocator]::FindReady($script:ModuleRoot)
+    if ($ready) { return [pscustomobject]@{ FileName = $ready; Arguments = $Arguments } }
     $path = Get-AzTokenBridgeServerPath
     if ($path -is [System.Exception]) { return $path }
     $notReady = Initialize-AzTokenBridgeServerFile -Path $path

@@ -11,7 +11,7 @@ function Get-AzApiManagementUser {
 
         [Parameter(ParameterSetName = 'GetByUserId', Mandatory, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$UserId,
 
         [Parameter(ParameterSetName = 'GetAllUsers')]

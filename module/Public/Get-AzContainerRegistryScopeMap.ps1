@@ -5,17 +5,17 @@ function Get-AzContainerRegistryScopeMap {
     param(
         [Parameter(ParameterSetName = 'Get', Mandatory)]
         [Alias('ScopeMapName')]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$Name,
 
         [Parameter(ParameterSetName = 'List', Mandatory)]
         [Parameter(ParameterSetName = 'Get', Mandatory)]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$RegistryName,
 
         [Parameter(ParameterSetName = 'List', Mandatory)]
         [Parameter(ParameterSetName = 'Get', Mandatory)]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$ResourceGroupName,
 
         [Parameter(ParameterSetName = 'List')]

@@ -5,17 +5,17 @@ function Get-AzContainerRegistryToken {
     param(
         [Parameter(ParameterSetName = 'Get', Mandatory)]
         [Alias('TokenName')]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$Name,
 
         [Parameter(ParameterSetName = 'List', Mandatory)]
         [Parameter(ParameterSetName = 'Get', Mandatory)]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$RegistryName,
 
         [Parameter(ParameterSetName = 'List', Mandatory)]
         [Parameter(ParameterSetName = 'Get', Mandatory)]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$ResourceGroupName,
 
         [Parameter(ParameterSetName = 'List')]

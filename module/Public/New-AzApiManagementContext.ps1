@@ -5,12 +5,12 @@ function New-AzApiManagementContext {
     param(
         [Parameter(ParameterSetName = 'ContextParameterSet', Mandatory, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$ResourceGroupName,
 
         [Parameter(ParameterSetName = 'ContextParameterSet', Mandatory, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$ServiceName,
 
         [Parameter(ParameterSetName = 'ResourceIdParameterSet', Mandatory, ValueFromPipelineByPropertyName)]

@@ -10,7 +10,7 @@ function New-AzApiManagementUserToken {
 
         [Parameter(Mandatory, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$UserId,
 
         [Parameter(ValueFromPipelineByPropertyName)]
@@ -20,9 +20,9 @@ function New-AzApiManagementUserToken {
         # (the engine shows a nullable parameter of a function as `Nullable`1`). Not given, it is
         # $null (a typed parameter without a default); $PSBoundParameters cannot tell, as it keeps
         # a value bound from the previous pipeline input. Given as $null, it is the default
-        # (AzTokenBridgeTokenExpiryAttribute in module/Private/Apim.ps1), as Az's Nullable<DateTime>.
+        # (AzTokenBridge.Client.TokenExpiryAttribute in module/Client/Attributes.cs), as Az's Nullable<DateTime>.
         [Parameter(ValueFromPipelineByPropertyName)]
-        [AzTokenBridgeTokenExpiryAttribute()]
+        [AzTokenBridge.Client.TokenExpiryAttribute()]
         [datetime]$Expiry,
 
         [Alias('AzContext', 'AzureRmContext', 'AzureCredential')]
@@ -44,7 +44,7 @@ function New-AzApiManagementUserToken {
         # As Az.ApiManagement: the expiry defaults to UtcNow + 8 h, computed now; the output echoes
         # the caller's DateTime unchanged; on the wire a local time is converted to UTC and a time
         # without a kind is taken as UTC (Newtonsoft's DateTimeZoneHandling.Utc).
-        $tokenExpiry = if ($null -ne $Expiry) { $Expiry } else { [AzTokenBridgeTokenExpiryAttribute]::Default() }
+        $tokenExpiry = if ($null -ne $Expiry) { $Expiry } else { [AzTokenBridge.Client.TokenExpiryAttribute]::Default() }
         $wireExpiry = switch ($tokenExpiry.Kind) {
             'Local' { $tokenExpiry.ToUniversalTime() }
             'Unspecified' { [datetime]::SpecifyKind($tokenExpiry, 'Utc') }

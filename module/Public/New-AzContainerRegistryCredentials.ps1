@@ -4,11 +4,11 @@ function New-AzContainerRegistryCredentials {
     [OutputType('Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.PSContainerRegistryCredential')]
     param(
         [Parameter(ParameterSetName = 'GenerateExpanded', Mandatory)]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$RegistryName,
 
         [Parameter(ParameterSetName = 'GenerateExpanded', Mandatory)]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$ResourceGroupName,
 
         [Parameter(ParameterSetName = 'GenerateExpanded')]

@@ -6,17 +6,17 @@ function New-AzContainerRegistryToken {
         [Parameter(ParameterSetName = 'CreateExpanded', Mandatory)]
         [Parameter(ParameterSetName = 'Create', Mandatory)]
         [Alias('TokenName')]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$Name,
 
         [Parameter(ParameterSetName = 'CreateExpanded', Mandatory)]
         [Parameter(ParameterSetName = 'Create', Mandatory)]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$RegistryName,
 
         [Parameter(ParameterSetName = 'CreateExpanded', Mandatory)]
         [Parameter(ParameterSetName = 'Create', Mandatory)]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$ResourceGroupName,
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
@@ -43,7 +43,7 @@ function New-AzContainerRegistryToken {
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
         [Parameter(ParameterSetName = 'CreateViaIdentityExpanded')]
-        [ArgumentCompleter([AzTokenBridgeArgumentCompleter])]
+        [ArgumentCompleter([AzTokenBridge.Client.ArgumentCompleter])]
         [string]$ScopeMapId,
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
