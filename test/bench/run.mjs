@@ -219,7 +219,8 @@ try {
     `| target | figure | |`,
     `| --- | --- | --- |`,
     `| warm call ≤ 1.5× the HttpClient loop | ${ratio.toFixed(2)}× (${f(ours.median)} vs ${f(hc.median)} ms) | ${ok(ratio <= 1.5)} |`,
-    `| bulk ≥ 80% of ideal | ${((100 * ideal) / bo.median).toFixed(0)}% (${f(bo.median)} vs ${ideal.toFixed(0)} ms) | ${ok(ideal / bo.median >= 0.8)} |`,
+    // Issue K's targets (the warm call, bulk ≥ 90%, Import-Module, first call); RSS from an earlier issue.
+    `| bulk ≥ 90% of ideal | ${((100 * ideal) / bo.median).toFixed(0)}% (${f(bo.median)} vs ${ideal.toFixed(0)} ms) | ${ok(ideal / bo.median >= 0.9)} |`,
     `| bulk faster than the -Parallel peer, in input order | ${f(bo.median)} vs ${f(bp.median)} ms, in order: ${p.bulk.oursInOrder ? "yes" : "no"} | ${ok(bo.median < bp.median && p.bulk.oursInOrder)} |`,
     `| Import-Module ≤ 100 ms | ${f(imp.median)} ms | ${ok(imp.median <= 100)} |`,
     `| first call ≤ 250 ms | ${f(cold.median)} ms | ${ok(cold.median <= 250)} |`,
