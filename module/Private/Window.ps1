@@ -4,7 +4,7 @@
 # writing each answered input as the cmdlet's own output.
 #
 #   begin   { $window = New-AzTokenBridgeWindow $PSCmdlet -Limit $ThrottleLimit -Writer ${function:Write-…} [-ProgressCount 'tokens created'] }
-#   process { ...checks (a refused input: $window.AddError($errorRecord), written in its place)...
+#   process { ...checks (a refused input: Add-AzTokenBridgeWindowError $PSCmdlet $window $errorRecord, written in its place)...
 #             Send-AzTokenBridgeWindowCall $PSCmdlet $window -Method … -Params … -CallContext … -State … }
 #   end     { Complete-AzTokenBridgeWindow $PSCmdlet $window }
 #   clean   { Stop-AzTokenBridgeWindow $window }
