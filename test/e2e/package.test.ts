@@ -86,6 +86,20 @@ Move-Item -LiteralPath $temp -Destination $target`,
   return modules;
 }
 
+/**
+ * A user's copy for one test: <work>/<name> with a HOME of its own and the package installed into
+ * its Modules folder (install). `base` is the installed version's folder, `binary` its server.
+ */
+async function installCopy(name: string): Promise<{ root: string; home: string; modules: string; base: string; binary: string }> {
+  const root = path.join(work, name);
+  fs.mkdirSync(root);
+  const home = path.join(root, "home");
+  fs.mkdirSync(home);
+  const modules = await install(root);
+  const base = path.join(modules, "AzTokenBridge", VERSION);
+  return { root, home, modules, base, binary: path.join(base, "bin", HOST_RID, EXE) };
+}
+
 function describeRun(r: PsResult): string {
   return `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
 }
@@ -163,13 +177,7 @@ try {
 });
 
 test("installed as Install-PSResource installs it: found on PSModulePath, autoloads without Import-Module, restores its server's execute bit, runs seeds 000 and 002", async () => {
-  const root = path.join(work, "user");
-  fs.mkdirSync(root);
-  const home = path.join(root, "home");
-  fs.mkdirSync(home);
-  const modules = await install(root);
-  const base = path.join(modules, "AzTokenBridge", VERSION);
-  const binary = path.join(base, "bin", HOST_RID, EXE);
+  const { root, home, modules, base, binary } = await installCopy("user");
   if (process.platform !== "win32") {
     // The package's files come out without Unix modes: the server is not executable yet.
     expect(fs.statSync(binary).mode & 0o111).toBe(0);
@@ -253,13 +261,7 @@ function runReadOnly(base: string, binary: string, script: string, env: NodeJS.P
 }
 
 test("a read-only install folder: the first call says the server is not executable and how to fix it", async () => {
-  const root = path.join(work, "readonly");
-  fs.mkdirSync(root);
-  const home = path.join(root, "home");
-  fs.mkdirSync(home);
-  const modules = await install(root);
-  const base = path.join(modules, "AzTokenBridge", VERSION);
-  const binary = path.join(base, "bin", HOST_RID, EXE);
+  const { root, home, modules, base, binary } = await installCopy("readonly");
   const script = path.join(root, "readonly.ps1");
   fs.writeFileSync(
     script,
@@ -290,12 +292,7 @@ try { Stop-AzTokenBridgeEmulator } catch { }`,
 }, 180_000);
 
 test("no server for this platform: the error names this OS and architecture and the platforms the copy carries", async () => {
-  const root = path.join(work, "otherplatform");
-  fs.mkdirSync(root);
-  const home = path.join(root, "home");
-  fs.mkdirSync(home);
-  const modules = await install(root);
-  const base = path.join(modules, "AzTokenBridge", VERSION);
+  const { root, home, modules, base } = await installCopy("otherplatform");
   fs.rmSync(path.join(base, "bin", HOST_RID), { recursive: true });
   const r = await runPs(
     `try { Start-AzTokenBridgeEmulator | Out-Null; 'started' } catch { "error: $($_.Exception.Message)" }
@@ -310,15 +307,10 @@ test("no server for this platform: the error names this OS and architecture and 
 }, 120_000);
 
 test("two versions side by side: each imports with its own server binary", async () => {
-  const root = path.join(work, "sidebyside");
-  fs.mkdirSync(root);
-  const home = path.join(root, "home");
-  fs.mkdirSync(home);
-  const modules = await install(root);
+  const { root, home, modules, base } = await installCopy("sidebyside");
   // An older version beside it: the same files, with its own copy of the server, as 0.0.1.
   const older = "0.0.1";
   const olderBase = path.join(modules, "AzTokenBridge", older);
-  const base = path.join(modules, "AzTokenBridge", VERSION);
   fs.cpSync(base, olderBase, {
     recursive: true,
     filter: (src) => {
