@@ -11,8 +11,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, RequestLogEntry, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { PsResult, runPs, spawnPs } from "../support/pwsh";
 
 const SUB = "9e223dbe-3399-4e19-88eb-0975f02ac87f";
@@ -24,11 +24,7 @@ let emulator: EmulatorProcess;
 let n = 0;
 const fresh = (prefix = "op") => `${prefix}-${Date.now().toString(36)}-${++n}`;
 
-beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
-});
-afterAll(async () => emulator?.stop());
+useEmulator((e) => (emulator = e));
 beforeEach(async () => {
   await emulator.control("DELETE", "/faults");
   await emulator.control("PUT", "/acr/operations", { reset: true, durationMs: 0, retryAfterSeconds: 1 });

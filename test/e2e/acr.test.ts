@@ -7,9 +7,9 @@
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
+import { EmulatorProcess, RequestLogEntry, useEmulator } from "../support/emulator";
 import * as path from "node:path";
-import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
+import { MODULE_MANIFEST, ROOT } from "../support/paths";
 import { PsResult, runPs, spawnPs } from "../support/pwsh";
 
 const TOKEN_TYPE = "Microsoft.Azure.PowerShell.Cmdlets.ContainerRegistry.Models.Api20220201Preview.IToken";
@@ -22,11 +22,7 @@ let n = 0;
 /** A token name not used before in this run (5–50 letters, digits, '-'). */
 const fresh = (prefix = "tok") => `${prefix}-${Date.now().toString(36)}-${++n}`;
 
-beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
-});
-afterAll(async () => emulator?.stop());
+useEmulator((e) => (emulator = e));
 beforeEach(async () => {
   await emulator.control("DELETE", "/faults");
   // Operations finish at once unless a test says otherwise; no waiting between polls.

@@ -4,20 +4,15 @@
  * PowerShell against the emulator. Needs `npm run build` (the test command runs it).
  */
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { PsResult, runPs } from "../support/pwsh";
 
 const MODELS = "Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models";
 
 let emulator: EmulatorProcess;
 
-beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
-});
-afterAll(async () => emulator?.stop());
+useEmulator((e) => (emulator = e));
 beforeEach(async () => {
   await emulator.control("DELETE", "/faults");
   await emulator.control("DELETE", "/requests");

@@ -7,8 +7,8 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { PsResult, runPs, spawnPs } from "../support/pwsh";
 
 const USER_TOKEN_TYPE = "Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Models.PsApiManagementUserToken";
@@ -17,11 +17,7 @@ const ACCESS_TYPE = "Microsoft.Azure.Commands.ApiManagement.ServiceManagement.Mo
 
 let emulator: EmulatorProcess;
 
-beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
-});
-afterAll(async () => emulator?.stop());
+useEmulator((e) => (emulator = e));
 beforeEach(async () => {
   await emulator.control("DELETE", "/faults");
   await emulator.control("PUT", "/latency", { ms: 0 });

@@ -6,11 +6,9 @@
  * Needs `az` on the PATH (fails, not skips, without it) and `npm run build`.
  */
 import { createHmac } from "node:crypto";
-import * as fs from "node:fs";
 import { ApimNewUserToken } from "../../src/protocol";
 import { AzCli, azCliEnvironment, setUpAzCli } from "../support/azcli";
-import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
-import { SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, RequestLogEntry, useEmulator } from "../support/emulator";
 import { spawnServer } from "../support/server";
 
 const SUB = "9e223dbe-3399-4e19-88eb-0975f02ac87f";
@@ -23,15 +21,13 @@ let cli: AzCli;
 /** The request log of the setup: cloud register (metadata) and login. */
 let setupLog: RequestLogEntry[];
 
+useEmulator((e) => (emulator = e));
 beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
   cli = await setUpAzCli(emulator.info);
   setupLog = await emulator.requestLog();
 });
 afterAll(async () => {
   cli?.cleanup();
-  await emulator?.stop();
 });
 beforeEach(async () => {
   await emulator.control("DELETE", "/requests");

@@ -6,18 +6,13 @@
  * tenants, a -DefaultProfile that is neither a hashtable nor an Az context, and control characters
  * from input escaped in messages.
  */
-import * as fs from "node:fs";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { PsResult, runPs } from "../support/pwsh";
 
 let emulator: EmulatorProcess;
 
-beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
-});
-afterAll(async () => emulator?.stop());
+useEmulator((e) => (emulator = e));
 beforeEach(async () => {
   await emulator.control("DELETE", "/faults");
   await emulator.control("DELETE", "/requests");

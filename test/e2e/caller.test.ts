@@ -16,8 +16,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, RequestLogEntry, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { PsResult, runPs } from "../support/pwsh";
 
 const SUB = "9e223dbe-3399-4e19-88eb-0975f02ac87f";
@@ -30,13 +30,11 @@ let n = 0;
 /** A token name not used before in this run. */
 const fresh = (prefix = "zp") => `${prefix}-${Date.now().toString(36)}-${++n}`;
 
+useEmulator((e) => (emulator = e));
 beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-caller-"));
 });
 afterAll(async () => {
-  await emulator?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(async () => {

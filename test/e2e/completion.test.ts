@@ -8,8 +8,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { PsResult, runPs } from "../support/pwsh";
 
 const SUB = "9e223dbe-3399-4e19-88eb-0975f02ac87f";
@@ -19,15 +19,13 @@ const REGISTRY_COMMANDS = ["New-AzContainerRegistryToken", "Get-AzContainerRegis
 let emulator: EmulatorProcess;
 let cwd: string;
 
+useEmulator((e) => (emulator = e));
 beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
   // Files a completion would offer if it fell back to file names.
   cwd = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-complete-"));
   for (const f of ["lnxfile.txt", "tokfile.txt", "gitfile.txt", "newfile.txt", "_repfile.txt"]) fs.writeFileSync(path.join(cwd, f), "");
 });
 afterAll(async () => {
-  await emulator?.stop();
   fs.rmSync(cwd, { recursive: true, force: true });
 });
 beforeEach(async () => {

@@ -3,9 +3,8 @@
  * case, or its number; any other value is refused at binding, naming the accepted values, before
  * any request. The server still gets the names it always got (src/protocol.ts).
  */
-import * as fs from "node:fs";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { PsResult, runPs } from "../support/pwsh";
 
 const SUB = "9e223dbe-3399-4e19-88eb-0975f02ac87f";
@@ -13,11 +12,7 @@ const MAP_ID = `/subscriptions/${SUB}/resourceGroups/lnxtest/providers/Microsoft
 
 let emulator: EmulatorProcess;
 
-beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
-});
-afterAll(async () => emulator?.stop());
+useEmulator((e) => (emulator = e));
 beforeEach(async () => {
   await emulator.control("DELETE", "/faults");
   await emulator.control("PUT", "/acr/operations", { reset: true, durationMs: 0, retryAfterSeconds: 0 });

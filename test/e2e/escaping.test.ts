@@ -4,18 +4,13 @@
  * own path segment; the URL dot-segments "." and ".." (which URL parsing would resolve into another
  * path) are refused before any call.
  */
-import * as fs from "node:fs";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { runPs } from "../support/pwsh";
 
 let emulator: EmulatorProcess;
 
-beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
-});
-afterAll(async () => emulator?.stop());
+useEmulator((e) => (emulator = e));
 
 const SERVICE = `/subscriptions/9e223dbe-3399-4e19-88eb-0975f02ac87f/resourceGroups/powershelltest/providers/Microsoft.ApiManagement/service/powershellsdkservice`;
 const TRICKY = ["../../..", "a/../b", "a/b", "x?y=1#z", "%2e%2e", "%2F", "名前", "a b", "@evil.example", "a\\b", "....", "https://evil.example/x", "//evil.example"];

@@ -3,20 +3,17 @@
  * (test/support/fuzz.ps1), each ending in a correct result or a clear PowerShell error; no server
  * crash, no hang. The cases are seeded, so a failure names a case that can be run again.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST, ROOT } from "../support/paths";
 import { runPs } from "../support/pwsh";
 
 let emulator: EmulatorProcess;
 
+useEmulator((e) => (emulator = e));
 beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
   await emulator.control("PUT", "/acr/operations", { reset: true, durationMs: 0, retryAfterSeconds: 0 });
 });
-afterAll(async () => emulator?.stop());
 
 test("1,000 generated bad-input cases: results or clear errors, no server crash, no hang", async () => {
   const r = await runPs(`& '${path.join(ROOT, "test", "support", "fuzz.ps1")}' -Manifest '${MODULE_MANIFEST}' -Cases 1000`, {

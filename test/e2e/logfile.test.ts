@@ -8,18 +8,14 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { runPs } from "../support/pwsh";
 
 let emulator: EmulatorProcess;
 let dir: string;
 
-beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
-});
-afterAll(async () => emulator?.stop());
+useEmulator((e) => (emulator = e));
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-logfile-"));
 });

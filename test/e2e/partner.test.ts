@@ -10,8 +10,8 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { PsProcess, PsResult, runPs, spawnPs, spawnPsArgs } from "../support/pwsh";
 
 const AUTH_RESULT = "Microsoft.Store.PartnerCenter.PowerShell.Models.Authentication.AuthResult";
@@ -22,15 +22,13 @@ const PROPS = ["RefreshToken", "AccessToken", "IsExtendedLifeTimeToken", "Unique
 let emulator: EmulatorProcess;
 let home: string;
 
+useEmulator((e) => (emulator = e));
 beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
   await emulator.control("PUT", "/entra/device-codes/interval", { seconds: 1 });
   // .NET keeps CurrentUser\My under $HOME/.dotnet/corefx/cryptography/x509stores: a HOME of our own.
   home = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-partner-home-"));
 });
 afterAll(async () => {
-  await emulator?.stop();
   if (home) fs.rmSync(home, { recursive: true, force: true });
 });
 beforeEach(async () => {

@@ -4,18 +4,13 @@
  * Concurrency is asserted from the emulator's request log (arrival time + duration of each
  * request), not from wall-clock timings.
  */
-import * as fs from "node:fs";
-import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, RequestLogEntry, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { PsResult, runPs, spawnPs } from "../support/pwsh";
 
 let emulator: EmulatorProcess;
 
-beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
-});
-afterAll(async () => emulator?.stop());
+useEmulator((e) => (emulator = e));
 beforeEach(async () => {
   await emulator.control("DELETE", "/faults");
   await emulator.control("PUT", "/latency", { ms: 0 });

@@ -10,19 +10,17 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { runPs } from "../support/pwsh";
 import { SESSION_VARIABLES } from "../../src/protocol";
 
 let emulator: EmulatorProcess;
 
+useEmulator((e) => (emulator = e));
 beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
   await emulator.control("PUT", "/acr/operations", { reset: true, durationMs: 0, retryAfterSeconds: 0 });
 });
-afterAll(async () => emulator?.stop());
 
 test("every cmdlet with -Verbose -Debug and the server's log at verbose: no secret in any stream, in stderr, in the log file, or in the emulator's request log", async () => {
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-log-"));

@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { azCliEnvironment, azCommands, setUpAzCli } from "../support/azcli";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST, ROOT } from "../support/paths";
 import { PsResult, runPs } from "../support/pwsh";
 
 const AZ_ACCOUNTS_DOUBLE = path.join(ROOT, "test", "support", "Az.Accounts", "Az.Accounts.psd1");
@@ -26,13 +26,11 @@ const CLEAN: Record<string, undefined> = {
   AZTOKENBRIDGE_SERVER: undefined,
 };
 
+useEmulator((e) => (emulator = e));
 beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-signin-"));
 });
 afterAll(async () => {
-  await emulator?.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 beforeEach(async () => {

@@ -4,18 +4,13 @@
  * out — the input fails at once with ARM's 429 (a ServiceError with its code and message) — and
  * the next input, to the same subscription, is not held.
  */
-import * as fs from "node:fs";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST } from "../support/paths";
 import { runPs } from "../support/pwsh";
 
 let emulator: EmulatorProcess;
 
-beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
-});
-afterAll(async () => emulator?.stop());
+useEmulator((e) => (emulator = e));
 afterEach(async () => {
   await emulator.control("DELETE", "/faults");
 });

@@ -12,8 +12,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { azCliEnvironment, azCommands, azLogin, setUpAzCli } from "../support/azcli";
-import { EmulatorProcess, RequestLogEntry, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, RequestLogEntry, startEmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST, ROOT } from "../support/paths";
 import { PsProcess, PsResult, runPs, spawnPs } from "../support/pwsh";
 
 const AZ_ACCOUNTS_DOUBLE = path.join(ROOT, "test", "support", "Az.Accounts", "Az.Accounts.psd1");
@@ -31,14 +31,12 @@ const CLEAN: Record<string, undefined> = {
   AZTB_FAKE_AZ_SUBSCRIPTION: undefined, AZTB_FAKE_AZ_TOKEN: undefined,
 };
 
+useEmulator((e) => (emulator = e));
 beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
   await emulator.control("PUT", "/entra/device-codes/interval", { seconds: 1 });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aztb-tokens-"));
 });
 afterAll(async () => {
-  await emulator?.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 beforeEach(async () => {

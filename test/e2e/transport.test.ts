@@ -12,8 +12,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { MODULE_MANIFEST, ROOT, SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
+import { MODULE_MANIFEST, ROOT } from "../support/paths";
 import { runPs } from "../support/pwsh";
 import { alive, gone } from "../support/processes";
 
@@ -23,11 +23,7 @@ const TIMEOUT_S = 2;
 let emulator: EmulatorProcess;
 const started: number[] = [];
 
-beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
-});
-afterAll(async () => emulator?.stop());
+useEmulator((e) => (emulator = e));
 afterEach(() => {
   // A failed test must not leave a hung stand-in behind.
   for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, "SIGKILL");

@@ -4,7 +4,6 @@
  * progress and trace notifications about the request (noWait: the PUT alone), $/cancelRequest ends
  * its polling, generateCredentials, and the error data the module builds ErrorRecords from.
  */
-import * as fs from "node:fs";
 import { CancellationTokenSource, ResponseError } from "vscode-jsonrpc/node";
 import {
   AcrCreateToken,
@@ -19,8 +18,7 @@ import {
   ProgressNotification,
   VerboseNotification,
 } from "../../src/protocol";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
 import { ServerProcess, spawnServer } from "../support/server";
 
 const RG = "lnxtest";
@@ -42,16 +40,14 @@ async function rpcError(p: Promise<unknown>): Promise<ResponseError<ErrorData>> 
   throw new Error("expected the call to fail");
 }
 
+useEmulator((e) => (emulator = e));
 beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
   server = spawnServer({});
   context = { env: emulator.env };
   mapId = `/subscriptions/${emulator.info.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.ContainerRegistry/registries/${REG}/scopeMaps/newmap`;
 });
 afterAll(async () => {
   await server?.dispose();
-  await emulator?.stop();
 });
 beforeEach(async () => {
   await emulator.control("PUT", "/acr/operations", { reset: true, durationMs: 300, retryAfterSeconds: 2 });

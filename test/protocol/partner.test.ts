@@ -4,27 +4,23 @@
  * $/cancelRequest of a waiting browser sign-in (RequestCancelled, the loopback port freed), and
  * Entra's error in ErrorData. Nothing on stderr.
  */
-import * as fs from "node:fs";
 import * as net from "node:net";
 import { CancellationTokenSource, ResponseError } from "vscode-jsonrpc/node";
 import { BridgeErrorCodes, ErrorData, PartnerNewAccessToken, PartnerNewAccessTokenParams, WarningNotification } from "../../src/protocol";
-import { EmulatorProcess, startEmulatorProcess } from "../support/emulator";
-import { SERVER_BINARY } from "../support/paths";
+import { EmulatorProcess, useEmulator } from "../support/emulator";
 import { ServerProcess, spawnServer } from "../support/server";
 
 const SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation";
 let emulator: EmulatorProcess;
 let server: ServerProcess;
 
+useEmulator((e) => (emulator = e));
 beforeAll(async () => {
-  if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
-  emulator = await startEmulatorProcess();
   await emulator.control("PUT", "/entra/device-codes/interval", { seconds: 1 });
   server = spawnServer();
 });
 afterAll(async () => {
   await server?.dispose();
-  await emulator?.stop();
 });
 
 function params(p: Partial<PartnerNewAccessTokenParams>): PartnerNewAccessTokenParams {

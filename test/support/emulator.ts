@@ -60,3 +60,18 @@ export async function startEmulatorProcess(args: string[] = []): Promise<Emulato
     });
   return { info, child, env, control, requestLog, stop };
 }
+
+/**
+ * The emulator of a test file: started before its tests (once the server binary is there: `npm run
+ * build` makes it) and stopped after them. `set` hands it to the file, which keeps it in a variable
+ * of its own (`let emulator`): `useEmulator((e) => (emulator = e))`.
+ */
+export function useEmulator(set: (emulator: EmulatorProcess) => void): void {
+  let started: EmulatorProcess | undefined;
+  beforeAll(async () => {
+    if (!fs.existsSync(SERVER_BINARY)) throw new Error(`${SERVER_BINARY} is missing: run npm run build first`);
+    started = await startEmulatorProcess();
+    set(started);
+  });
+  afterAll(async () => started?.stop());
+}
