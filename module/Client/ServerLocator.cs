@@ -1,6 +1,6 @@
 // Where the packaged server is (module/Private/Transport.ps1 Resolve-AzTokenBridgeCommand),
 // compiled (issue K: first call). The script functions that find it, check it and explain what is
-// missing (Get-AzTokenBridgeRid, Get-AzTokenBridgeServerPath, Initialize-AzTokenBridgeServerFile)
+// missing (Get-AzTokenBridgeServerPath, Initialize-AzTokenBridgeServerFile)
 // cost a cmdlet's first call ~40-50 ms of CPU in a fresh process, the engine compiling them and
 // binding their .NET calls; on the usual path (the binary is there and executable) this one call
 // answers instead, and the script runs only when something is to be explained or repaired.
@@ -14,7 +14,7 @@ public static class ServerLocator
 {
     /// <summary>
     /// This machine's runtime id, as the build names module/bin/&lt;rid&gt;/ (src/build/build.mjs
-    /// RIDS), the same as Get-AzTokenBridgeRid: win|osx|linux|freebsd|unknown, then the OS's
+    /// RIDS): win|osx|linux|freebsd|unknown, then the OS's
     /// architecture (not the process's: an x64 pwsh under emulation on an arm64 Mac still gets the
     /// native binary).
     /// </summary>
@@ -28,17 +28,22 @@ public static class ServerLocator
         return $"{os}-{RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()}";
     }
 
+    /// <summary>Where the packaged server for this platform is: &lt;moduleRoot&gt;/bin/&lt;rid&gt;/aztokenbridge[.exe].</summary>
+    public static string ServerPath(string moduleRoot)
+    {
+        var rid = Rid();
+        var name = rid.StartsWith("win-", StringComparison.Ordinal) ? "aztokenbridge.exe" : "aztokenbridge";
+        return Path.Combine(moduleRoot, "bin", rid, name);
+    }
+
     /// <summary>
-    /// The packaged server for this platform, &lt;moduleRoot&gt;/bin/&lt;rid&gt;/aztokenbridge[.exe],
-    /// when it exists and, off Windows, has its owner's execute bit (what
+    /// The packaged server for this platform (ServerPath), when it exists and, off Windows, has its owner's execute bit (what
     /// Initialize-AzTokenBridgeServerFile would leave as it is); otherwise null, and the module's
     /// script says why or makes it runnable.
     /// </summary>
     public static string? FindReady(string moduleRoot)
     {
-        var rid = Rid();
-        var name = rid.StartsWith("win-", StringComparison.Ordinal) ? "aztokenbridge.exe" : "aztokenbridge";
-        var path = Path.Combine(moduleRoot, "bin", rid, name);
+        var path = ServerPath(moduleRoot);
         try
         {
             if (!File.Exists(path)) return null;

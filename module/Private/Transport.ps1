@@ -37,27 +37,13 @@ function Get-AzTokenBridgeState {
     $state
 }
 
-function Get-AzTokenBridgeRid {
-    # This machine's runtime id, as the build names module/bin/<rid>/ (src/build/build.mjs RIDS):
-    # win|osx|linux, then the OS's architecture (x64, arm64, ...; not the process's: an x64 pwsh
-    # under emulation on an arm64 Mac still gets the native binary).
-    $info = [System.Runtime.InteropServices.RuntimeInformation]
-    $platform = [System.Runtime.InteropServices.OSPlatform]
-    $os = if ($info::IsOSPlatform($platform::Windows)) { 'win' }
-    elseif ($info::IsOSPlatform($platform::OSX)) { 'osx' }
-    elseif ($info::IsOSPlatform($platform::Linux)) { 'linux' }
-    elseif ($info::IsOSPlatform($platform::FreeBSD)) { 'freebsd' }
-    else { 'unknown' }
-    "$os-$($info::OSArchitecture.ToString().ToLowerInvariant())"
-}
-
 function Get-AzTokenBridgeServerPath {
     # The packaged server for this platform: <module>/bin/<rid>/aztokenbridge[.exe]. Returns its
     # path, or an exception naming this OS and architecture and the platforms this copy carries.
-    $rid = Get-AzTokenBridgeRid
-    $name = if ($rid.StartsWith('win-')) { 'aztokenbridge.exe' } else { 'aztokenbridge' }
+    # The runtime id and the path are the client's (module/Client/ServerLocator.cs), one rule for both.
+    $rid = [AzTokenBridge.Client.ServerLocator]::Rid()
     $bin = [System.IO.Path]::Combine($script:ModuleRoot, 'bin')
-    $path = [System.IO.Path]::Combine($bin, $rid, $name)
+    $path = [AzTokenBridge.Client.ServerLocator]::ServerPath($script:ModuleRoot)
     if ([System.IO.File]::Exists($path)) { return $path }
     # (Sorted with .NET: the module keeps to Microsoft.PowerShell.Core's cmdlets.)
     $carried = [System.Collections.Generic.List[string]]::new()
