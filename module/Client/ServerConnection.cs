@@ -39,9 +39,9 @@
 // - Writes: whole frames (`Content-Length: N\r\n\r\n` + UTF-8 JSON) under a write lock, so frames
 //   never interleave. A request whose body is over MaxMessageBytes (the server's own limit, which it
 //   would answer with -32600 and a null id) is refused before anything is written.
-// - Reads: one background thread reads stdout, matches each response to its request by id, and
-//   completes it; another background thread drains stderr into a tail of the last lines, kept for
-//   error messages. Nothing here ever calls into PowerShell: callers wait on a request in slices
+// - Reads: one background thread reads stdout with blocking reads, matches each response to its
+//   request by id, and completes it; a second (the watchdog) keeps the liveness rules below; a
+//   third drains stderr into a tail of the last lines, kept for error messages. Nothing here ever calls into PowerShell: callers wait on a request in slices
 //   (Wait(100)) from their own pipeline thread, and write objects and errors there.
 // - An error answer with a null id (the server could not tell which request it answers: a body
 //   that is not JSON, a frame over its limit) fails every request in flight with that error
@@ -61,8 +61,8 @@
 //   in flight fails with one ServerConnectionException naming the cause, the exit code and the
 //   stderr tail. The next GetOrStart starts a new server.
 // - Lifetime: the server exits when its stdin closes: Dispose closes it (then waits at most 2 s
-//   and kills the tree), and so does the OS when the process exits. Both threads are background
-//   threads and wait in slices: nothing here keeps pwsh from exiting.
+//   and kills the tree), and so does the OS when the process exits. All three are background
+//   threads: nothing here keeps pwsh from exiting.
 using System;
 using System.Buffers;
 using System.Collections.Concurrent;
@@ -127,9 +127,9 @@ public sealed class ServerConnection : IDisposable
     private readonly ConcurrentQueue<RpcNotification> _notifications = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Thread _reader;
+    private readonly Thread _watchdog;
     private readonly Thread _stderrReader;
     private long _nextId;
-    private long _probeId = -1;
     private volatile bool _dead;
     private volatile bool _broken;
     private volatile bool _closing;
@@ -146,8 +146,10 @@ public sealed class ServerConnection : IDisposable
         _stderr = process.StandardError;
         _stderrReader = new Thread(DrainStderr) { IsBackground = true, Name = "AzTokenBridge.Stderr" };
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = "AzTokenBridge.Reader" };
+        _watchdog = new Thread(Watch) { IsBackground = true, Name = "AzTokenBridge.Watchdog" };
         _stderrReader.Start();
         _reader.Start();
+        _watchdog.Start();
     }
 
     /// <summary>The server's process id.</summary>
@@ -551,78 +553,38 @@ public sealed class ServerConnection : IDisposable
         return 30.0;
     }
 
+    // The reader and the watchdog share these: when the last bytes and the last whole message came
+    // (ms on _clock), and what is held of a frame not yet whole (0 bytes: nothing).
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _lastBytes;
+    private long _lastFrame;
+    private int _heldBytes;
+    private volatile string _partial = "";
+    private int _finished;
+    private readonly ManualResetEventSlim _readerDone = new(false);
+
+    /// <summary>
+    /// The reader thread: blocking reads of stdout, each frame parsed and dispatched as it is whole.
+    /// A blocking read, not ReadAsync: an answer then wakes this thread straight from the pipe,
+    /// where an asynchronous read went through the runtime's socket-event thread and a thread-pool
+    /// worker first (two more wake-ups and their CPU per answer; see bench/README.md). The
+    /// liveness checks, which need a clock rather than data, are the watchdog's (Watch).
+    /// </summary>
     private void ReadLoop()
     {
         var buf = new byte[65536];
         var len = 0;
         string? failure = null;
-        string? unresponsive = null;
         var eof = false;
-        // Liveness (ms on clock): the last message and the last bytes from the server, the last
-        // check that found no request waiting, the probe wanted since (-1: none) and whether it was written.
-        var clock = Stopwatch.StartNew();
-        long lastFrame = 0, lastBytes = 0, idleAt = 0, nextCheck = 0, probeAt = -1;
-        var probeSent = false;
-        string partial = "";
         try
         {
-            var outTask = _stdout.ReadAsync(buf, 0, buf.Length);
-            var tasks = new Task[1];
             while (true)
             {
-                tasks[0] = outTask;
-                var ready = Task.WaitAny(tasks, SliceMs) == 0;
-                if (_closing && !ready) break;
-                var now = clock.ElapsedMilliseconds;
-                if (now >= nextCheck)
-                {
-                    nextCheck = now + SliceMs;
-                    var waiting = !_pending.IsEmpty;
-                    if (!waiting) idleAt = now;
-                    if (waiting || len > 0 || probeAt >= 0)
-                    {
-                        var timeoutSeconds = TimeoutSeconds();
-                        var timeoutMs = (long)(timeoutSeconds * 1000);
-                        var said = $"did not answer for {timeoutSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
-                        if (len > 0 && now - lastBytes >= timeoutMs)
-                        {
-                            unresponsive = $"{said}: it wrote part of a message ({partial}) and then nothing more.";
-                            break;
-                        }
-                        if (probeAt < 0 && waiting && now - Math.Max(lastFrame, idleAt) >= Math.Min(5000L, timeoutMs / 2))
-                        {
-                            probeAt = now;
-                            probeSent = false;
-                        }
-                        if (probeAt >= 0 && !probeSent && _writeLock.Wait(0))
-                        {
-                            // Written on the thread pool, holding the lock until it is written: the
-                            // reader never blocks on a server that does not read its input.
-                            probeSent = true;
-                            var probeId = Interlocked.Increment(ref _nextId);
-                            Interlocked.Exchange(ref _probeId, probeId);
-                            var frame = Frame(Utf8.GetBytes("{\"jsonrpc\":\"2.0\",\"id\":" + probeId.ToString(CultureInfo.InvariantCulture) + ",\"method\":\"bridge/hello\",\"params\":{}}"));
-                            Task.Run(() =>
-                            {
-                                try { _stdin.Write(frame, 0, frame.Length); _stdin.Flush(); }
-                                catch { /* the server's stdin is gone: it is exiting, and the read sees EOF */ }
-                                finally { _writeLock.Release(); }
-                            });
-                        }
-                        if (probeAt >= 0 && now - probeAt >= timeoutMs)
-                        {
-                            unresponsive = probeSent
-                                ? $"{said}: a request was waiting, and a liveness check (bridge/hello) got no answer."
-                                : $"{said}: a request was waiting, and it did not read its input (a liveness check could not be written).";
-                            break;
-                        }
-                    }
-                }
-                if (!ready) continue;
-                var n = outTask.GetAwaiter().GetResult();
+                var n = _stdout.Read(buf, len, buf.Length - len);
                 if (n <= 0) { eof = true; break; }
                 len += n;
-                lastBytes = clock.ElapsedMilliseconds;
+                var now = _clock.ElapsedMilliseconds;
+                Volatile.Write(ref _lastBytes, now);
                 while (true)
                 {
                     var headerText = Encoding.ASCII.GetString(buf, 0, Math.Min(len, MaxHeaderBytes));
@@ -630,7 +592,7 @@ public sealed class ServerConnection : IDisposable
                     if (headerEnd < 0)
                     {
                         if (len >= MaxHeaderBytes) throw new InvalidDataException($"The server wrote something that is not a protocol frame: '{headerText.Substring(0, 80)}'");
-                        partial = $"{len} bytes of a header";
+                        _partial = $"{len} bytes of a header";
                         break;
                     }
                     var m = s_contentLength.Match(headerText.Substring(0, headerEnd));
@@ -645,7 +607,7 @@ public sealed class ServerConnection : IDisposable
                             Buffer.BlockCopy(buf, 0, bigger, 0, len);
                             buf = bigger;
                         }
-                        partial = $"{len - headerEnd - 4} of its {bodyLength} bytes";
+                        _partial = $"{len - headerEnd - 4} of its {bodyLength} bytes";
                         break;
                     }
                     JsonDocument doc;
@@ -663,14 +625,13 @@ public sealed class ServerConnection : IDisposable
                     using (doc)
                     {
                         // A message: the server is alive (the answer to the probe, or to anything else).
-                        lastFrame = lastBytes;
-                        probeAt = -1;
+                        Volatile.Write(ref _lastFrame, now);
                         Dispatch(doc.RootElement);
                     }
                     Buffer.BlockCopy(buf, total, buf, 0, len - total);
                     len -= total;
                 }
-                outTask = _stdout.ReadAsync(buf, len, buf.Length - len);
+                Volatile.Write(ref _heldBytes, len);
             }
         }
         catch (Exception e) when (!_closing)
@@ -683,8 +644,70 @@ public sealed class ServerConnection : IDisposable
         }
         finally
         {
-            Finish(eof, failure, unresponsive);
+            Finish(eof, failure, null);
+            _readerDone.Set();
         }
+    }
+
+    /// <summary>
+    /// The watchdog thread: every slice, while a request waits or part of a frame is held, the
+    /// liveness rules (the header of this file): a probe after the probe interval without a
+    /// message, and the end of the connection when the timeout passes without one. It ends when
+    /// the reader ends.
+    /// </summary>
+    private void Watch()
+    {
+        long idleAt = 0, probeAt = -1;
+        var probeSent = false;
+        string? unresponsive = null;
+        while (!_readerDone.Wait(SliceMs))
+        {
+            var now = _clock.ElapsedMilliseconds;
+            var lastFrame = Volatile.Read(ref _lastFrame);
+            var lastBytes = Volatile.Read(ref _lastBytes);
+            var held = Volatile.Read(ref _heldBytes) > 0;
+            // A message since the probe was wanted: the server is alive.
+            if (probeAt >= 0 && lastFrame >= probeAt) probeAt = -1;
+            var waiting = !_pending.IsEmpty;
+            if (!waiting) idleAt = now;
+            if (!waiting && !held && probeAt < 0) continue;
+            var timeoutSeconds = TimeoutSeconds();
+            var timeoutMs = (long)(timeoutSeconds * 1000);
+            var said = $"did not answer for {timeoutSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
+            if (held && now - lastBytes >= timeoutMs)
+            {
+                unresponsive = $"{said}: it wrote part of a message ({_partial}) and then nothing more.";
+                break;
+            }
+            if (probeAt < 0 && waiting && now - Math.Max(lastFrame, idleAt) >= Math.Min(5000L, timeoutMs / 2))
+            {
+                probeAt = now;
+                probeSent = false;
+            }
+            if (probeAt >= 0 && !probeSent && _writeLock.Wait(0))
+            {
+                // Written on the thread pool, holding the lock until it is written: the watchdog
+                // never blocks on a server that does not read its input.
+                probeSent = true;
+                var frame = Frame(Utf8.GetBytes("{\"jsonrpc\":\"2.0\",\"id\":" + Interlocked.Increment(ref _nextId).ToString(CultureInfo.InvariantCulture) + ",\"method\":\"bridge/hello\",\"params\":{}}"));
+                Task.Run(() =>
+                {
+                    try { _stdin.Write(frame, 0, frame.Length); _stdin.Flush(); }
+                    catch { /* the server's stdin is gone: it is exiting, and the read sees EOF */ }
+                    finally { _writeLock.Release(); }
+                });
+            }
+            if (probeAt >= 0 && now - probeAt >= timeoutMs)
+            {
+                unresponsive = probeSent
+                    ? $"{said}: a request was waiting, and a liveness check (bridge/hello) got no answer."
+                    : $"{said}: a request was waiting, and it did not read its input (a liveness check could not be written).";
+                break;
+            }
+        }
+        // Hung: end it here (Finish kills the process tree, so the reader's read ends too; should
+        // something else hold the pipe open, the requests have failed all the same).
+        if (unresponsive is not null) Finish(false, null, unresponsive);
     }
 
     /// <summary>Hands one message to whoever waits for it.</summary>
@@ -727,6 +750,9 @@ public sealed class ServerConnection : IDisposable
     /// <summary>The reader's end: ends the process when it is broken or hung, and fails every request in flight.</summary>
     private void Finish(bool eof, string? failure, string? unresponsive)
     {
+        // Once: by the reader at the end of its stream, by the watchdog for a hung server, or by
+        // Dispose when the reader did not end.
+        if (Interlocked.Exchange(ref _finished, 1) != 0) return;
         var exit = "";
         int? exitCode = null;
         if (eof)
@@ -801,6 +827,8 @@ public sealed class ServerConnection : IDisposable
         catch { }
         _closing = true;
         try { _reader.Join(3000); } catch { }
+        // A reader still blocked (something else holds the server's stdout open): its requests fail now.
+        Finish(false, null, null);
         try { _process.Dispose(); } catch { }
         lock (s_startLock)
         {
