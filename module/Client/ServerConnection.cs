@@ -653,14 +653,14 @@ public sealed class ServerConnection : IDisposable
     /// The watchdog thread: every slice, while a request waits or part of a frame is held, the
     /// liveness rules (the header of this file): a probe after the probe interval without a
     /// message, and the end of the connection when the timeout passes without one. It ends when
-    /// the reader ends.
+    /// the connection does.
     /// </summary>
     private void Watch()
     {
         long idleAt = 0, probeAt = -1;
         var probeSent = false;
         string? unresponsive = null;
-        while (!_readerDone.Wait(SliceMs))
+        while (!_readerDone.Wait(SliceMs) && Volatile.Read(ref _finished) == 0)
         {
             var now = _clock.ElapsedMilliseconds;
             var lastFrame = Volatile.Read(ref _lastFrame);
