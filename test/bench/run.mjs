@@ -33,10 +33,11 @@ const WARM = opt("warm", 50);
 const ROUNDS = opt("rounds", 3); // warm-call rounds, ours vs the HttpClient loop
 const CALLS = opt("calls", 300); // calls per round
 const BULK = opt("bulk", 2000); // user tokens piped in the bulk test
-const BULK_ROUNDS = opt("bulk-rounds", 3);
+const BULK_ROUNDS = opt("bulk-rounds", 4); // the first is reported apart, as the cold one
 const SEQ_ROUNDS = opt("sequential-rounds", 1);
 const LATENCY = opt("latency", 25); // emulator latency (ms) in the bulk test
 const RSS_CALLS = opt("rss-calls", 10000);
+const WARM_UP = opt("warm-up", 3000); // unreported calls of each warm-call loop before its rounds
 const OTHERS = (() => {
   const i = args.indexOf("--others");
   return i >= 0 ? args[i + 1] : "";
@@ -87,7 +88,8 @@ function peers(env) {
       shell,
       ["-NoProfile", "-NonInteractive", "-File", path.join(ROOT, "test", "bench", "peers.ps1"), "-Control", info.controlEndpoint,
         "-Rounds", String(ROUNDS), "-Calls", String(CALLS), "-Bulk", String(BULK), "-BulkRounds", String(BULK_ROUNDS),
-        "-SequentialRounds", String(SEQ_ROUNDS), "-LatencyMs", String(LATENCY), "-RssCalls", String(RSS_CALLS)],
+        "-SequentialRounds", String(SEQ_ROUNDS), "-LatencyMs", String(LATENCY), "-RssCalls", String(RSS_CALLS),
+        "-WarmUp", String(WARM_UP), "-EmulatorPid", String(emu.pid)],
       { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let out = "";
