@@ -10,8 +10,8 @@
 #           empty body (the floor of an advanced function binding the same arguments), an empty loop
 #   warmCpu: CPU milliseconds per call of pwsh, the server and the emulator (EmulatorPid) during
 #           each measured loop (Process.TotalProcessorTime), one figure per round
-#   warmJit: methods JIT-compiled (System.Runtime.JitInfo, all threads) and JIT time during the
-#           measured rounds: per loop, and in all
+#   warmJit: methods JIT-compiled (System.Runtime.JitInfo, all threads of pwsh) and JIT milliseconds
+#           while each measured loop ran, one figure per round
 #   bulk:   Bulk user tokens piped with the emulator's latency at LatencyMs: ours (window 16), the same
 #           HttpClient request in ForEach-Object -Parallel -ThrottleLimit 16, a sequential HttpClient loop;
 #           elapsed milliseconds per round (the first round is the cold one: run.mjs reports it apart),
@@ -155,38 +155,49 @@ $loops = [ordered]@{
 }
 if (-not $irm) { $loops.Remove('invokeRestMethod') }
 
-# Warm-up to steady state: each loop WarmUp times, unreported. Then the measured rounds, interleaved.
-foreach ($name in $loops.Keys) { & $loops[$name] $WarmUp }
 $warm = [ordered]@{}
 $warmCpu = [ordered]@{}
 $warmJit = [ordered]@{}
 foreach ($name in $loops.Keys) {
     $warm[$name] = @()
     $warmCpu[$name] = [ordered]@{ pwsh = @(); server = @(); emulator = @() }
-    $warmJit[$name] = [ordered]@{ methods = 0; ms = 0.0 }
+    $warmJit[$name] = [ordered]@{ methods = @(); ms = @() }
 }
 $sw = [System.Diagnostics.Stopwatch]::new()
-$jitStart = Get-Jit
-for ($r = 0; $r -lt $Rounds; $r++) {
+# Warm-up to steady state: first, unreported rounds until each loop has run WarmUp times (Calls at
+# a time), through the same code as the measured rounds, so that the measuring code is warm too (its
+# own tier-up and compiling would otherwise land in the first measured rounds' JIT counts). The JIT
+# counters are read right around each loop.
+$warmUpRounds = [int][Math]::Ceiling($WarmUp / [Math]::Max(1, $Calls))
+for ($r = -$warmUpRounds; $r -lt $Rounds; $r++) {
+    $n = if ($r -lt 0) { [Math]::Min($Calls, $WarmUp - ($r + $warmUpRounds) * $Calls) } else { $Calls }
     foreach ($name in $loops.Keys) {
         $loop = $loops[$name]
-        $j0 = Get-Jit
         $c0 = Get-Cpu
+        $m0 = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+        $t0 = [System.Runtime.JitInfo]::GetCompilationTime($false)
         $sw.Restart()
-        & $loop $Calls
+        & $loop $n
         $ms = $sw.Elapsed.TotalMilliseconds
+        $m1 = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+        $t1 = [System.Runtime.JitInfo]::GetCompilationTime($false)
         $c1 = Get-Cpu
-        $j1 = Get-Jit
-        $warm[$name] += $ms / $Calls
-        $warmCpu[$name].pwsh += ($c1[0] - $c0[0]) / $Calls
-        $warmCpu[$name].server += ($c1[1] - $c0[1]) / $Calls
-        $warmCpu[$name].emulator += ($c1[2] - $c0[2]) / $Calls
-        $warmJit[$name].methods += $j1[0] - $j0[0]
-        $warmJit[$name].ms += $j1[1] - $j0[1]
+        $warm[$name] += $ms / $n
+        $warmCpu[$name].pwsh += ($c1[0] - $c0[0]) / $n
+        $warmCpu[$name].server += ($c1[1] - $c0[1]) / $n
+        $warmCpu[$name].emulator += ($c1[2] - $c0[2]) / $n
+        $warmJit[$name].methods += $m1 - $m0
+        $warmJit[$name].ms += ($t1 - $t0).TotalMilliseconds
     }
 }
-$jitEnd = Get-Jit
-$warmJit['all'] = [ordered]@{ methods = $jitEnd[0] - $jitStart[0]; ms = $jitEnd[1] - $jitStart[1] }
+# The warm-up rounds were recorded like the others (so that this code, too, was warm): dropped here.
+# (A .NET call, not a function: a function's output would come back wrapped, which the JSON
+# serializer cannot write.)
+foreach ($name in $loops.Keys) {
+    $warm[$name] = [System.Linq.Enumerable]::ToArray([System.Linq.Enumerable]::Skip([object[]]$warm[$name], $warmUpRounds))
+    foreach ($k in 'pwsh', 'server', 'emulator') { $warmCpu[$name][$k] = [System.Linq.Enumerable]::ToArray([System.Linq.Enumerable]::Skip([object[]]$warmCpu[$name][$k], $warmUpRounds)) }
+    foreach ($k in 'methods', 'ms') { $warmJit[$name][$k] = [System.Linq.Enumerable]::ToArray([System.Linq.Enumerable]::Skip([object[]]$warmJit[$name][$k], $warmUpRounds)) }
+}
 
 # Bulk: the 25 demo users, cycled to $Bulk inputs, with latency.
 $users = @(Get-AzApiManagementUser -Context $context | ForEach-Object UserId)

@@ -160,6 +160,9 @@ try {
   const serverRequest = md.clientToken - md.hello;
   const share = (x) => `${((100 * x) / md.ours).toFixed(0)}%`;
   const jit = p.warmJit;
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+  const jitMethods = sum(Object.values(jit).map((j) => sum(j.methods)));
+  const jitMs = sum(Object.values(jit).map((j) => sum(j.ms)));
   const jitNames = { ours: "ours", httpClient: "HttpClient", invokeRestMethod: "Invoke-RestMethod", clientToken: "client token call", hello: "hello", floor: "floor", empty: "empty loop" };
   const cpu = (name) => {
     const c = p.warmCpu[name];
@@ -209,7 +212,8 @@ try {
     `## 2. Warm call against a script loop over one HttpClient`,
     ``,
     `One PowerShell process. Each loop first ran ${int(p.warmUp)} times unreported (warm-up to steady state: the .NET`,
-    `tiered JIT keeps compiling for thousands of calls), then ${ROUNDS} rounds × ${CALLS} calls each, interleaved:`,
+    `tiered JIT keeps compiling for thousands of calls; in unreported rounds interleaved like the measured ones),`,
+    `then ${ROUNDS} rounds × ${CALLS} calls each, interleaved:`,
     `New-AzApiManagementUserToken, and a script loop over one reused System.Net.Http.HttpClient POSTing the same`,
     `ARM request (users/integration/token, api-version 2024-05-01) with a bearer token for the same app,`,
     `parsing the answer into an object.`,
@@ -224,8 +228,8 @@ try {
     ``,
     `Ratio ours / HttpClient (medians): **${ratio.toFixed(2)}×**.`,
     ``,
-    `Methods JIT-compiled during the measured rounds (pwsh, all threads, System.Runtime.JitInfo): **${int(jit.all.methods)}**`,
-    `(${int(jit.all.ms)} ms of JIT) — ${Object.keys(p.warm).map((k) => `${jitNames[k] ?? k} ${int(jit[k].methods)}`).join(", ")}.`,
+    `Methods JIT-compiled while the measured loops ran (pwsh, all threads, System.Runtime.JitInfo): **${int(jitMethods)}**`,
+    `(${int(jitMs)} ms of JIT); per loop, round by round: ${Object.keys(p.warm).map((k) => `${jitNames[k] ?? k} ${jit[k].methods.map(int).join(" · ")}`).join("; ")}.`,
     ``,
     `## 3. Where a warm call goes`,
     ``,
