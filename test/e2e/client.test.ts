@@ -1,8 +1,8 @@
 /**
- * The compiled client (issue K, first step): module/bin/AzTokenBridge.Client.dll, loaded with
- * Add-Type -Path in the real pwsh and driven against the real packaged server (and the emulator
- * behind it, or the stand-in server of test/support/standin-server.js). Not yet behind the cmdlets:
- * these scripts call the client's API directly (module/Client/ServerConnection.cs lists it).
+ * The compiled client (issue K): module/bin/AzTokenBridge.Client.dll, loaded with Add-Type -Path
+ * in the real pwsh and driven against the real packaged server (and the emulator behind it, or the
+ * stand-in server of test/support/standin-server.js). The cmdlets call it through the module; these
+ * scripts call the client's API directly (module/Client/ServerConnection.cs lists it).
  *
  * Params are built in the script as the module sends them (module/Client/CallWindow.cs Send): the method's fields plus `context`, whose
  * `env` holds the session's variables named in src/protocol.ts SESSION_VARIABLES. The server is
@@ -497,6 +497,50 @@ Wait-Request $call 60
     expect(o.Alive).toBe(true);
     expect(methods[0]).toBe("apim/newUserToken");
     expect(methods.filter((m) => m === "bridge/hello").length).toBeGreaterThanOrEqual(2);
+  });
+
+  test("answers need no thread-pool thread: with every worker blocked, a hello and a real call are answered while a queued work item has not run", async () => {
+    // The reader makes blocking reads on its own thread (module/Client/ServerConnection.cs
+    // ReadLoop): an answer goes from the pipe to the waiting caller without the thread pool. With
+    // ReadAsync, each answer waited for a pool thread (here: for ever, the pool being capped).
+    const r = await ps(`
+$c = [AzTokenBridge.Client.ServerConnection]::GetOrStart($StartInfo)
+Wait-Request ($c.SendRequest('bridge/hello', '{}'))
+$workers = 0; $io = 0
+[System.Threading.ThreadPool]::GetMaxThreads([ref]$workers, [ref]$io)
+$cpus = [Environment]::ProcessorCount
+$capped = [System.Threading.ThreadPool]::SetMaxThreads($cpus, $io)
+$gate = [System.Threading.ManualResetEventSlim]::new($false)
+$blockers = @(foreach ($i in 1..$cpus) { [System.Threading.Tasks.Task]::Run([Action]$gate.Wait) })
+# Queued behind the blocked workers: it runs only once one is free.
+$marker = [System.Threading.ManualResetEventSlim]::new($false)
+$queued = [System.Threading.Tasks.Task]::Run([Action]$marker.Set)
+try {
+    $hello = $c.SendRequest('bridge/hello', '{}')
+    Wait-Request $hello -Seconds 30
+    $call = $c.SendRequest('apim/newUserToken', (New-TokenParams $Base))
+    Wait-Request $call -Seconds 30
+    $queuedRanMeanwhile = $marker.IsSet
+} finally {
+    $gate.Set()
+    $null = [System.Threading.ThreadPool]::SetMaxThreads($workers, $io)
+}
+$null = $queued.Wait(30000)
+[pscustomobject]@{
+    ServerPid = $c.ProcessId; Capped = $capped; QueuedRanMeanwhile = $queuedRanMeanwhile; QueuedRanAfter = $marker.IsSet
+    Hello = Get-Outcome $hello; Call = Get-Outcome $call
+}
+[AzTokenBridge.Client.ServerConnection]::StopShared()`);
+    expect(r.errors).toEqual([]);
+    const o = r.objects.at(-1);
+    expect(o.Capped).toBe(true);
+    // The pool was starved the whole time: the work item queued before the calls had not run when
+    // both answers had come, and ran once the workers were freed.
+    expect(o.QueuedRanMeanwhile).toBe(false);
+    expect(o.QueuedRanAfter).toBe(true);
+    expect(o.Hello.Succeeded).toBe(true);
+    expect(o.Call.Succeeded).toBe(true);
+    expect(JSON.parse(o.Call.Result).userToken).toMatch(/^integration&/);
   });
 
   test("notifications: params.requestId routes one to its request, any other to the connection", async () => {
