@@ -6,7 +6,7 @@ $script:ModuleRoot = $PSScriptRoot
 
 . $PSScriptRoot/Private/Protocol.generated.ps1
 . $PSScriptRoot/Private/Preferences.ps1
-. $PSScriptRoot/Private/Transport.ps1
+. $PSScriptRoot/Private/Processes.ps1
 . $PSScriptRoot/Private/Context.ps1
 . $PSScriptRoot/Private/Window.ps1
 . $PSScriptRoot/Private/Errors.ps1

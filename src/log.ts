@@ -158,7 +158,7 @@ export function configureLog(env: NodeJS.ProcessEnv = process.env): Log {
   currentFd = fd;
   current = makeLog(level, fd, fd === undefined ? undefined : file);
   // At error, shown at every level. The module shows lines about AZTOKENBRIDGE_* settings to the
-  // user as warnings (module/Private/Transport.ps1).
+  // user as warnings (module/Private/Processes.ps1).
   for (const p of problems) current.error(p);
   return current;
 }

@@ -59,7 +59,7 @@ export const SESSION_VARIABLES: Readonly<Record<string, { visible: boolean }>> =
 };
 
 /**
- * What the server process is started with (module/Private/Transport.ps1): these variables of the
+ * What the server process is started with (module/Private/Processes.ps1): these variables of the
  * session and nothing else, so that no secret of the session sits in the server's environment
  * (/proc/<pid>/environ). The session variables above arrive with each call instead. Names ending in
  * `*` are prefixes; names match in any case (Windows spells Path, SystemRoot, … as it likes).

@@ -33,7 +33,7 @@
 //                              ExitCode, RequestSent
 //   RpcMessageTooLargeException a request over the server's limit (16 MiB), refused before sending
 //
-// How it behaves (as Transport.ps1 did; the messages are the same):
+// How it behaves (as the module's script transport did before it; the messages are the same):
 // - Process-wide: GetOrStart keeps the connection in a static field, so every runspace of the
 //   process (ForEach-Object -Parallel, jobs) that loaded this assembly shares one server.
 // - Writes: whole frames (`Content-Length: N\r\n\r\n` + UTF-8 JSON) under a write lock, so frames
@@ -287,7 +287,7 @@ public sealed class ServerConnection : IDisposable
     internal static readonly UTF8Encoding Utf8 = new(false);
 
     /// <summary>Keeps only the allowed variables in the start environment (names and `*` prefixes, any
-    /// case). Public: the module starts the emulator with the same rule (Transport.ps1).</summary>
+    /// case). Public: the module starts the emulator with the same rule (module/Private/Processes.ps1).</summary>
     public static void ApplyAllowList(ProcessStartInfo psi, string[] allowList)
     {
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

@@ -1,4 +1,4 @@
-// Where the packaged server is (module/Private/Transport.ps1 Resolve-AzTokenBridgeCommand),
+// Where the packaged server is (module/Private/Processes.ps1 Resolve-AzTokenBridgeCommand),
 // compiled (issue K: first call). The script functions that find it, check it and explain what is
 // missing (Get-AzTokenBridgeServerPath, Initialize-AzTokenBridgeServerFile)
 // cost a cmdlet's first call ~40-50 ms of CPU in a fresh process, the engine compiling them and

@@ -71,7 +71,7 @@ function Start-AzTokenBridgeEmulator {
         $previous = @{}
         foreach ($name in $variables.Keys) { $previous[$name] = [System.Environment]::GetEnvironmentVariable($name) }
         $emulator = [hashtable]::Synchronized(@{ Process = $process; Info = $info; PreviousEnvironment = $previous })
-        # The watcher ends the emulator when PowerShell exits (see Transport.ps1 on how pwsh exits).
+        # The watcher ends the emulator when PowerShell exits (see Processes.ps1 on how pwsh exits).
         $emulator.Watcher = Start-AzTokenBridgeBackground -Script $script:EmulatorWatcherScript -Argument $emulator -Name 'AzTokenBridge.Emulator'
         $state['Emulator'] = $emulator
         $registered = $true

@@ -144,7 +144,7 @@ try {
       "AzTokenBridge.psm1",
       "AzTokenBridge.format.ps1xml",
       "LICENSE",
-      "Private/Transport.ps1",
+      "Private/Processes.ps1",
       "Private/Protocol.generated.ps1",
       "bin/AzTokenBridge.Client.dll",
       "en-US/AzTokenBridge-help.xml",

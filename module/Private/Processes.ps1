@@ -1,18 +1,16 @@
-# Transport: one long-lived server process per PowerShell process, spoken to over its stdio with
-# JSON-RPC 2.0 and Content-Length framing. The connection itself is the client assembly
-# (module/Client, loaded by the manifest as bin/AzTokenBridge.Client.dll; see the top of
-# ServerConnection.cs): ServerConnection.GetOrStart keeps one process-wide connection (every
-# runspace of the process shares it), writes whole frames under a lock, reads on a background
-# thread, watches that the server is alive (bridge/hello probe, AZTOKENBRIDGE_TIMEOUT_SECONDS), and
-# fails every request in flight naming the cause when the server exits or stops answering; the next
-# call starts a new server. This file says what to start (command, working directory, environment
-# allow-list) and starts the emulator's process.
+# Processes: what the module starts, and how. The server: its command (the packaged binary for this
+# platform, its execute bit and macOS signature repaired when an install lost them; or
+# AZTOKENBRIDGE_SERVER), working directory and environment allow-list; the emulator's process and
+# its watcher. The connection to the server (framing, the reader, the liveness checks, the request
+# ids, one process-wide server shared by every runspace) is the client assembly's: module/Client,
+# loaded by the manifest as bin/AzTokenBridge.Client.dll (see the top of ServerConnection.cs).
 #
 # Lifetime: the server exits when its stdin closes: on Remove-Module (OnRemove: StopShared), and on
-# process exit (the OS closes the pipe). The assembly's threads are background threads that wait in
-# slices. Script that runs on a background runspace (the emulator's watcher) must wait in short
-# slices too: when pwsh closes its primary runspace it disposes every other runspace of the process,
-# stopping its pipeline and WAITING for it, so a wait with no timeout would keep pwsh from exiting.
+# process exit (the OS closes the pipe). The assembly's threads are background threads, which never
+# hold up pwsh's exit. Script that runs on a background runspace (the emulator's watcher) must wait
+# in short slices: when pwsh closes its primary runspace it disposes every other runspace of the
+# process, stopping its pipeline and WAITING for it, so a wait with no timeout would keep pwsh from
+# exiting.
 
 $script:StateKey = 'AzTokenBridge.State.v1'
 $script:Utf8 = [System.Text.UTF8Encoding]::new($false)
