@@ -511,8 +511,9 @@ $workers = 0; $io = 0
 $cpus = [Environment]::ProcessorCount
 $capped = [System.Threading.ThreadPool]::SetMaxThreads($cpus, $io)
 $gate = [System.Threading.ManualResetEventSlim]::new($false)
-$blockers = @(foreach ($i in 1..$cpus) { [System.Threading.Tasks.Task]::Run([Action]$gate.Wait) })
-# Queued behind the blocked workers: it runs only once one is free.
+# More blockers than workers: a worker the cap has not retired yet takes one of them, not the marker.
+$blockers = @(foreach ($i in 1..(4 * $cpus)) { [System.Threading.Tasks.Task]::Run([Action]$gate.Wait) })
+# Queued behind the blockers: it runs only once the workers are free.
 $marker = [System.Threading.ManualResetEventSlim]::new($false)
 $queued = [System.Threading.Tasks.Task]::Run([Action]$marker.Set)
 try {
