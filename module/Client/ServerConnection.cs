@@ -41,8 +41,9 @@
 //   would answer with -32600 and a null id) is refused before anything is written.
 // - Reads: one background thread reads stdout with blocking reads, matches each response to its
 //   request by id, and completes it; a second (the watchdog) keeps the liveness rules below; a
-//   third drains stderr into a tail of the last lines, kept for error messages. Nothing here ever calls into PowerShell: callers wait on a request in slices
-//   (Wait(100)) from their own pipeline thread, and write objects and errors there.
+//   third drains stderr into a tail of the last lines, kept for error messages. Nothing here ever
+//   calls into PowerShell: callers wait on a request in slices (Wait(100)) from their own
+//   pipeline thread, and write objects and errors there.
 // - An error answer with a null id (the server could not tell which request it answers: a body
 //   that is not JSON, a frame over its limit) fails every request in flight with that error
 //   (RpcError.Unattributed), since any of them may be the one.
